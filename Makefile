@@ -1,0 +1,42 @@
+# Maillage: one node on one machine. `make run` and `make test` are the two commands.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast bench lint typecheck federation-demo clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools<81' wheel
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/maillage node run
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not integration and not e2e and not federation and not slow"
+
+bench: install
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check shared services gateway tests bench
+	$(BIN)/ruff format --check shared services gateway tests bench
+
+typecheck: install
+	$(BIN)/mypy shared services/*/domain.py
+
+federation-demo: install
+	$(BIN)/maillage federation demo
+
+clean:
+	rm -rf $(VENV) var test-output
