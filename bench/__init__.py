@@ -1,0 +1,1 @@
+"""Benchmarks, run by ``make bench``. Every benchmark measures its baseline in the same run."""
