@@ -1,0 +1,315 @@
+"""Data-sharing agreements and what they let out of, and into, a node.
+
+Pure: plain values in, plain values out; no broker, no store. The service feeds
+local events to :func:`prepare_outgoing` and received messages to
+:func:`check_incoming`, then does the I/O.
+
+An agreement, as loaded from the node config (see ``schemas.py``)::
+
+    Agreement(id="indicateurs-vers-region", peer="region-06", direction="out",
+              rules={"indicators.values_approved": EventRule(
+                  "indicators.values_approved",
+                  fields=("indicator", "period", "cells"),
+                  cell_fields=("org_unit", "sex"), count_fields=("count",))},
+              aggregates_only=True, suppression_threshold=5,
+              valid_from=datetime(2026, 1, 1, tzinfo=UTC), valid_until=None)
+
+Aggregates travel as ``cells``: a list of dicts with dimension fields and count
+fields. A cell whose count is at or below the threshold is *suppressed*: its
+counts are removed and ``"suppressed": true`` is set, so the value never leaves
+the node. When exactly one cell of a table would be suppressed, the next
+smallest is suppressed too, so it cannot be recovered by subtraction from the
+others (secondary suppression).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from marshmallow import ValidationError
+
+from shared.envelope import Envelope, EnvelopeSchema
+from shared.signing import key_id_for, sign_mapping, verify_mapping
+
+Direction = Literal["in", "out"]
+
+
+class Reason(enum.StrEnum):
+    """Why a message was refused or withheld: the label of the metrics."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_PEER = "unknown_peer"
+    UNSIGNED = "unsigned"
+    WRONG_KEY = "wrong_key"
+    BAD_SIGNATURE = "bad_signature"
+    TYPE_NOT_AGREED = "type_not_agreed"
+    AGREEMENT_EXPIRED = "agreement_expired"
+    FIELD_NOT_AGREED = "field_not_agreed"
+    SMALL_CELL = "small_cell"
+    NOT_AGGREGATE = "not_aggregate"
+    SUPPRESSED = "suppressed"
+    NO_AGREEMENT = "no_agreement"
+
+
+@dataclass(frozen=True)
+class EventRule:
+    event_type: str
+    fields: tuple[str, ...]
+    cells_field: str = "cells"
+    cell_fields: tuple[str, ...] | None = None
+    count_fields: tuple[str, ...] = ("count",)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: str
+    peer: str
+    direction: Direction
+    rules: Mapping[str, EventRule]
+    suppression_threshold: int = 0
+    aggregates_only: bool = False
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    def is_valid_at(self, at: datetime) -> bool:
+        if self.valid_from is not None and at < self.valid_from:
+            return False
+        return self.valid_until is None or at < self.valid_until
+
+
+@dataclass(frozen=True)
+class Peer:
+    id: str
+    public_key: Ed25519PublicKey
+    upstream_uri: str | None = None
+    management_url: str | None = None
+
+    @property
+    def key_id(self) -> str:
+        return key_id_for(self.id, self.public_key)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    node_id: str
+    role: Literal["mrc", "coordinator"]
+    territory: str
+    key_path: str
+    amqp_uri: str
+    management_url: str
+    vhost: str
+    peers: Mapping[str, Peer]
+    agreements: tuple[Agreement, ...] = field(default_factory=tuple)
+
+    def agreements_for(self, direction: Direction) -> list[Agreement]:
+        return [a for a in self.agreements if a.direction == direction]
+
+
+# --- outgoing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One signed event for one peer."""
+
+    agreement_id: str
+    peer: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Withheld:
+    agreement_id: str | None
+    reason: Reason
+
+
+def is_small(value: Any, threshold: int) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value <= threshold
+    )
+
+
+def suppress_cells(
+    cells: list[Mapping[str, Any]],
+    count_fields: tuple[str, ...],
+    threshold: int,
+    cell_fields: tuple[str, ...] | None = None,
+) -> list[dict[str, Any]]:
+    """Replace small counts by ``suppressed: true``; project each cell."""
+
+    def total(cell: Mapping[str, Any]) -> float:
+        values = [cell.get(f) for f in count_fields]
+        return sum(v for v in values if isinstance(v, int | float))
+
+    small = {
+        i
+        for i, cell in enumerate(cells)
+        if any(is_small(cell.get(f), threshold) for f in count_fields)
+    }
+    if len(small) == 1 and len(cells) > 1:
+        rest = [i for i in range(len(cells)) if i not in small]
+        small.add(min(rest, key=lambda i: total(cells[i])))
+    out = []
+    for i, cell in enumerate(cells):
+        keep = set(cell_fields) if cell_fields is not None else set(cell)
+        projected = {
+            k: v for k, v in cell.items() if k in keep and k not in count_fields
+        }
+        if i in small:
+            projected["suppressed"] = True
+        else:
+            projected.update({f: cell[f] for f in count_fields if f in cell})
+        out.append(projected)
+    return out
+
+
+def apply_rule(
+    payload: Mapping[str, Any], rule: EventRule, agreement: Agreement
+) -> dict[str, Any] | Reason:
+    """Project, check aggregation and suppress; a :class:`Reason` if nothing may go."""
+    cells = payload.get(rule.cells_field)
+    has_cells = isinstance(cells, list) and all(isinstance(c, dict) for c in cells)
+    top_counts = [f for f in rule.count_fields if f in payload]
+    if agreement.aggregates_only and not has_cells and not top_counts:
+        return Reason.NOT_AGGREGATE
+    projected = {k: v for k, v in payload.items() if k in rule.fields}
+    for name in top_counts:
+        if name in projected and is_small(
+            payload[name], agreement.suppression_threshold
+        ):
+            return Reason.SUPPRESSED
+    if has_cells and rule.cells_field in projected:
+        projected[rule.cells_field] = suppress_cells(
+            cells,  # type: ignore[arg-type]
+            rule.count_fields,
+            agreement.suppression_threshold,
+            rule.cell_fields,
+        )
+    return projected
+
+
+def prepare_outgoing(
+    envelope: Envelope,
+    config: NodeConfig,
+    private_key: Ed25519PrivateKey,
+    now: datetime,
+) -> tuple[list[Outgoing], list[Withheld]]:
+    """What each peer gets from one local event, signed; and what was held back.
+
+    The federated event keeps the local ``event_id`` so a redelivered local event
+    is the same federated event, which the peer de-duplicates.
+    """
+    sent: list[Outgoing] = []
+    withheld: list[Withheld] = []
+    key_id = key_id_for(config.node_id, private_key.public_key())
+    for agreement in config.agreements_for("out"):
+        rule = agreement.rules.get(envelope.event_type)
+        if rule is None:
+            continue
+        if not agreement.is_valid_at(now):
+            withheld.append(Withheld(agreement.id, Reason.AGREEMENT_EXPIRED))
+            continue
+        result = apply_rule(envelope.payload, rule, agreement)
+        if isinstance(result, Reason):
+            withheld.append(Withheld(agreement.id, result))
+            continue
+        outgoing = replace(
+            envelope,
+            payload=result,
+            origin_node=config.node_id,
+            signature=None,
+            key_id=None,
+        )
+        data = sign_mapping(outgoing.to_dict(), private_key, key_id)
+        sent.append(Outgoing(agreement.id, agreement.peer, data))
+    if not sent and not withheld:
+        withheld.append(Withheld(None, Reason.NO_AGREEMENT))
+    return sent, withheld
+
+
+# --- incoming -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    accepted: bool
+    reason: Reason | None = None
+    detail: str = ""
+    envelope: Envelope | None = None
+    peer: str | None = None
+    agreement_id: str | None = None
+
+
+def _reject(reason: Reason, detail: str, peer: str | None = None) -> Verdict:
+    return Verdict(False, reason, detail, peer=peer)
+
+
+def check_incoming(
+    data: Mapping[str, Any], config: NodeConfig, now: datetime
+) -> Verdict:
+    """Accept a received message only if signed by a known peer and agreed.
+
+    Checks in order: envelope shape, known peer, signature present, key id of
+    that peer, signature valid, an incoming agreement for that peer and type,
+    that agreement valid now, payload within the agreed fields, no small cell.
+    De-duplication by ``event_id`` needs the store and is the service's job.
+    """
+    if not isinstance(data, Mapping):
+        return _reject(Reason.MALFORMED, "not a JSON object")
+    peer_id = data.get("origin_node")
+    peer = config.peers.get(peer_id) if isinstance(peer_id, str) else None
+    if peer is None:
+        return _reject(Reason.UNKNOWN_PEER, f"origin_node {peer_id!r}")
+    if not data.get("signature"):
+        return _reject(Reason.UNSIGNED, "no signature", peer.id)
+    if data.get("key_id") != peer.key_id:
+        return _reject(Reason.WRONG_KEY, f"key_id {data.get('key_id')!r}", peer.id)
+    if not verify_mapping(data, peer.public_key):
+        return _reject(Reason.BAD_SIGNATURE, "signature does not verify", peer.id)
+    try:
+        envelope: Envelope = EnvelopeSchema().load(dict(data))
+    except ValidationError as exc:
+        return _reject(Reason.MALFORMED, str(exc.messages), peer.id)
+    candidates = [
+        a
+        for a in config.agreements_for("in")
+        if a.peer == peer.id and envelope.event_type in a.rules
+    ]
+    if not candidates:
+        return _reject(Reason.TYPE_NOT_AGREED, envelope.event_type, peer.id)
+    valid = [a for a in candidates if a.is_valid_at(now)]
+    if not valid:
+        return _reject(Reason.AGREEMENT_EXPIRED, candidates[0].id, peer.id)
+    agreement = valid[0]
+    rule = agreement.rules[envelope.event_type]
+    extra = sorted(set(envelope.payload) - set(rule.fields))
+    if extra:
+        return _reject(Reason.FIELD_NOT_AGREED, ", ".join(extra), peer.id)
+    if _has_small_cell(envelope.payload, rule, agreement.suppression_threshold):
+        return _reject(Reason.SMALL_CELL, rule.cells_field, peer.id)
+    return Verdict(True, envelope=envelope, peer=peer.id, agreement_id=agreement.id)
+
+
+def _has_small_cell(
+    payload: Mapping[str, Any], rule: EventRule, threshold: int
+) -> bool:
+    if any(is_small(payload.get(f), threshold) for f in rule.count_fields):
+        return True
+    cells = payload.get(rule.cells_field)
+    if not isinstance(cells, list):
+        return False
+    return any(
+        isinstance(c, dict)
+        and any(is_small(c.get(f), threshold) for f in rule.count_fields)
+        for c in cells
+    )

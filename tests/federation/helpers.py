@@ -1,0 +1,87 @@
+"""Build node configs for the federation tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.federation.domain import NodeConfig
+from services.federation.identity import NodeIdentity, init_identity
+from services.federation.schemas import parse_config
+
+APPROVED = "indicators.values_approved"
+
+
+def identity(tmp_path: Path, node_id: str) -> NodeIdentity:
+    return init_identity(node_id, tmp_path / "keys" / f"{node_id}.ed25519")
+
+
+def agreement(
+    peer: str,
+    direction: str,
+    *,
+    id: str | None = None,
+    types: list[dict[str, Any]] | None = None,
+    threshold: int = 5,
+    aggregates_only: bool = True,
+    valid_from: str = "2026-01-01",
+    valid_until: str | None = "2027-12-31",
+) -> dict[str, Any]:
+    return {
+        "id": id or f"{direction}-{peer}",
+        "peer": peer,
+        "direction": direction,
+        "event_types": types
+        or [
+            {
+                "type": APPROVED,
+                "fields": ["indicator", "period", "cells"],
+                "cell_fields": ["org_unit", "sex"],
+                "count_fields": ["count"],
+            }
+        ],
+        "aggregates_only": aggregates_only,
+        "suppression_threshold": threshold,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+
+
+def config_dict(
+    me: NodeIdentity,
+    peers: list[tuple[NodeIdentity, str | None]],
+    agreements: list[dict[str, Any]],
+    *,
+    role: str = "mrc",
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/%2F",
+    management_url: str = "http://guest:guest@127.0.0.1:15672/api",
+    vhost: str = "/",
+) -> dict[str, Any]:
+    return {
+        "node": {
+            "id": me.node_id,
+            "role": role,
+            "territory": "66023" if role == "mrc" else "06",
+            "signing_key": str(me.key_path),
+        },
+        "broker": {
+            "amqp_uri": amqp_uri,
+            "management_url": management_url,
+            "vhost": vhost,
+        },
+        "peers": [
+            {"id": p.node_id, "public_key": p.public_key_b64, "upstream_uri": uri}
+            for p, uri in peers
+        ],
+        "agreements": agreements,
+    }
+
+
+def config(data: dict[str, Any]) -> NodeConfig:
+    return parse_config(yaml.safe_dump(data, sort_keys=False), "test.yaml", env={})
+
+
+def approved(cells: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"indicator": "ind-1", "period": "2026Q3", "cells": cells, **extra}

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.federation.domain import (
+    Reason,
+    check_incoming,
+    prepare_outgoing,
+    suppress_cells,
+)
+from shared.envelope import Envelope
+from shared.signing import sign_mapping, verify_mapping
+from tests.federation.helpers import (
+    APPROVED,
+    agreement,
+    approved,
+    config,
+    config_dict,
+    identity,
+)
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+CELLS = [
+    {"org_unit": "66023", "sex": "F", "count": 40, "name": "Tremblay"},
+    {"org_unit": "66023", "sex": "M", "count": 31},
+    {"org_unit": "66032", "sex": "F", "count": 3},
+    {"org_unit": "66032", "sex": "M", "count": 12},
+]
+
+
+def _pair(tmp_path, **kw):
+    mrc, region = identity(tmp_path, "mrc-66023"), identity(tmp_path, "region-06")
+    sender = config(
+        config_dict(mrc, [(region, None)], [agreement("region-06", "out", **kw)])
+    )
+    receiver = config(
+        config_dict(region, [(mrc, None)], [agreement("mrc-66023", "in", **kw)])
+    )
+    return mrc, region, sender, receiver
+
+
+def test_small_cell_and_next_smallest_are_suppressed_and_values_removed():
+    out = suppress_cells(
+        [{"u": "a", "count": 40}, {"u": "b", "count": 3}, {"u": "c", "count": 12}],
+        ("count",),
+        5,
+    )
+    assert out == [
+        {"u": "a", "count": 40},
+        {"u": "b", "suppressed": True},
+        {"u": "c", "suppressed": True},
+    ]
+
+
+def test_counts_above_threshold_are_kept_and_zero_is_suppressed():
+    cells = [{"u": "a", "count": 6}, {"u": "b", "count": 0}, {"u": "c", "count": 0}]
+    out = suppress_cells(cells, ("count",), 5)
+    assert out == [
+        {"u": "a", "count": 6},
+        {"u": "b", "suppressed": True},
+        {"u": "c", "suppressed": True},
+    ]
+
+
+def test_outgoing_event_keeps_only_agreed_fields_and_is_signed(tmp_path):
+    mrc, _, sender, _ = _pair(tmp_path)
+    local = Envelope(APPROVED, approved(CELLS, author="j.tremblay"), "mrc-66023")
+    (sent,), withheld = prepare_outgoing(local, sender, mrc.private_key, NOW)
+    assert withheld == []
+    assert sent.peer == "region-06"
+    assert set(sent.data["payload"]) == {"indicator", "period", "cells"}
+    assert all("name" not in c for c in sent.data["payload"]["cells"])
+    assert [c.get("count") for c in sent.data["payload"]["cells"]] == [
+        40,
+        31,
+        None,
+        None,
+    ]
+    assert sent.data["event_id"] == local.event_id
+    assert verify_mapping(sent.data, mrc.public_key)
+
+
+def test_single_count_at_or_below_threshold_never_leaves(tmp_path):
+    types = [{"type": "participation.vote_closed", "fields": ["vote", "count"]}]
+    mrc, _, sender, _ = _pair(tmp_path, types=types)
+    local = Envelope("participation.vote_closed", {"vote": "v1", "count": 5}, "x")
+    sent, withheld = prepare_outgoing(local, sender, mrc.private_key, NOW)
+    assert sent == [] and [w.reason for w in withheld] == [Reason.SUPPRESSED]
+    local = Envelope("participation.vote_closed", {"vote": "v1", "count": 6}, "x")
+    (sent,), _ = prepare_outgoing(local, sender, mrc.private_key, NOW)
+    assert sent.data["payload"] == {"vote": "v1", "count": 6}
+
+
+def test_non_aggregate_event_is_withheld_when_only_aggregates_may_leave(tmp_path):
+    types = [{"type": "participation.ballot_cast", "fields": ["vote"]}]
+    mrc, _, sender, _ = _pair(tmp_path, types=types)
+    local = Envelope("participation.ballot_cast", {"vote": "v1", "voter": "x"}, "n")
+    sent, withheld = prepare_outgoing(local, sender, mrc.private_key, NOW)
+    assert sent == [] and [w.reason for w in withheld] == [Reason.NOT_AGGREGATE]
+
+
+def test_nothing_leaves_for_an_event_type_or_period_outside_agreements(tmp_path):
+    mrc, _, sender, _ = _pair(tmp_path, valid_until="2026-06-30")
+    local = Envelope(APPROVED, approved(CELLS), "mrc-66023")
+    sent, withheld = prepare_outgoing(local, sender, mrc.private_key, NOW)
+    assert sent == [] and withheld[0].reason == Reason.AGREEMENT_EXPIRED
+    other = Envelope("boards.minutes_adopted", {"text": "..."}, "mrc-66023")
+    sent, withheld = prepare_outgoing(other, sender, mrc.private_key, NOW)
+    assert sent == [] and withheld[0].reason == Reason.NO_AGREEMENT
+
+
+def test_agreed_signed_event_is_accepted_by_the_peer(tmp_path):
+    mrc, _, sender, receiver = _pair(tmp_path)
+    local = Envelope(APPROVED, approved(CELLS), "mrc-66023")
+    (sent,), _ = prepare_outgoing(local, sender, mrc.private_key, NOW)
+    verdict = check_incoming(sent.data, receiver, NOW)
+    assert verdict.accepted, verdict
+    assert verdict.envelope.event_id == local.event_id
+    assert verdict.agreement_id == "in-mrc-66023"
+
+
+def _signed(ident, payload, event_type=APPROVED, origin=None):
+    env = Envelope(event_type, payload, origin or ident.node_id)
+    return sign_mapping(env.to_dict(), ident.private_key, ident.key_id)
+
+
+def test_each_kind_of_bad_message_is_rejected_with_its_reason(tmp_path):
+    mrc, region, _, receiver = _pair(tmp_path)
+    stranger = identity(tmp_path, "mrc-99999")
+    impostor = identity(tmp_path / "other", "mrc-66023")
+    good = _signed(mrc, approved([{"org_unit": "a", "count": 9}]))
+    forged = dict(good, payload=approved([{"org_unit": "a", "count": 90}]))
+    unsigned = dict(good, signature=None, key_id=None)
+    cases = {
+        Reason.BAD_SIGNATURE: forged,
+        Reason.UNKNOWN_PEER: _signed(stranger, approved([])),
+        Reason.UNSIGNED: unsigned,
+        Reason.WRONG_KEY: _signed(impostor, approved([])),
+        Reason.TYPE_NOT_AGREED: _signed(mrc, {"x": 1}, "boards.minutes_adopted"),
+        Reason.FIELD_NOT_AGREED: _signed(mrc, approved([], secret="s")),
+        Reason.SMALL_CELL: _signed(mrc, approved([{"org_unit": "a", "count": 2}])),
+        Reason.MALFORMED: sign_mapping(
+            {"origin_node": "mrc-66023", "payload": {}}, mrc.private_key, mrc.key_id
+        ),
+    }
+    for reason, data in cases.items():
+        verdict = check_incoming(data, receiver, NOW)
+        assert (verdict.accepted, verdict.reason) == (False, reason), reason
+    assert check_incoming(good, receiver, NOW).accepted
+
+
+def test_event_under_an_expired_agreement_is_rejected(tmp_path):
+    mrc, _, _, receiver = _pair(tmp_path, valid_until="2026-11-22")
+    data = _signed(mrc, approved([{"org_unit": "a", "count": 9}]))
+    verdict = check_incoming(data, receiver, NOW)
+    assert verdict.reason == Reason.AGREEMENT_EXPIRED
