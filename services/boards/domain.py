@@ -1,0 +1,1189 @@
+"""Local shared-governance boards: the pure rules, no I/O.
+
+A board (one per node, i.e. per MRC) has a *charter*: groups of seats by
+constituency, each with a number of seats and a term length, a quorum rule and a
+default majority rule. Members are appointed to seats for a term; appointments
+are never deleted, so the history of who held which seat is the list of
+appointments of that seat.
+
+Meetings are public or closed. Each has an agenda; items come from members
+(a motion), from the secretary, or from events (participation results, an
+indicator crossing a threshold set by the board). During an open meeting the
+secretary records attendance, declared conflicts of interest, motions (moved and
+seconded), and votes (for, against, abstain). A vote is refused when:
+
+- the member holds no seat on the meeting date, or is not recorded present;
+- the member declared a conflict of interest on the item (recusal);
+- quorum is not met for that item.
+
+Choices written down here (the charter can change the numbers, not the rules):
+
+- Quorum is a share of the *filled* seats on the meeting date (vacant seats do
+  not count), ``strictly_more`` meaning "more than half" style rules, plus an
+  optional minimum of members present per constituency ("at least one citizen
+  seat"). Recused members do not count toward quorum on the item they are
+  recused from: a board cannot decide with a quorum made of conflicted members.
+- Simple majority and two thirds are computed on votes cast (for + against);
+  abstentions are recorded but not counted. A tie is not adopted.
+- Consensus: adopted when nobody votes against (a block) and at least one votes
+  for; members may stand aside (abstain) with a recorded objection. Objection
+  text given with any vote is kept with the resolution.
+- A resolution adopted at a closed meeting, or on an item taken in camera, is
+  marked ``closed_session`` and never appears in the public register.
+
+Example payload of a charter, as the service receives it::
+
+    {"board_id": "mrc-66023", "name": "Table locale de gouvernance",
+     "seat_groups": [{"constituency": "citizens", "seats": 4, "term_months": 24},
+                     {"constituency": "first_nations_inuit", "seats": 1}],
+     "quorum": {"share": "1/2", "strictly_more": true,
+                "min_present": {"citizens": 1}},
+     "default_majority": "simple"}
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from services.boards.exceptions import (
+    AlreadyVoted,
+    InvalidCharter,
+    InvalidState,
+    InvalidValue,
+    NotPresent,
+    NotSeated,
+    QuorumNotMet,
+    RecusedMember,
+    SeatOccupied,
+    UnknownItem,
+    UnknownMember,
+    UnknownMotion,
+    UnknownSeat,
+)
+
+CONSTITUENCY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class Constituency(StrEnum):
+    """The constituencies every Quebec local board knows; boards may add others."""
+
+    CITIZENS = "citizens"
+    COMMUNITY_ORGANISATIONS = "community_organisations"
+    PRACTITIONERS = "practitioners"
+    MUNICIPAL_ELECTED = "municipal_elected"
+    FIRST_NATIONS_INUIT = "first_nations_inuit"
+
+
+CONSTITUENCY_LABELS: dict[str, tuple[str, str]] = {
+    "citizens": ("Citoyennes et citoyens", "Citizens"),
+    "community_organisations": ("Organismes communautaires", "Community organisations"),
+    "practitioners": ("Intervenantes et intervenants", "Practitioners"),
+    "municipal_elected": ("Élues et élus municipaux", "Municipal elected officials"),
+    "first_nations_inuit": ("Premières Nations et Inuit", "First Nations and Inuit"),
+}
+
+
+class Office(StrEnum):
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    SECRETARY = "secretary"
+    TREASURER = "treasurer"
+    MEMBER = "member"
+
+
+class MajorityRule(StrEnum):
+    SIMPLE = "simple"
+    TWO_THIRDS = "two_thirds"
+    CONSENSUS = "consensus"
+
+
+class Choice(StrEnum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+
+
+class MeetingKind(StrEnum):
+    PUBLIC = "public"
+    CLOSED = "closed"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    ADJOURNED = "adjourned"
+    CANCELLED = "cancelled"
+
+
+class ItemSource(StrEnum):
+    MEMBER = "member"
+    SECRETARY = "secretary"
+    PARTICIPATION = "participation"
+    INDICATOR = "indicator"
+
+
+class MotionStatus(StrEnum):
+    OPEN = "open"
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class DecisionStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATUSES = frozenset({DecisionStatus.DONE, DecisionStatus.CANCELLED})
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months, clamped to the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+# --- charter ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatGroup:
+    """``seats`` seats for one constituency, each held for ``term_months``."""
+
+    constituency: str
+    seats: int
+    term_months: int = 24
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not CONSTITUENCY_PATTERN.match(self.constituency):
+            raise InvalidCharter(
+                f"collège « {self.constituency} » : minuscules, chiffres et _ attendus",
+                f'constituency "{self.constituency}": lowercase, digits and _ expected',
+                field="constituency",
+            )
+        if not 1 <= self.seats <= 100:
+            raise InvalidCharter(
+                f"collège « {self.constituency} », champ « seats » : entre 1 et 100",
+                f'constituency "{self.constituency}", field "seats": 1 to 100',
+                field="seats",
+            )
+        if not 1 <= self.term_months <= 120:
+            raise InvalidCharter(
+                f"collège « {self.constituency} », champ « term_months » : "
+                "entre 1 et 120",
+                f'constituency "{self.constituency}", field "term_months": 1 to 120',
+                field="term_months",
+            )
+
+    @property
+    def display_label(self) -> str:
+        if self.label:
+            return self.label
+        fr, en = CONSTITUENCY_LABELS.get(self.constituency, (self.constituency, ""))
+        return f"{fr} / {en}" if en else fr
+
+    def seat_ids(self) -> list[str]:
+        return [f"{self.constituency}-{n}" for n in range(1, self.seats + 1)]
+
+
+@dataclass(frozen=True)
+class QuorumRule:
+    """Quorum: a share of filled seats, and optional minimums per constituency.
+
+    ``QuorumRule(Fraction(1, 2), strictly_more=True)`` is "a majority of the
+    members in office": 5 of 8, 5 of 9.
+    """
+
+    share: Fraction = Fraction(1, 2)
+    strictly_more: bool = True
+    min_present: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.share <= 1:
+            raise InvalidCharter(
+                "quorum, champ « share » : fraction entre 0 (exclu) et 1",
+                'quorum, field "share": a fraction above 0 and at most 1',
+                field="share",
+            )
+        for constituency, minimum in self.min_present.items():
+            if minimum < 0:
+                raise InvalidCharter(
+                    f"quorum, minimum pour « {constituency} » : entier positif",
+                    f'quorum, minimum for "{constituency}": non-negative integer',
+                    field="min_present",
+                )
+
+    def required(self, filled_seats: int) -> int:
+        exact = self.share * filled_seats
+        if self.strictly_more:
+            needed = int(exact) + 1
+        else:
+            needed = -(-exact.numerator // exact.denominator)
+        return max(1, min(needed, max(filled_seats, 1)))
+
+
+@dataclass(frozen=True)
+class Charter:
+    board_id: str
+    name: str
+    seat_groups: tuple[SeatGroup, ...]
+    quorum: QuorumRule = field(default_factory=QuorumRule)
+    default_majority: MajorityRule = MajorityRule.SIMPLE
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidCharter(
+                "champ « name » : nom du conseil requis",
+                'field "name": the board\'s name is required',
+                field="name",
+            )
+        if not self.seat_groups:
+            raise InvalidCharter(
+                "champ « seat_groups » : au moins un collège",
+                'field "seat_groups": at least one constituency',
+                field="seat_groups",
+            )
+        seen: set[str] = set()
+        for group in self.seat_groups:
+            if group.constituency in seen:
+                raise InvalidCharter(
+                    f"collège « {group.constituency} » déclaré deux fois",
+                    f'constituency "{group.constituency}" declared twice',
+                    field="seat_groups",
+                )
+            seen.add(group.constituency)
+        for constituency, minimum in self.quorum.min_present.items():
+            if constituency not in seen:
+                raise InvalidCharter(
+                    f"quorum : collège « {constituency} » absent de la charte",
+                    f'quorum: constituency "{constituency}" is not in the charter',
+                    field="min_present",
+                )
+            group = self.group(constituency)
+            if minimum > group.seats:
+                raise InvalidCharter(
+                    f"quorum : minimum {minimum} pour « {constituency} » dépasse "
+                    f"ses {group.seats} siège(s)",
+                    f'quorum: minimum {minimum} for "{constituency}" exceeds its '
+                    f"{group.seats} seat(s)",
+                    field="min_present",
+                )
+
+    def group(self, constituency: str) -> SeatGroup:
+        for group in self.seat_groups:
+            if group.constituency == constituency:
+                return group
+        raise UnknownSeat(constituency)
+
+    def seat_ids(self) -> list[str]:
+        return [seat for group in self.seat_groups for seat in group.seat_ids()]
+
+    def constituency_of(self, seat_id: str) -> str:
+        constituency, _, number = seat_id.rpartition("-")
+        for group in self.seat_groups:
+            if group.constituency == constituency and number.isdigit():
+                if 1 <= int(number) <= group.seats:
+                    return constituency
+        raise UnknownSeat(seat_id)
+
+
+# --- members and appointments -----------------------------------------------------
+
+
+@dataclass
+class Member:
+    """A person on the board. Contact details are private: never published."""
+
+    member_id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass
+class Appointment:
+    """Who held a seat, from ``start`` to ``end`` (term end, inclusive).
+
+    ``ended_on`` is set when the term stops early (resignation, removal): the
+    last day the seat was held.
+    """
+
+    seat_id: str
+    member_id: str
+    start: date
+    end: date
+    office: Office = Office.MEMBER
+    ended_on: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        return min(self.end, self.ended_on) if self.ended_on else self.end
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day <= self.last_day
+
+    def overlaps(self, start: date, end: date) -> bool:
+        return self.start <= end and start <= self.last_day
+
+
+@dataclass
+class Board:
+    """The board's charter, its people and who held which seat when."""
+
+    charter: Charter
+    members: dict[str, Member] = field(default_factory=dict)
+    appointments: list[Appointment] = field(default_factory=list)
+    pending_items: list[AgendaItem] = field(default_factory=list)
+    resolution_seq: int = 0
+
+    @property
+    def board_id(self) -> str:
+        return self.charter.board_id
+
+    def add_member(self, member: Member) -> Member:
+        if not member.name.strip():
+            raise InvalidValue(
+                "champ « name » : nom requis",
+                'field "name": a name is required',
+                field="name",
+            )
+        self.members[member.member_id] = member
+        return member
+
+    def member(self, member_id: str) -> Member:
+        try:
+            return self.members[member_id]
+        except KeyError:
+            raise UnknownMember(member_id) from None
+
+    def appoint(
+        self,
+        seat_id: str,
+        member_id: str,
+        start: date,
+        end: date | None = None,
+        office: Office = Office.MEMBER,
+    ) -> Appointment:
+        """Appoint a member to a seat; the default end is the charter's term."""
+        constituency = self.charter.constituency_of(seat_id)
+        self.member(member_id)
+        if end is None:
+            months = self.charter.group(constituency).term_months
+            end = add_months(start, months)
+        if end < start:
+            raise InvalidValue(
+                "champ « end » : la fin du mandat précède son début",
+                'field "end": the term ends before it starts',
+                field="end",
+            )
+        for existing in self.appointments:
+            if existing.seat_id == seat_id and existing.overlaps(start, end):
+                holder = self.members[existing.member_id].name
+                raise SeatOccupied(seat_id, holder)
+            if existing.member_id == member_id and existing.overlaps(start, end):
+                raise InvalidState(
+                    f"« {member_id} » occupe déjà le siège « {existing.seat_id} » "
+                    "pour cette période",
+                    f'"{member_id}" already holds seat "{existing.seat_id}" '
+                    "for that period",
+                    field="member_id",
+                )
+        appointment = Appointment(seat_id, member_id, start, end, Office(office))
+        self.appointments.append(appointment)
+        return appointment
+
+    def end_appointment(self, seat_id: str, last_day: date) -> Appointment:
+        """Close the current term of a seat early (resignation, removal)."""
+        self.charter.constituency_of(seat_id)
+        for appointment in self.appointments:
+            if appointment.seat_id == seat_id and appointment.active_on(last_day):
+                appointment.ended_on = last_day
+                return appointment
+        raise InvalidState(
+            f"le siège « {seat_id} » est vacant le {last_day.isoformat()}",
+            f'seat "{seat_id}" is vacant on {last_day.isoformat()}',
+            field="seat_id",
+        )
+
+    def holder(self, seat_id: str, day: date) -> Appointment | None:
+        for appointment in self.appointments:
+            if appointment.seat_id == seat_id and appointment.active_on(day):
+                return appointment
+        return None
+
+    def seated(self, day: date) -> dict[str, Appointment]:
+        """Member id -> the appointment they hold on ``day``."""
+        return {a.member_id: a for a in self.appointments if a.active_on(day)}
+
+    def vacancies(self, day: date) -> list[str]:
+        return [s for s in self.charter.seat_ids() if self.holder(s, day) is None]
+
+    def filled_count(self, day: date) -> int:
+        return len(self.seated(day))
+
+    def history(self, seat_id: str) -> list[Appointment]:
+        self.charter.constituency_of(seat_id)
+        return sorted(
+            (a for a in self.appointments if a.seat_id == seat_id),
+            key=lambda a: a.start,
+        )
+
+    def role(self, member_id: str, day: date) -> str:
+        """A public description of a member: constituency and office."""
+        appointment = self.seated(day).get(member_id)
+        if appointment is None:
+            past = [a for a in self.appointments if a.member_id == member_id]
+            if not past:
+                return ""
+            appointment = max(past, key=lambda a: a.start)
+        constituency = self.charter.constituency_of(appointment.seat_id)
+        label = self.charter.group(constituency).display_label
+        if appointment.office == Office.MEMBER:
+            return label
+        return f"{appointment.office.value} — {label}"
+
+    def next_resolution_number(self, day: date) -> str:
+        self.resolution_seq += 1
+        return f"{day.year}-{self.resolution_seq:03d}"
+
+
+# --- meetings, agendas, motions ------------------------------------------------------
+
+
+@dataclass
+class AgendaItem:
+    """One agenda item. Items from events keep a link to their source.
+
+    ``in_camera`` marks an item taken behind closed doors during a public
+    meeting; it is treated like closed-session content.
+    """
+
+    item_id: str
+    title: str
+    source: ItemSource = ItemSource.SECRETARY
+    proposed_by: str | None = None
+    process_id: str | None = None
+    proposal_id: str | None = None
+    rank: int | None = None
+    indicator_id: str | None = None
+    in_camera: bool = False
+    proposed: bool = False
+
+
+@dataclass
+class Vote:
+    member_id: str
+    choice: Choice
+    objection: str = ""
+
+
+@dataclass(frozen=True)
+class Tally:
+    rule: MajorityRule
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    adopted: bool
+
+
+def tally(rule: MajorityRule, votes: Iterable[Vote]) -> Tally:
+    """Count votes under a majority rule (see the module docstring)."""
+    counts = {choice: 0 for choice in Choice}
+    for vote in votes:
+        counts[vote.choice] += 1
+    yes, no = counts[Choice.FOR], counts[Choice.AGAINST]
+    if rule == MajorityRule.SIMPLE:
+        adopted = yes > no
+    elif rule == MajorityRule.TWO_THIRDS:
+        adopted = yes > 0 and 3 * yes >= 2 * (yes + no)
+    else:
+        adopted = yes > 0 and no == 0
+    return Tally(rule, yes, no, counts[Choice.ABSTAIN], adopted)
+
+
+@dataclass
+class Motion:
+    motion_id: str
+    item_id: str
+    text: str
+    moved_by: str
+    seconded_by: str
+    rule: MajorityRule
+    votes: dict[str, Vote] = field(default_factory=dict)
+    status: MotionStatus = MotionStatus.OPEN
+    resolution_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QuorumStatus:
+    met: bool
+    required: int
+    present: int
+    missing: Mapping[str, int]
+
+    def raise_if_not_met(self) -> None:
+        if not self.met:
+            raise QuorumNotMet(self.required, self.present, self.missing)
+
+
+@dataclass
+class Meeting:
+    meeting_id: str
+    board_id: str
+    kind: MeetingKind
+    scheduled_at: datetime
+    place: str
+    status: MeetingStatus = MeetingStatus.SCHEDULED
+    agenda: list[AgendaItem] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)
+    conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
+    motions: list[Motion] = field(default_factory=list)
+    minutes: str | None = None
+    minutes_adopted_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.scheduled_at.tzinfo is None:
+            raise InvalidValue(
+                "champ « scheduled_at » : fuseau horaire requis",
+                'field "scheduled_at": a time zone is required',
+                field="scheduled_at",
+            )
+
+    @property
+    def day(self) -> date:
+        return self.scheduled_at.date()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind == MeetingKind.CLOSED
+
+    # agenda
+
+    def item(self, item_id: str) -> AgendaItem:
+        for item in self.agenda:
+            if item.item_id == item_id:
+                return item
+        raise UnknownItem(item_id)
+
+    def add_item(self, item: AgendaItem) -> AgendaItem:
+        if self.status in (MeetingStatus.ADJOURNED, MeetingStatus.CANCELLED):
+            raise InvalidState(
+                "la séance est terminée : l'ordre du jour est figé",
+                "the meeting is over: its agenda is frozen",
+                field="meeting_id",
+            )
+        if not item.title.strip():
+            raise InvalidValue(
+                "champ « title » : titre requis",
+                'field "title": a title is required',
+                field="title",
+            )
+        if any(existing.item_id == item.item_id for existing in self.agenda):
+            raise InvalidState(
+                f"le point « {item.item_id} » est déjà à l'ordre du jour",
+                f'item "{item.item_id}" is already on the agenda',
+                field="item_id",
+            )
+        self.agenda.append(item)
+        return item
+
+    def propose_motion_item(
+        self, board: Board, member_id: str, title: str, item_id: str | None = None
+    ) -> AgendaItem:
+        """A member puts an item on the agenda (a member's motion)."""
+        if member_id not in board.seated(self.day):
+            raise NotSeated(member_id)
+        return self.add_item(
+            AgendaItem(
+                item_id=item_id or new_id("item"),
+                title=title,
+                source=ItemSource.MEMBER,
+                proposed_by=member_id,
+            )
+        )
+
+    # sitting
+
+    def _require(self, *statuses: MeetingStatus) -> None:
+        if self.status not in statuses:
+            wanted = ", ".join(s.value for s in statuses)
+            raise InvalidState(
+                f"séance « {self.status.value} » : état attendu {wanted}",
+                f'meeting is "{self.status.value}": expected {wanted}',
+                field="status",
+            )
+
+    def open(self) -> None:
+        self._require(MeetingStatus.SCHEDULED)
+        self.status = MeetingStatus.OPEN
+
+    def adjourn(self) -> None:
+        self._require(MeetingStatus.OPEN)
+        for motion in self.motions:
+            if motion.status == MotionStatus.OPEN:
+                raise InvalidState(
+                    f"le vote sur « {motion.motion_id} » n'est pas clos",
+                    f'the vote on "{motion.motion_id}" is not closed',
+                    field="motion_id",
+                )
+        self.status = MeetingStatus.ADJOURNED
+
+    def cancel(self) -> None:
+        self._require(MeetingStatus.SCHEDULED)
+        self.status = MeetingStatus.CANCELLED
+
+    def record_arrival(self, board: Board, member_id: str) -> None:
+        self._require(MeetingStatus.OPEN)
+        board.member(member_id)
+        if member_id not in board.seated(self.day):
+            raise NotSeated(member_id)
+        self.present.add(member_id)
+
+    def record_departure(self, member_id: str) -> None:
+        self._require(MeetingStatus.OPEN)
+        if member_id not in self.present:
+            raise NotPresent(member_id)
+        self.present.discard(member_id)
+
+    def declare_conflict(self, member_id: str, item_id: str, reason: str) -> None:
+        """Record a declared conflict of interest: the member is recused."""
+        self.item(item_id)
+        self.conflicts.setdefault(item_id, {})[member_id] = reason.strip()
+
+    def is_recused(self, member_id: str, item_id: str) -> bool:
+        return member_id in self.conflicts.get(item_id, {})
+
+    def quorum(self, board: Board, item_id: str | None = None) -> QuorumStatus:
+        """Quorum for an item: seated, present, not recused members."""
+        seated = board.seated(self.day)
+        voting = [
+            m
+            for m in self.present
+            if m in seated and not (item_id and self.is_recused(m, item_id))
+        ]
+        rule = board.charter.quorum
+        required = rule.required(len(seated))
+        missing: dict[str, int] = {}
+        for constituency, minimum in rule.min_present.items():
+            here = sum(
+                1
+                for m in voting
+                if board.charter.constituency_of(seated[m].seat_id) == constituency
+            )
+            if here < minimum:
+                missing[constituency] = minimum - here
+        met = len(voting) >= required and not missing
+        return QuorumStatus(met, required, len(voting), missing)
+
+    def _check_voter(self, board: Board, member_id: str, item_id: str) -> None:
+        board.member(member_id)
+        if member_id not in board.seated(self.day):
+            raise NotSeated(member_id)
+        if member_id not in self.present:
+            raise NotPresent(member_id)
+        if self.is_recused(member_id, item_id):
+            reason = self.conflicts[item_id][member_id]
+            raise RecusedMember(member_id, item_id, reason)
+
+    def motion(self, motion_id: str) -> Motion:
+        for motion in self.motions:
+            if motion.motion_id == motion_id:
+                return motion
+        raise UnknownMotion(motion_id)
+
+    def move(
+        self,
+        board: Board,
+        item_id: str,
+        text: str,
+        moved_by: str,
+        seconded_by: str,
+        rule: MajorityRule | None = None,
+        motion_id: str | None = None,
+    ) -> Motion:
+        """A motion, moved and seconded by two different present members."""
+        self._require(MeetingStatus.OPEN)
+        self.item(item_id)
+        if not text.strip():
+            raise InvalidValue(
+                "champ « text » : texte de la proposition requis",
+                'field "text": the motion\'s text is required',
+                field="text",
+            )
+        if moved_by == seconded_by:
+            raise InvalidValue(
+                "champ « seconded_by » : l'appuyeur doit être un autre membre",
+                'field "seconded_by": must be another member than the mover',
+                field="seconded_by",
+            )
+        self._check_voter(board, moved_by, item_id)
+        self._check_voter(board, seconded_by, item_id)
+        if any(
+            m.item_id == item_id and m.status == MotionStatus.OPEN for m in self.motions
+        ):
+            raise InvalidState(
+                f"une proposition est déjà en cours sur le point « {item_id} »",
+                f'a motion is already open on item "{item_id}"',
+                field="item_id",
+            )
+        motion = Motion(
+            motion_id=motion_id or new_id("motion"),
+            item_id=item_id,
+            text=text.strip(),
+            moved_by=moved_by,
+            seconded_by=seconded_by,
+            rule=MajorityRule(rule or board.charter.default_majority),
+        )
+        self.motions.append(motion)
+        return motion
+
+    def cast_vote(
+        self,
+        board: Board,
+        motion_id: str,
+        member_id: str,
+        choice: Choice,
+        objection: str = "",
+    ) -> Vote:
+        """Record one member's vote; refused with a reason when not allowed."""
+        self._require(MeetingStatus.OPEN)
+        motion = self.motion(motion_id)
+        if motion.status != MotionStatus.OPEN:
+            raise InvalidState(
+                f"le vote sur « {motion_id} » est clos",
+                f'the vote on "{motion_id}" is closed',
+                field="motion_id",
+            )
+        self._check_voter(board, member_id, motion.item_id)
+        self.quorum(board, motion.item_id).raise_if_not_met()
+        if member_id in motion.votes:
+            raise AlreadyVoted(member_id)
+        vote = Vote(member_id, Choice(choice), objection.strip())
+        motion.votes[member_id] = vote
+        return vote
+
+    def withdraw(self, motion_id: str) -> Motion:
+        motion = self.motion(motion_id)
+        if motion.status != MotionStatus.OPEN:
+            raise InvalidState(
+                f"le vote sur « {motion_id} » est clos",
+                f'the vote on "{motion_id}" is closed',
+                field="motion_id",
+            )
+        motion.status = MotionStatus.WITHDRAWN
+        return motion
+
+    def close_vote(
+        self, board: Board, motion_id: str, resolution_id: str | None = None
+    ) -> tuple[Tally, Resolution | None]:
+        """Close a vote: tally under the motion's rule; adopted makes a resolution.
+
+        Quorum is checked again: a decision taken after members left is refused.
+        """
+        self._require(MeetingStatus.OPEN)
+        motion = self.motion(motion_id)
+        if motion.status != MotionStatus.OPEN:
+            raise InvalidState(
+                f"le vote sur « {motion_id} » est déjà clos",
+                f'the vote on "{motion_id}" is already closed',
+                field="motion_id",
+            )
+        self.quorum(board, motion.item_id).raise_if_not_met()
+        result = tally(motion.rule, motion.votes.values())
+        if not result.adopted:
+            motion.status = MotionStatus.REJECTED
+            return result, None
+        motion.status = MotionStatus.ADOPTED
+        item = self.item(motion.item_id)
+        resolution = Resolution(
+            resolution_id=resolution_id or new_id("res"),
+            number=board.next_resolution_number(self.day),
+            board_id=self.board_id,
+            meeting_id=self.meeting_id,
+            item_id=item.item_id,
+            motion_id=motion.motion_id,
+            title=item.title,
+            text=motion.text,
+            adopted_on=self.day,
+            closed_session=self.is_closed or item.in_camera,
+            rule=motion.rule,
+            votes_for=result.votes_for,
+            votes_against=result.votes_against,
+            abstentions=result.abstentions,
+            moved_by=motion.moved_by,
+            seconded_by=motion.seconded_by,
+            objections=[
+                (v.member_id, v.objection) for v in motion.votes.values() if v.objection
+            ],
+            process_id=item.process_id,
+        )
+        motion.resolution_id = resolution.resolution_id
+        return result, resolution
+
+    # minutes
+
+    def draft_minutes(self, text: str) -> None:
+        self._require(MeetingStatus.OPEN, MeetingStatus.ADJOURNED)
+        if self.minutes_adopted_at is not None:
+            raise InvalidState(
+                "le procès-verbal est déjà adopté",
+                "the minutes are already adopted",
+                field="minutes",
+            )
+        self.minutes = text
+
+
+def adopt_minutes(board: Board, earlier: Meeting, at: Meeting) -> None:
+    """Minutes of a meeting are adopted at a later, open, quorate meeting."""
+    if earlier.status != MeetingStatus.ADJOURNED or not earlier.minutes:
+        raise InvalidState(
+            "procès-verbal absent ou séance non levée",
+            "no minutes drafted, or the meeting is not adjourned",
+            field="minutes",
+        )
+    if earlier.minutes_adopted_at is not None:
+        raise InvalidState(
+            "le procès-verbal est déjà adopté",
+            "the minutes are already adopted",
+            field="minutes",
+        )
+    if at.scheduled_at <= earlier.scheduled_at or at.status != MeetingStatus.OPEN:
+        raise InvalidState(
+            "le procès-verbal s'adopte à une séance ultérieure, ouverte",
+            "minutes are adopted at a later meeting that is open",
+            field="at_meeting_id",
+        )
+    at.quorum(board).raise_if_not_met()
+    earlier.minutes_adopted_at = at.meeting_id
+
+
+# --- resolutions and follow-up ----------------------------------------------------
+
+
+@dataclass
+class FollowUpUpdate:
+    on: date
+    status: DecisionStatus
+    progress: int
+    note: str = ""
+
+
+@dataclass
+class Resolution:
+    resolution_id: str
+    number: str
+    board_id: str
+    meeting_id: str
+    item_id: str
+    motion_id: str
+    title: str
+    text: str
+    adopted_on: date
+    closed_session: bool
+    rule: MajorityRule
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    moved_by: str
+    seconded_by: str
+    objections: list[tuple[str, str]] = field(default_factory=list)
+    process_id: str | None = None
+    responsible: str | None = None
+    status: DecisionStatus = DecisionStatus.PLANNED
+    progress: int = 0
+    due: date | None = None
+    updates: list[FollowUpUpdate] = field(default_factory=list)
+
+    def is_overdue(self, today: date) -> bool:
+        return (
+            self.due is not None
+            and self.due < today
+            and self.status not in FINAL_STATUSES
+        )
+
+    def follow_up(
+        self,
+        on: date,
+        status: DecisionStatus | None = None,
+        progress: int | None = None,
+        note: str = "",
+        responsible: str | None = None,
+        due: date | None = None,
+    ) -> bool:
+        """Record a follow-up update; returns whether the status changed.
+
+        Done and cancelled are final; progress is 0 to 100 and never goes down
+        (a correction is a note); "done" sets progress to 100.
+        """
+        if self.status in FINAL_STATUSES:
+            raise InvalidState(
+                f"décision « {self.number} » close ({self.status.value})",
+                f'decision "{self.number}" is closed ({self.status.value})',
+                field="status",
+            )
+        new_status = DecisionStatus(status) if status else self.status
+        new_progress = self.progress if progress is None else progress
+        if not 0 <= new_progress <= 100:
+            raise InvalidValue(
+                "champ « progress » : entier de 0 à 100",
+                'field "progress": integer from 0 to 100',
+                field="progress",
+            )
+        if new_progress < self.progress:
+            raise InvalidValue(
+                f"champ « progress » : {new_progress} < {self.progress} déjà atteint",
+                f'field "progress": {new_progress} < {self.progress} already reached',
+                field="progress",
+            )
+        if new_status == DecisionStatus.DONE:
+            new_progress = 100
+        changed = new_status != self.status
+        if responsible is not None:
+            self.responsible = responsible.strip() or None
+        if due is not None:
+            self.due = due
+        self.status, self.progress = new_status, new_progress
+        self.updates.append(FollowUpUpdate(on, new_status, new_progress, note.strip()))
+        return changed
+
+
+def overdue(resolutions: Iterable[Resolution], today: date) -> list[Resolution]:
+    return sorted(
+        (r for r in resolutions if r.is_overdue(today)),
+        key=lambda r: (r.due or today, r.number),
+    )
+
+
+# --- items from events -------------------------------------------------------------
+
+
+def next_meeting(
+    meetings: Iterable[Meeting], now: datetime, kind: MeetingKind | None = None
+) -> Meeting | None:
+    """The earliest scheduled meeting at or after ``now``."""
+    upcoming = [
+        m
+        for m in meetings
+        if m.status == MeetingStatus.SCHEDULED
+        and m.scheduled_at >= now
+        and (kind is None or m.kind == kind)
+    ]
+    return min(upcoming, key=lambda m: m.scheduled_at, default=None)
+
+
+def participation_items(
+    process_id: str, title: str, priorities: Sequence[Mapping[str, Any]]
+) -> list[AgendaItem]:
+    """Proposed agenda items for published participation results, by rank.
+
+    Item ids are derived from the process and proposal, so the same results
+    always give the same items.
+    """
+    items = []
+    for priority in sorted(priorities, key=lambda p: int(p["rank"])):
+        rank = int(priority["rank"])
+        items.append(
+            AgendaItem(
+                item_id=f"participation-{process_id}-{priority['proposal_id']}",
+                title=f"{title} — priorité {rank} / priority {rank}: "
+                f"{priority['title']}",
+                source=ItemSource.PARTICIPATION,
+                process_id=process_id,
+                proposal_id=str(priority["proposal_id"]),
+                rank=rank,
+                proposed=True,
+            )
+        )
+    return items
+
+
+def process_already_placed(
+    board: Board, meetings: Iterable[Meeting], process_id: str
+) -> bool:
+    return any(i.process_id == process_id for i in board.pending_items) or any(
+        i.process_id == process_id for m in meetings for i in m.agenda
+    )
+
+
+def place_participation_results(
+    board: Board,
+    meetings: Sequence[Meeting],
+    process_id: str,
+    title: str,
+    priorities: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> tuple[Meeting | None, list[AgendaItem]]:
+    """Put a closed process's ranked priorities on the next public meeting.
+
+    Public, because citizens' results are discussed in public. With no public
+    meeting scheduled, the items wait on the board and are placed when one is
+    scheduled (:func:`take_pending`). A process already placed anywhere is
+    ignored: the same results are never put twice on an agenda, whatever the
+    number of deliveries or republications.
+
+    Returns the meeting changed (``None`` if the items wait or nothing changed)
+    and the items added.
+    """
+    if process_already_placed(board, meetings, process_id):
+        return None, []
+    items = participation_items(process_id, title, priorities)
+    if not items:
+        return None, []
+    target = next_meeting(meetings, now, MeetingKind.PUBLIC)
+    if target is None:
+        board.pending_items.extend(items)
+        return None, items
+    for item in items:
+        target.add_item(item)
+    return target, items
+
+
+def take_pending(board: Board, meeting: Meeting) -> list[AgendaItem]:
+    """Move the board's waiting items onto a newly scheduled public meeting."""
+    if meeting.kind != MeetingKind.PUBLIC or not board.pending_items:
+        return []
+    moved, board.pending_items = board.pending_items, []
+    for item in moved:
+        meeting.add_item(item)
+    return moved
+
+
+@dataclass(frozen=True)
+class IndicatorWatch:
+    """The board asks to discuss an indicator when it crosses a threshold."""
+
+    indicator_id: str
+    threshold: float
+    above: bool = True
+    title: str = ""
+
+    def crossed(self, previous: float | None, current: float) -> bool:
+        if self.above:
+            return current > self.threshold and (
+                previous is None or previous <= self.threshold
+            )
+        return current < self.threshold and (
+            previous is None or previous >= self.threshold
+        )
+
+    def item(self, period: str, current: float) -> AgendaItem:
+        direction = ("au-dessus", "above") if self.above else ("sous", "below")
+        label = self.title or self.indicator_id
+        return AgendaItem(
+            item_id=f"indicator-{self.indicator_id}-{period}",
+            title=f"{label} {period}: {current:g} {direction[0]} du seuil / "
+            f"{direction[1]} threshold {self.threshold:g}",
+            source=ItemSource.INDICATOR,
+            indicator_id=self.indicator_id,
+            proposed=True,
+        )
+
+
+# --- the public register ------------------------------------------------------------
+
+
+def _person(board: Board, member_id: str, day: date) -> dict[str, str]:
+    member = board.members.get(member_id)
+    return {
+        "name": member.name if member else "",
+        "role": board.role(member_id, day),
+    }
+
+
+def public_register(
+    board: Board, resolutions: Iterable[Resolution], today: date
+) -> dict[str, Any]:
+    """What the public may see: composition and adopted resolutions.
+
+    Built from an allow-list of fields: members appear by name and role only
+    (never contact details or internal ids), and a resolution taken in closed
+    session or in camera is left out entirely. Example::
+
+        {"board": {"name": "...", "seats": [{"seat": "citizens-1",
+                   "constituency": "Citoyennes et citoyens / Citizens",
+                   "holder": {"name": "Ada", "role": "..."},
+                   "term_end": "2027-01-01"}], "vacancies": 2},
+         "resolutions": [{"number": "2026-001", "title": "...", ...,
+                          "follow_up": {"status": "in_progress", "overdue": true}}]}
+    """
+    seats = []
+    for seat_id in board.charter.seat_ids():
+        appointment = board.holder(seat_id, today)
+        constituency = board.charter.constituency_of(seat_id)
+        seats.append(
+            {
+                "seat": seat_id,
+                "constituency": board.charter.group(constituency).display_label,
+                "holder": _person(board, appointment.member_id, today)
+                if appointment
+                else None,
+                "term_end": appointment.last_day.isoformat() if appointment else None,
+            }
+        )
+    entries = []
+    for res in sorted(resolutions, key=lambda r: (r.adopted_on, r.number)):
+        if res.closed_session or res.board_id != board.board_id:
+            continue
+        entries.append(
+            {
+                "number": res.number,
+                "title": res.title,
+                "text": res.text,
+                "adopted_on": res.adopted_on.isoformat(),
+                "majority_rule": res.rule.value,
+                "votes": {
+                    "for": res.votes_for,
+                    "against": res.votes_against,
+                    "abstain": res.abstentions,
+                },
+                "moved_by": _person(board, res.moved_by, res.adopted_on),
+                "seconded_by": _person(board, res.seconded_by, res.adopted_on),
+                "objections": [
+                    {**_person(board, member_id, res.adopted_on), "objection": text}
+                    for member_id, text in res.objections
+                ],
+                "participation_process": res.process_id,
+                "follow_up": {
+                    "responsible": res.responsible,
+                    "status": res.status.value,
+                    "progress": res.progress,
+                    "due": res.due.isoformat() if res.due else None,
+                    "overdue": res.is_overdue(today),
+                    "updates": [
+                        {
+                            "on": u.on.isoformat(),
+                            "status": u.status.value,
+                            "progress": u.progress,
+                            "note": u.note,
+                        }
+                        for u in res.updates
+                    ],
+                },
+            }
+        )
+    return {
+        "board": {
+            "name": board.charter.name,
+            "seats": seats,
+            "vacancies": sum(1 for s in seats if s["holder"] is None),
+        },
+        "resolutions": entries,
+    }

@@ -1,0 +1,670 @@
+"""The boards domain: charter, seats, meetings, votes, register. Pure, no I/O."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.boards.domain import (
+    AgendaItem,
+    Board,
+    Charter,
+    Choice,
+    DecisionStatus,
+    IndicatorWatch,
+    MajorityRule,
+    Meeting,
+    MeetingKind,
+    Member,
+    QuorumRule,
+    SeatGroup,
+    Vote,
+    adopt_minutes,
+    overdue,
+    place_participation_results,
+    public_register,
+    take_pending,
+    tally,
+)
+from services.boards.exceptions import (
+    AlreadyVoted,
+    InvalidCharter,
+    InvalidState,
+    InvalidValue,
+    NotPresent,
+    NotSeated,
+    QuorumNotMet,
+    RecusedMember,
+    SeatOccupied,
+    UnknownSeat,
+)
+from tests.boards.factories import (
+    MEETING_AT,
+    SEATS,
+    TERM_START,
+    charter,
+    full_board,
+    open_meeting,
+)
+
+EVERYONE = list(SEATS.values())
+
+
+def item(meeting: Meeting, item_id: str = "i1", **kw) -> AgendaItem:
+    return meeting.add_item(AgendaItem(item_id, kw.pop("title", "Budget"), **kw))
+
+
+# --- charter and seats -------------------------------------------------------------
+
+
+def test_charter_gives_one_seat_per_seat_of_each_constituency():
+    seats = charter().seat_ids()
+    assert len(seats) == 7
+    assert seats[:2] == ["citizens-1", "citizens-2"]
+    assert "first_nations_inuit-1" in seats
+
+
+def test_board_may_define_its_own_constituency():
+    custom = Charter(
+        "b", "Table", (SeatGroup("citizens", 1), SeatGroup("youth", 2, label="Jeunes"))
+    )
+    assert custom.constituency_of("youth-2") == "youth"
+    assert custom.group("youth").display_label == "Jeunes"
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        (SeatGroup("citizens", 1), SeatGroup("citizens", 2)),
+        (),
+    ],
+)
+def test_charter_with_duplicate_or_no_constituency_is_refused(groups):
+    with pytest.raises(InvalidCharter):
+        Charter("b", "Table", groups)
+
+
+def test_charter_refuses_a_quorum_minimum_for_a_constituency_it_lacks():
+    with pytest.raises(InvalidCharter) as err:
+        Charter(
+            "b",
+            "Table",
+            (SeatGroup("citizens", 2),),
+            QuorumRule(min_present={"practitioners": 1}),
+        )
+    assert "practitioners" in str(err.value)
+
+
+def test_constituency_code_with_spaces_is_refused_in_both_languages():
+    with pytest.raises(InvalidCharter) as err:
+        SeatGroup("Citoyens du coin", 2)
+    assert "collège" in str(err.value) and "constituency" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("share", "strictly_more", "filled", "required"),
+    [
+        (Fraction(1, 2), True, 8, 5),
+        (Fraction(1, 2), True, 9, 5),
+        (Fraction(1, 2), True, 7, 4),
+        (Fraction(1, 2), False, 8, 4),
+        (Fraction(2, 3), False, 9, 6),
+        (Fraction(2, 3), False, 10, 7),
+        (Fraction(1, 2), True, 0, 1),
+    ],
+)
+def test_quorum_is_a_share_of_filled_seats(share, strictly_more, filled, required):
+    assert QuorumRule(share, strictly_more).required(filled) == required
+
+
+@given(
+    st.fractions(min_value=Fraction(1, 100), max_value=1),
+    st.booleans(),
+    st.integers(min_value=1, max_value=200),
+)
+def test_quorum_never_asks_more_than_the_filled_seats_nor_less_than_one(
+    share, strictly_more, filled
+):
+    rule = QuorumRule(share, strictly_more)
+    needed = rule.required(filled)
+    assert 1 <= needed <= filled
+    assert rule.required(filled + 1) >= needed
+
+
+def test_default_term_follows_the_charter_term_length():
+    board = full_board()
+    assert board.holder("citizens-1", TERM_START).end == date(2028, 1, 1)
+    assert board.holder("municipal_elected-1", TERM_START).end == date(2030, 1, 1)
+
+
+def test_appointing_to_an_occupied_seat_is_refused_naming_the_holder():
+    board = full_board()
+    board.add_member(Member("zoe", "Zoé"))
+    with pytest.raises(SeatOccupied) as err:
+        board.appoint("citizens-1", "zoe", date(2026, 6, 1))
+    assert "Alice" in str(err.value)
+
+
+def test_member_cannot_hold_two_seats_at_once():
+    board = Board(charter(0))
+    board.add_member(Member("zoe", "Zoé"))
+    board.appoint("citizens-1", "zoe", TERM_START)
+    with pytest.raises(InvalidState):
+        board.appoint("citizens-2", "zoe", date(2026, 3, 1))
+
+
+def test_unknown_seat_is_refused():
+    with pytest.raises(UnknownSeat):
+        full_board().appoint("citizens-3", "alice", TERM_START)
+
+
+def test_seat_history_keeps_every_holder_and_resignation_opens_a_vacancy():
+    board = full_board()
+    board.add_member(Member("zoe", "Zoé"))
+    board.end_appointment("citizens-1", date(2026, 5, 31))
+    assert board.vacancies(date(2026, 6, 1)) == ["citizens-1"]
+    assert board.vacancies(date(2026, 5, 31)) == []
+    board.appoint("citizens-1", "zoe", date(2026, 6, 15))
+    history = board.history("citizens-1")
+    assert [a.member_id for a in history] == ["alice", "zoe"]
+    assert history[0].last_day == date(2026, 5, 31)
+    assert board.holder("citizens-1", date(2026, 6, 10)) is None
+    assert board.filled_count(date(2026, 6, 10)) == 6
+
+
+# --- quorum, recusal, votes ----------------------------------------------------------
+
+
+def test_vote_without_quorum_is_refused_with_a_clear_reason():
+    board = full_board()
+    meeting = open_meeting(board, ["alice", "chloe", "denis"])
+    item(meeting)
+    motion = meeting.move(board, "i1", "Adopter le budget", "alice", "chloe")
+    with pytest.raises(QuorumNotMet) as err:
+        meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    message = str(err.value)
+    assert "quorum non atteint" in message and "quorum not met" in message
+    assert "3 membre(s) votant(s) présent(s) sur 4 requis" in message
+    assert (err.value.required, err.value.present) == (4, 3)
+    assert motion.votes == {}
+
+
+def test_vote_is_refused_when_no_citizen_is_present_even_with_a_majority():
+    board = full_board(min_citizens=1)
+    meeting = open_meeting(board, ["chloe", "denis", "emma", "felix", "gabrielle"])
+    item(meeting)
+    motion = meeting.move(board, "i1", "Adopter", "chloe", "denis")
+    with pytest.raises(QuorumNotMet) as err:
+        meeting.cast_vote(board, motion.motion_id, "chloe", Choice.FOR)
+    assert err.value.missing == {"citizens": 1}
+    assert '1 more "citizens" seat(s) needed' in str(err.value)
+
+
+def test_vacant_seats_do_not_count_toward_quorum():
+    board = full_board(min_citizens=0)
+    for seat in ("community_organisations-2", "practitioners-1", "municipal_elected-1"):
+        board.end_appointment(seat, date(2026, 6, 30))
+    meeting = open_meeting(board, ["alice", "bruno", "chloe"])
+    assert meeting.quorum(board).required == 3
+    assert meeting.quorum(board).met
+
+
+def test_recused_member_vote_is_refused():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting, title="Subvention à l'organisme de Chloé")
+    meeting.declare_conflict("chloe", "i1", "administratrice de l'organisme")
+    motion = meeting.move(board, "i1", "Accorder 10 000 $", "alice", "bruno")
+    with pytest.raises(RecusedMember) as err:
+        meeting.cast_vote(board, motion.motion_id, "chloe", Choice.FOR)
+    assert "conflit d'intérêts" in str(err.value)
+    assert "conflict of interest" in str(err.value)
+    assert "chloe" not in motion.votes
+    meeting.cast_vote(board, motion.motion_id, "bruno", Choice.FOR)
+    assert set(motion.votes) == {"bruno"}
+
+
+def test_recused_member_can_neither_move_nor_second_the_item():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    meeting.declare_conflict("chloe", "i1", "")
+    with pytest.raises(RecusedMember):
+        meeting.move(board, "i1", "Accorder", "chloe", "alice")
+    with pytest.raises(RecusedMember):
+        meeting.move(board, "i1", "Accorder", "alice", "chloe")
+
+
+def test_recused_member_still_votes_on_other_items():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting, "i1")
+    item(meeting, "i2", title="Calendrier")
+    meeting.declare_conflict("chloe", "i1", "famille")
+    motion = meeting.move(board, "i2", "Adopter le calendrier", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "chloe", Choice.FOR)
+    assert "chloe" in motion.votes
+
+
+def test_recused_members_do_not_make_quorum_on_their_item():
+    board = full_board(min_citizens=0)
+    meeting = open_meeting(board, ["alice", "bruno", "chloe", "denis"])
+    item(meeting)
+    assert meeting.quorum(board, "i1").met
+    meeting.declare_conflict("denis", "i1", "employeur")
+    status = meeting.quorum(board, "i1")
+    assert not status.met and status.present == 3 and status.required == 4
+
+
+def test_member_not_present_or_not_seated_cannot_vote():
+    board = full_board()
+    board.add_member(Member("yves", "Yves"))
+    meeting = open_meeting(board, ["alice", "bruno", "chloe", "denis"])
+    item(meeting)
+    motion = meeting.move(board, "i1", "Adopter", "alice", "bruno")
+    with pytest.raises(NotPresent):
+        meeting.cast_vote(board, motion.motion_id, "emma", Choice.FOR)
+    with pytest.raises(NotSeated):
+        meeting.cast_vote(board, motion.motion_id, "yves", Choice.FOR)
+    with pytest.raises(NotSeated):
+        meeting.record_arrival(board, "yves")
+
+
+def test_member_whose_term_ended_before_the_meeting_cannot_vote():
+    board = full_board()
+    board.end_appointment("citizens-2", date(2026, 10, 1))
+    meeting = open_meeting(board, ["alice", "chloe", "denis", "emma"])
+    item(meeting)
+    with pytest.raises(NotSeated):
+        meeting.record_arrival(board, "bruno")
+
+
+def test_second_vote_from_same_member_is_refused():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    motion = meeting.move(board, "i1", "Adopter", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    with pytest.raises(AlreadyVoted):
+        meeting.cast_vote(board, motion.motion_id, "alice", Choice.AGAINST)
+    assert motion.votes["alice"].choice == Choice.FOR
+
+
+def test_motion_needs_a_seconder_other_than_the_mover():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    with pytest.raises(InvalidValue) as err:
+        meeting.move(board, "i1", "Adopter", "alice", "alice")
+    assert err.value.field == "seconded_by"
+
+
+def test_closing_a_vote_after_members_left_is_refused_for_quorum():
+    board = full_board(min_citizens=0)
+    meeting = open_meeting(board, ["alice", "bruno", "chloe", "denis"])
+    item(meeting)
+    motion = meeting.move(board, "i1", "Adopter", "alice", "bruno")
+    for member_id in ("alice", "bruno", "chloe"):
+        meeting.cast_vote(board, motion.motion_id, member_id, Choice.FOR)
+    meeting.record_departure("denis")
+    with pytest.raises(QuorumNotMet):
+        meeting.close_vote(board, motion.motion_id)
+
+
+def test_votes_are_refused_before_the_meeting_opens():
+    board = full_board()
+    meeting = Meeting("m9", board.board_id, MeetingKind.PUBLIC, MEETING_AT, "Salle")
+    with pytest.raises(InvalidState):
+        meeting.record_arrival(board, "alice")
+
+
+def test_meeting_time_without_time_zone_is_refused():
+    with pytest.raises(InvalidValue):
+        Meeting("m", "b", MeetingKind.PUBLIC, datetime(2026, 11, 30, 18), "Salle")
+
+
+# --- majority rules --------------------------------------------------------------
+
+
+def votes(yes: int, no: int, abstain: int = 0) -> list[Vote]:
+    return (
+        [Vote(f"y{i}", Choice.FOR) for i in range(yes)]
+        + [Vote(f"n{i}", Choice.AGAINST) for i in range(no)]
+        + [Vote(f"a{i}", Choice.ABSTAIN) for i in range(abstain)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "yes", "no", "abstain", "adopted"),
+    [
+        (MajorityRule.SIMPLE, 3, 2, 0, True),
+        (MajorityRule.SIMPLE, 2, 2, 0, False),
+        (MajorityRule.SIMPLE, 2, 1, 4, True),
+        (MajorityRule.SIMPLE, 0, 0, 3, False),
+        (MajorityRule.TWO_THIRDS, 4, 2, 0, True),
+        (MajorityRule.TWO_THIRDS, 3, 2, 1, False),
+        (MajorityRule.TWO_THIRDS, 2, 1, 0, True),
+        (MajorityRule.CONSENSUS, 5, 0, 2, True),
+        (MajorityRule.CONSENSUS, 6, 1, 0, False),
+        (MajorityRule.CONSENSUS, 0, 0, 2, False),
+    ],
+)
+def test_majority_rules_count_votes_cast(rule, yes, no, abstain, adopted):
+    result = tally(rule, votes(yes, no, abstain))
+    assert result.adopted is adopted
+    assert (result.votes_for, result.votes_against, result.abstentions) == (
+        yes,
+        no,
+        abstain,
+    )
+
+
+counts = st.integers(min_value=0, max_value=40)
+
+
+@given(counts, counts, counts)
+def test_stricter_rules_never_adopt_what_looser_rules_reject(yes, no, abstain):
+    cast = votes(yes, no, abstain)
+    simple = tally(MajorityRule.SIMPLE, cast).adopted
+    two_thirds = tally(MajorityRule.TWO_THIRDS, cast).adopted
+    consensus = tally(MajorityRule.CONSENSUS, cast).adopted
+    assert not consensus or two_thirds
+    assert not two_thirds or simple
+
+
+@given(st.sampled_from(list(MajorityRule)), counts, counts, counts)
+def test_one_more_vote_against_never_turns_a_rejection_into_adoption(
+    rule, yes, no, abstain
+):
+    before = tally(rule, votes(yes, no, abstain)).adopted
+    after = tally(rule, votes(yes, no + 1, abstain)).adopted
+    assert not after or before
+
+
+def test_consensus_with_a_stand_aside_is_adopted_and_keeps_the_objection():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    motion = meeting.move(
+        board, "i1", "Adopter le plan", "alice", "bruno", MajorityRule.CONSENSUS
+    )
+    for member_id in ("alice", "bruno", "chloe", "denis", "emma"):
+        meeting.cast_vote(board, motion.motion_id, member_id, Choice.FOR)
+    meeting.cast_vote(
+        board, motion.motion_id, "felix", Choice.ABSTAIN, "Le calendrier est serré"
+    )
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert result.adopted and resolution is not None
+    assert resolution.objections == [("felix", "Le calendrier est serré")]
+
+
+def test_consensus_is_blocked_by_one_vote_against():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    motion = meeting.move(
+        board, "i1", "Adopter", "alice", "bruno", MajorityRule.CONSENSUS
+    )
+    meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    meeting.cast_vote(board, motion.motion_id, "gabrielle", Choice.AGAINST, "Non")
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert not result.adopted and resolution is None
+    assert motion.status == "rejected"
+
+
+def test_adopted_motions_become_numbered_resolutions_in_order():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    numbers = []
+    for n in (1, 2):
+        item(meeting, f"i{n}", title=f"Point {n}")
+        motion = meeting.move(board, f"i{n}", f"Texte {n}", "alice", "bruno")
+        meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+        _, resolution = meeting.close_vote(board, motion.motion_id)
+        numbers.append(resolution.number)
+        assert resolution.title == f"Point {n}"
+        assert motion.resolution_id == resolution.resolution_id
+    assert numbers == ["2026-001", "2026-002"]
+
+
+def test_meeting_cannot_adjourn_with_a_vote_still_open():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    meeting.move(board, "i1", "Adopter", "alice", "bruno")
+    with pytest.raises(InvalidState):
+        meeting.adjourn()
+
+
+# --- minutes ----------------------------------------------------------------------
+
+
+def test_minutes_are_adopted_at_a_later_meeting_only():
+    board = full_board()
+    first = open_meeting(board, EVERYONE)
+    first.draft_minutes("Présences : 7. Résolution 2026-001 adoptée.")
+    with pytest.raises(InvalidState):
+        adopt_minutes(board, first, first)
+    first.adjourn()
+    second = open_meeting(
+        board, EVERYONE, meeting_id="m2", at=MEETING_AT + timedelta(days=30)
+    )
+    adopt_minutes(board, first, second)
+    assert first.minutes_adopted_at == "m2"
+    with pytest.raises(InvalidState):
+        first.draft_minutes("changé")
+
+
+def test_minutes_adoption_needs_quorum():
+    board = full_board()
+    first = open_meeting(board, EVERYONE)
+    first.draft_minutes("PV")
+    first.adjourn()
+    second = open_meeting(
+        board, ["alice"], meeting_id="m2", at=MEETING_AT + timedelta(days=30)
+    )
+    with pytest.raises(QuorumNotMet):
+        adopt_minutes(board, first, second)
+    assert first.minutes_adopted_at is None
+
+
+# --- follow-up -------------------------------------------------------------------
+
+
+def adopted(board: Board, meeting: Meeting, item_id: str = "i1"):
+    motion = meeting.move(board, item_id, "Mettre en œuvre", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    return meeting.close_vote(board, motion.motion_id)[1]
+
+
+def test_followup_records_updates_and_reports_status_changes():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    res = adopted(board, meeting)
+    assert res.status == DecisionStatus.PLANNED
+    changed = res.follow_up(
+        date(2026, 12, 5),
+        DecisionStatus.IN_PROGRESS,
+        20,
+        "Premier comité",
+        responsible="CISSS",
+        due=date(2027, 3, 31),
+    )
+    assert changed and res.responsible == "CISSS"
+    assert not res.follow_up(date(2026, 12, 20), progress=40, note="Suite")
+    assert [u.progress for u in res.updates] == [20, 40]
+    assert res.follow_up(date(2027, 1, 10), DecisionStatus.DONE)
+    assert res.progress == 100
+    with pytest.raises(InvalidState):
+        res.follow_up(date(2027, 1, 11), DecisionStatus.IN_PROGRESS)
+
+
+def test_progress_cannot_go_down_or_exceed_one_hundred():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    res = adopted(board, meeting)
+    res.follow_up(date(2026, 12, 1), progress=50)
+    for bad in (30, 101):
+        with pytest.raises(InvalidValue):
+            res.follow_up(date(2026, 12, 2), progress=bad)
+    assert res.progress == 50 and len(res.updates) == 1
+
+
+def test_overdue_decisions_are_those_past_due_and_not_finished():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    late, done, future = [], [], []
+    for n, bucket in enumerate((late, done, future)):
+        item(meeting, f"i{n}")
+        bucket.append(adopted(board, meeting, f"i{n}"))
+    late[0].follow_up(date(2026, 12, 1), due=date(2027, 1, 31))
+    done[0].follow_up(date(2026, 12, 1), DecisionStatus.DONE, due=date(2027, 1, 1))
+    future[0].follow_up(date(2026, 12, 1), due=date(2027, 6, 1))
+    today = date(2027, 2, 1)
+    assert overdue(late + done + future, today) == late
+    assert not late[0].is_overdue(date(2027, 1, 31))
+
+
+# --- items from events -------------------------------------------------------------
+
+PRIORITIES = [
+    {"rank": 2, "proposal_id": "p-b", "title": "Transport collectif"},
+    {"rank": 1, "proposal_id": "p-a", "title": "Halte-garderie"},
+]
+
+
+def scheduled(meeting_id: str, days: int, kind=MeetingKind.PUBLIC) -> Meeting:
+    return Meeting(
+        meeting_id, "mrc-66023", kind, MEETING_AT + timedelta(days=days), "Salle"
+    )
+
+
+def test_results_land_on_the_next_public_meeting_in_rank_order():
+    board = full_board()
+    meetings = [
+        scheduled("later", 60),
+        scheduled("closed", 5, MeetingKind.CLOSED),
+        scheduled("next", 20),
+        scheduled("past", -20),
+    ]
+    target, items = place_participation_results(
+        board, meetings, "proc-1", "Budget participatif 2027", PRIORITIES, MEETING_AT
+    )
+    assert target is not None and target.meeting_id == "next"
+    assert [i.proposal_id for i in target.agenda] == ["p-a", "p-b"]
+    assert all(i.process_id == "proc-1" and i.proposed for i in items)
+    assert "Halte-garderie" in target.agenda[0].title
+
+
+def test_the_same_results_placed_twice_are_added_once():
+    board = full_board()
+    meetings = [scheduled("next", 20), scheduled("later", 60)]
+    for _ in range(2):
+        place_participation_results(
+            board, meetings, "proc-1", "Budget", PRIORITIES, MEETING_AT
+        )
+    assert [len(m.agenda) for m in meetings] == [2, 0]
+
+
+def test_results_wait_on_the_board_until_a_public_meeting_is_scheduled():
+    board = full_board()
+    target, items = place_participation_results(
+        board, [], "proc-1", "Budget", PRIORITIES, MEETING_AT
+    )
+    assert target is None and len(board.pending_items) == 2
+    again = place_participation_results(
+        board, [], "proc-1", "Budget", PRIORITIES, MEETING_AT
+    )
+    assert again == (None, []) and len(board.pending_items) == 2
+    assert take_pending(board, scheduled("closed", 3, MeetingKind.CLOSED)) == []
+    meeting = scheduled("next", 10)
+    moved = take_pending(board, meeting)
+    assert len(moved) == 2 and board.pending_items == []
+    assert [i.rank for i in meeting.agenda] == [1, 2]
+
+
+def test_indicator_proposes_an_item_only_when_it_crosses_the_threshold():
+    watch = IndicatorWatch("wait-days", 30.0, above=True, title="Attente moyenne")
+    assert watch.crossed(None, 31)
+    assert watch.crossed(25, 31)
+    assert not watch.crossed(31, 40)
+    assert not watch.crossed(20, 30)
+    proposed = watch.item("2026Q3", 31)
+    assert proposed.source == "indicator" and proposed.proposed
+    low = IndicatorWatch("coverage", 0.8, above=False)
+    assert low.crossed(0.9, 0.7) and not low.crossed(0.7, 0.6)
+
+
+# --- public register ---------------------------------------------------------------
+
+SECRET = "Dossier confidentiel de M. Tremblay"
+
+
+def board_with_public_and_closed_decisions():
+    board = full_board()
+    public = open_meeting(board, EVERYONE)
+    item(public, "i1", title="Plan d'action 2027")
+    item(public, "i2", title=SECRET, in_camera=True)
+    resolutions = [adopted(board, public, "i1"), adopted(board, public, "i2")]
+    closed = open_meeting(board, EVERYONE, MeetingKind.CLOSED, "m2")
+    item(closed, "i3", title=SECRET)
+    resolutions.append(adopted(board, closed, "i3"))
+    resolutions[0].follow_up(
+        date(2026, 12, 1), DecisionStatus.IN_PROGRESS, 10, due=date(2027, 1, 1)
+    )
+    return board, resolutions
+
+
+def test_public_register_never_shows_closed_session_content_or_contact_details():
+    board, resolutions = board_with_public_and_closed_decisions()
+    register = public_register(board, resolutions, date(2027, 2, 1))
+    text = json.dumps(register, ensure_ascii=False)
+    assert [r["title"] for r in register["resolutions"]] == ["Plan d'action 2027"]
+    assert SECRET not in text
+    assert "courriel.example" not in text and "418-555" not in text
+    for member_id in SEATS.values():
+        assert f'"{member_id}"' not in text
+
+
+def test_public_register_shows_people_by_name_and_role_only():
+    board, resolutions = board_with_public_and_closed_decisions()
+    register = public_register(board, resolutions, date(2027, 2, 1))
+    entry = register["resolutions"][0]
+    assert entry["moved_by"] == {
+        "name": "Alice",
+        "role": "chair — Citoyennes et citoyens / Citizens",
+    }
+    assert set(entry["seconded_by"]) == {"name", "role"}
+    for seat in register["board"]["seats"]:
+        assert set(seat["holder"]) == {"name", "role"}
+    assert entry["follow_up"]["overdue"] is True
+    assert entry["follow_up"]["status"] == "in_progress"
+
+
+@given(st.text(min_size=8, max_size=40).filter(lambda s: s.strip() == s))
+def test_no_closed_session_text_ever_reaches_the_register(secret):
+    board = full_board()
+    closed = open_meeting(board, EVERYONE, MeetingKind.CLOSED)
+    closed.add_item(AgendaItem("s1", f"«{secret}»"))
+    motion = closed.move(board, "s1", f"Texte {secret}", "alice", "bruno")
+    closed.cast_vote(board, motion.motion_id, "chloe", Choice.FOR, f"obj {secret}")
+    _, res = closed.close_vote(board, motion.motion_id)
+    register = public_register(board, [res], date(2026, 12, 1))
+    assert register == public_register(board, [], date(2026, 12, 1))
+    assert register["resolutions"] == []
+
+
+def test_register_lists_vacancies():
+    board = full_board()
+    board.end_appointment("practitioners-1", date(2026, 6, 30))
+    register = public_register(board, [], date(2026, 7, 1))
+    assert register["board"]["vacancies"] == 1
+    vacant = [s for s in register["board"]["seats"] if s["holder"] is None]
+    assert [s["seat"] for s in vacant] == ["practitioners-1"]
