@@ -1,0 +1,91 @@
+"""Events the boards service publishes and the ones it consumes.
+
+Published (through the outbox, in the transaction of the change):
+
+- ``boards.meeting_scheduled``::
+
+    {"board_id": "mrc-66023", "meeting_id": "m-2026-12", "kind": "public",
+     "scheduled_at": "2026-12-14T23:30:00+00:00", "place": "Salle du conseil"}
+
+  ``place`` is empty for a closed meeting: where a closed session sits is not
+  public.
+
+- ``boards.resolution_adopted`` (public resolutions only; a closed-session
+  resolution is announced without title or text, ``closed_session: true``)::
+
+    {"board_id": "mrc-66023", "resolution_id": "res-...", "number": "2026-001",
+     "meeting_id": "m-2026-12", "adopted_on": "2026-12-14",
+     "closed_session": false, "title": "...", "text": "...",
+     "votes": {"for": 5, "against": 1, "abstain": 0},
+     "process_id": "proc-1"}
+
+- ``boards.decision_status_changed``::
+
+    {"board_id": "mrc-66023", "resolution_id": "res-...", "number": "2026-001",
+     "previous_status": "planned", "status": "in_progress", "progress": 20,
+     "due": "2027-03-31", "on": "2026-12-20"}
+
+Consumed: ``participation.results_published`` (``process_id``, ``title``,
+``priorities``: ``[{rank, proposal_id, title}]``).
+
+No personal data travels in these events (member ids stay in the service).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.boards.domain import Meeting, Resolution
+
+MEETING_SCHEDULED = "boards.meeting_scheduled"
+RESOLUTION_ADOPTED = "boards.resolution_adopted"
+DECISION_STATUS_CHANGED = "boards.decision_status_changed"
+
+RESULTS_PUBLISHED = "participation.results_published"
+
+
+def meeting_scheduled(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "board_id": meeting.board_id,
+        "meeting_id": meeting.meeting_id,
+        "kind": meeting.kind.value,
+        "scheduled_at": meeting.scheduled_at.isoformat(),
+        "place": "" if meeting.is_closed else meeting.place,
+    }
+
+
+def resolution_adopted(res: Resolution) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "board_id": res.board_id,
+        "resolution_id": res.resolution_id,
+        "number": res.number,
+        "meeting_id": res.meeting_id,
+        "adopted_on": res.adopted_on.isoformat(),
+        "closed_session": res.closed_session,
+        "process_id": res.process_id,
+    }
+    if not res.closed_session:
+        payload |= {
+            "title": res.title,
+            "text": res.text,
+            "votes": {
+                "for": res.votes_for,
+                "against": res.votes_against,
+                "abstain": res.abstentions,
+            },
+        }
+    return payload
+
+
+def decision_status_changed(res: Resolution, previous: str) -> dict[str, Any]:
+    last = res.updates[-1]
+    return {
+        "board_id": res.board_id,
+        "resolution_id": res.resolution_id,
+        "number": res.number,
+        "previous_status": previous,
+        "status": res.status.value,
+        "progress": res.progress,
+        "due": res.due.isoformat() if res.due else None,
+        "on": last.on.isoformat(),
+    }

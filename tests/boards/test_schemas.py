@@ -1,0 +1,121 @@
+"""Schemas: what the service stores and receives loads back into the same domain."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+from marshmallow import ValidationError
+
+from services.boards import events
+from services.boards.domain import AgendaItem, Choice, MeetingKind
+from services.boards.exceptions import InvalidCharter
+from services.boards.schemas import (
+    BoardSchema,
+    CharterSchema,
+    MeetingSchema,
+    ResolutionSchema,
+    ResultsPublishedPayload,
+)
+from tests.boards.factories import full_board, open_meeting
+
+
+def sitting():
+    board = full_board()
+    meeting = open_meeting(board, ["alice", "bruno", "chloe", "denis", "emma"])
+    meeting.add_item(AgendaItem("i1", "Budget", in_camera=True))
+    meeting.declare_conflict("denis", "i1", "employeur")
+    motion = meeting.move(board, "i1", "Adopter", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "chloe", Choice.ABSTAIN, "Trop tôt")
+    meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    return board, meeting
+
+
+def test_board_round_trips_through_its_stored_form():
+    board, _ = sitting()
+    board.end_appointment("citizens-2", date(2026, 9, 30))
+    board.pending_items.append(AgendaItem("p", "Attente", process_id="proc"))
+    again = BoardSchema().load(BoardSchema().dump(board))
+    assert again == board
+
+
+def test_meeting_with_votes_and_conflicts_round_trips():
+    board, meeting = sitting()
+    again = MeetingSchema().load(MeetingSchema().dump(meeting))
+    assert again == meeting
+    assert again.is_recused("denis", "i1")
+
+
+def test_resolution_round_trips_with_objections_and_updates():
+    board, meeting = sitting()
+    motion = meeting.motions[0]
+    _, res = meeting.close_vote(board, motion.motion_id)
+    res.follow_up(
+        date(2026, 12, 1), "in_progress", 30, "Lancé", "CISSS", date(2027, 1, 1)
+    )
+    again = ResolutionSchema().load(ResolutionSchema().dump(res))
+    assert again == res and again.objections == [("chloe", "Trop tôt")]
+
+
+def test_charter_payload_loads_shares_written_as_fractions():
+    charter = CharterSchema().load(
+        {
+            "board_id": "mrc-1",
+            "name": "Table",
+            "seat_groups": [{"constituency": "citizens", "seats": 3}],
+            "quorum": {"share": "2/3", "strictly_more": False},
+        }
+    )
+    assert charter.quorum.share == Fraction(2, 3)
+    assert charter.quorum.required(3) == 2
+
+
+def test_charter_payload_errors_name_the_field():
+    with pytest.raises(ValidationError) as err:
+        CharterSchema().load(
+            {
+                "board_id": "mrc-1",
+                "name": "Table",
+                "seat_groups": [{"constituency": "citizens", "seats": "beaucoup"}],
+                "quorum": {"share": "la moitié"},
+            }
+        )
+    assert set(err.value.messages) == {"seat_groups", "quorum"}
+    with pytest.raises(InvalidCharter):
+        CharterSchema().load(
+            {
+                "board_id": "mrc-1",
+                "name": "Table",
+                "seat_groups": [{"constituency": "citizens", "seats": 0}],
+            }
+        )
+
+
+def test_results_payload_tolerates_fields_added_by_participation():
+    payload = ResultsPublishedPayload().load(
+        {
+            "process_id": "proc-1",
+            "title": "Budget",
+            "method": "stv",
+            "priorities": [
+                {"rank": 1, "proposal_id": "a", "title": "A", "votes": 10},
+            ],
+        }
+    )
+    assert payload["priorities"] == [{"rank": 1, "proposal_id": "a", "title": "A"}]
+
+
+def test_closed_session_resolution_event_carries_no_title_nor_text():
+    board = full_board()
+    meeting = open_meeting(
+        board, ["alice", "bruno", "chloe", "denis"], MeetingKind.CLOSED
+    )
+    meeting.add_item(AgendaItem("i1", "Dossier nominatif"))
+    motion = meeting.move(board, "i1", "Texte confidentiel", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    _, res = meeting.close_vote(board, motion.motion_id)
+    payload = events.resolution_adopted(res)
+    assert payload["closed_session"] is True
+    assert "title" not in payload and "text" not in payload
+    assert events.meeting_scheduled(meeting)["place"] == ""
