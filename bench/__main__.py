@@ -24,9 +24,14 @@ def _table(rows: list[dict]) -> str:
     for row in rows:
         columns += [key for key in row if key not in columns]
     cells = [[str(row.get(col, "")) for col in columns] for row in rows]
-    widths = [max(len(col), *(len(c[i]) for c in cells)) for i, col in enumerate(columns)]
+    widths = [
+        max(len(col), *(len(c[i]) for c in cells)) for i, col in enumerate(columns)
+    ]
     lines = ["  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True))
+        for cell in cells
+    ]
     return "\n".join(lines)
 
 
