@@ -35,19 +35,10 @@ from pymongo.write_concern import WriteConcern
 
 from shared.config import require
 from shared.errors import Unavailable
+from shared.mongo import make_client
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def make_client(uri: str, timeout_ms: int = 5000) -> MongoClient[dict[str, Any]]:
-    return MongoClient(
-        uri,
-        serverSelectionTimeoutMS=timeout_ms,
-        connectTimeoutMS=timeout_ms,
-        retryWrites=True,
-        tz_aware=True,
-    )
 
 
 def ensure_indexes(

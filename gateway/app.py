@@ -1,0 +1,336 @@
+"""The gateway: the node's only HTTP entry (WSGI, served by gunicorn).
+
+``create_app()`` builds the application from settings (see :mod:`shared.config`).
+Each request: a correlation id, the language, the route's input validated by its
+schemas (422 naming each field), the permission of the route's action checked
+in one place (:attr:`Gateway.authorize`), then the handler, which calls the
+services over RPC. Errors map to status codes in one table
+(:data:`shared.errors.HTTP_STATUS`); nothing a client sends yields a 500.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from pymongo.errors import PyMongoError
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from gateway import metrics
+from gateway.api import Api, Context, Route
+from gateway.http import (
+    SECURITY_HEADERS,
+    correlation_id,
+    error_body,
+    json_response,
+    language,
+)
+from gateway.openapi import build_spec
+from gateway.rpc import RemoteFailure, RpcPool
+from shared.config import settings as load_settings
+from shared.errors import Invalid, MaillageError, http_status
+from shared.mongo import make_client
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("boards", "participation", "offerings", "indicators", "federation")
+# Route modules of each area; a module that does not exist yet is skipped.
+ROUTE_MODULES = (
+    "gateway.routes.boards",
+    "gateway.routes.participation",
+    "gateway.routes.offerings",
+    "gateway.routes.indicators",
+    "gateway.routes.federation",
+    "gateway.routes.accounts",
+    "gateway.web",
+)
+MAX_BODY = 1024 * 1024
+
+Authorizer = Callable[[Context, Route], None]
+
+
+def allow_all(ctx: Context, route: Route) -> None:
+    """Placeholder until accounts exist: the accounts module replaces it."""
+
+
+def _schema(schema: type[Schema] | Schema) -> Schema:
+    return schema() if isinstance(schema, type) else schema
+
+
+class Gateway:
+    def __init__(self, config: dict[str, Any], api: Api) -> None:
+        self.config = config
+        self.api = api
+        self.rpc = RpcPool(
+            config["AMQP_URI"], timeout=float(config.get("RPC_TIMEOUT", 10))
+        )
+        self.authorize: Authorizer = allow_all
+        self.before_request: list[Callable[[Context], None]] = []
+        self._store: Any = None
+        core = Api()
+        core.route("/health", action="node.health", public=True, summary="Node health")(
+            self.health
+        )
+        core.route(
+            "/metrics", action="node.metrics", public=True, summary="Prometheus metrics"
+        )(self.metrics)
+        core.route(
+            "/openapi.json", action="node.openapi", public=True, summary="OpenAPI 3.1"
+        )(self.openapi)
+        core.route(
+            "/docs", action="node.docs", public=True, summary="API documentation"
+        )(self.docs)
+        self.api.routes[:0] = core.routes
+        self.url_map = Map(
+            [
+                Rule(r.rule, methods=list(r.methods), endpoint=i)
+                for i, r in enumerate(self.api.routes)
+            ],
+            strict_slashes=False,
+        )
+        self._spec: dict[str, Any] | None = None
+
+    # --- WSGI ----------------------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = MAX_BODY
+        started = time.perf_counter()
+        cid = correlation_id(request)
+        lang = language(request)
+        route_name = "unmatched"
+        try:
+            adapter = self.url_map.bind_to_environ(environ)
+            index, values = adapter.match()
+            route = self.api.routes[index]
+            route_name = route.rule
+            response = self.dispatch(request, route, values, cid, lang)
+        except (NotFound, MethodNotAllowed) as exc:
+            response = self._http_error(exc, lang)
+        except HTTPException as exc:  # routing redirects and the like
+            response = exc.get_response(environ)  # type: ignore[assignment]
+        response.headers["X-Correlation-Id"] = cid
+        response.headers.setdefault("Content-Language", lang)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        metrics.REQUESTS.labels(
+            request.method, route_name, str(response.status_code)
+        ).inc()
+        metrics.LATENCY.labels(request.method, route_name).observe(
+            time.perf_counter() - started
+        )
+        return response(environ, start_response)
+
+    def _http_error(self, exc: HTTPException, lang: str) -> Response:
+        if isinstance(exc, MethodNotAllowed):
+            return json_response(
+                error_body(
+                    "method_not_allowed",
+                    lang,
+                    "Méthode non permise.",
+                    "Method not allowed.",
+                ),
+                405,
+                {"Allow": ", ".join(exc.valid_methods or [])},
+            )
+        return json_response(
+            error_body("not_found", lang, "Adresse inconnue.", "Unknown address."), 404
+        )
+
+    def dispatch(
+        self,
+        request: Request,
+        route: Route,
+        values: dict[str, Any],
+        cid: str,
+        lang: str,
+    ) -> Response:
+        ctx = Context(
+            request=request,
+            lang=lang,
+            correlation_id=cid,
+            call=self.rpc.call,
+            route=route,
+        )
+        try:
+            for hook in self.before_request:
+                hook(ctx)
+            if not route.public:
+                self.authorize(ctx, route)
+            if route.query is not None:
+                ctx.query = _schema(route.query).load(request.args.to_dict())
+            if route.body is not None:
+                ctx.body = _schema(route.body).load(self._json_body(request, lang))
+            result = route.handler(ctx, **values)
+        except ValidationError as exc:
+            fields = (
+                exc.messages
+                if isinstance(exc.messages, dict)
+                else {"_schema": exc.messages}
+            )
+            err = Invalid(fields)
+            return json_response({"error": err.to_dict(lang)}, 422)
+        except _BadBody as exc:
+            return json_response(error_body("bad_request", lang, exc.fr, exc.en), 400)
+        except RequestEntityTooLarge:
+            return json_response(
+                error_body(
+                    "too_large",
+                    lang,
+                    f"Requête trop volumineuse (max {MAX_BODY} octets).",
+                    f"Request too large (max {MAX_BODY} bytes).",
+                ),
+                413,
+            )
+        except MaillageError as exc:
+            return json_response({"error": exc.to_dict(lang)}, http_status(exc))
+        except PyMongoError:
+            log.exception("store error")
+            return json_response(
+                error_body(
+                    "unavailable",
+                    lang,
+                    "Magasin de données indisponible.",
+                    "Data store unavailable.",
+                ),
+                503,
+            )
+        except RemoteFailure as exc:
+            log.error("service failure %s", exc, extra={"correlation_id": cid})
+            return json_response(
+                error_body(
+                    "service_error",
+                    lang,
+                    "Erreur du service.",
+                    "Service error.",
+                    correlation_id=cid,
+                ),
+                502,
+            )
+        if isinstance(result, Response):
+            return result
+        return json_response(result, route.status)
+
+    def _json_body(self, request: Request, lang: str) -> Any:
+        if not request.mimetype == "application/json":
+            raise _BadBody(
+                "Corps JSON attendu (Content-Type: application/json).",
+                "JSON body expected (Content-Type: application/json).",
+            )
+        try:
+            return json.loads(request.get_data(cache=True) or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _BadBody(f"JSON mal formé : {exc}", f"Malformed JSON: {exc}") from exc
+
+    # --- core routes ---------------------------------------------------------------
+
+    def store_client(self) -> Any:
+        if self._store is None:
+            self._store = make_client(self.config["MONGODB_URI"], timeout_ms=1500)
+        return self._store
+
+    def health(self, ctx: Context) -> Response:
+        report: dict[str, Any] = {"node": self.config.get("NODE_ID"), "services": {}}
+        try:
+            self.store_client().admin.command("ping")
+            report["store"] = "ok"
+        except PyMongoError as exc:
+            report["store"] = f"unreachable: {type(exc).__name__}"
+        broker_ok = True
+        for service in SERVICES:
+            try:
+                answer = self.rpc.call(
+                    service, "health", correlation_id=ctx.correlation_id, timeout=3
+                )
+                report["services"][service] = answer.get("status", "ok")
+            except MaillageError as exc:
+                report["services"][service] = exc.code
+                if exc.code == "unavailable" and "broker" in exc.message_en:
+                    broker_ok = False
+            except RemoteFailure as exc:
+                report["services"][service] = f"error: {exc.exc_type}"
+        report["broker"] = "ok" if broker_ok else "unreachable"
+        healthy = (
+            report["store"] == "ok"
+            and broker_ok
+            and all(v == "ok" for v in report["services"].values())
+        )
+        report["status"] = "ok" if healthy else "degraded"
+        return json_response(report, 200 if healthy else 503)
+
+    def metrics(self, ctx: Context) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, content_type=content_type)
+
+    def openapi(self, ctx: Context) -> dict[str, Any]:
+        if self._spec is None:
+            self._spec = build_spec(self.api.routes)
+        return self._spec
+
+    def docs(self, ctx: Context) -> Response:
+        return Response(_DOCS_PAGE, mimetype="text/html")
+
+
+class _BadBody(Exception):
+    def __init__(self, fr: str, en: str) -> None:
+        super().__init__(en)
+        self.fr, self.en = fr, en
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Maillage API</title></head>
+<body><main><h1>API Maillage</h1>
+<p>Le document OpenAPI 3.1 est à <a href="/openapi.json">/openapi.json</a>.
+The OpenAPI 3.1 document is at <a href="/openapi.json">/openapi.json</a>.</p>
+<div id="routes"></div></main>
+<script src="/static/docs.js"></script></body></html>
+"""
+
+
+def collect_api() -> Api:
+    api = Api()
+    for name in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        api.include(module.api)
+    return api
+
+
+def create_app(config: dict[str, Any] | None = None) -> Gateway:
+    config = config or load_settings()
+    app = Gateway(config, collect_api())
+    for name in ROUTE_MODULES:
+        module = importlib.import_module(name) if _exists(name) else None
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(app)  # e.g. accounts sets app.authorize
+    return app
+
+
+def _exists(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+        return True
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return False
+        raise

@@ -1,0 +1,20 @@
+"""gunicorn settings of the gateway: gthread workers (no eventlet), 127.0.0.1 by default."""
+
+import os
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get("MAILLAGE_GATEWAY_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("MAILLAGE_GATEWAY_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("MAILLAGE_GATEWAY_THREADS", "8"))
+timeout = 30
+graceful_timeout = 10
+accesslog = None
+limit_request_line = 8190
+limit_request_fields = 100
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

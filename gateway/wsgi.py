@@ -1,0 +1,5 @@
+"""gunicorn entry: ``gunicorn -c gateway/gunicorn_conf.py gateway.wsgi:app``."""
+
+from gateway.app import create_app
+
+app = create_app()

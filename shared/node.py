@@ -1,0 +1,248 @@
+"""One node on one machine: the local store, the five services, the gateway.
+
+``maillage node run`` (and so ``make run``):
+
+1. checks that RabbitMQ answers, and stops with instructions if it does not;
+2. starts the local store (SecantusDB, data under ``var/store``) unless
+   ``MONGODB_URI`` names another one;
+3. starts each service as its own ``nameko run`` process (metrics on
+   ``9101``...``9105``) and the gateway under gunicorn on 127.0.0.1:8000;
+4. restarts a process that dies (with a back-off), and stops everything on
+   Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from shared.localstore import LocalStore
+
+log = logging.getLogger("maillage.node")
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("boards", "participation", "offerings", "indicators", "federation")
+METRICS_BASE_PORT = 9101
+DEFAULT_STORE_PORT = 27117
+
+RABBIT_HELP = """\
+RabbitMQ ne répond pas sur {host}:{port}. / RabbitMQ does not answer on {host}:{port}.
+
+Pour en démarrer un / To start one:
+  - Debian/Ubuntu:  sudo apt-get install rabbitmq-server && sudo systemctl start rabbitmq-server
+                    (or, without systemd: sudo rabbitmq-server -detached)
+  - Docker:         docker compose up -d rabbitmq
+Then run `make run` again. Set AMQP_URI if your broker is elsewhere.
+"""
+
+
+def service_class_name(module_name: str) -> str:
+    """The nameko service class defined in ``module_name`` (not one it imports)."""
+    module = importlib.import_module(module_name)
+    for attr, value in vars(module).items():
+        if (
+            isinstance(value, type)
+            and value.__module__ == module_name
+            and isinstance(getattr(value, "name", None), str)
+        ):
+            return attr
+    raise NodeError(f"no nameko service class in {module_name}")
+
+
+class NodeError(Exception):
+    """A condition that stops the node with a message for a person."""
+
+
+def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> tuple[bool, str, int]:
+    parsed = urlparse(amqp_uri)
+    host = parsed.hostname or "127.0.0.1"
+    port = parsed.port or 5672
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, host, port
+    except OSError:
+        return False, host, port
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    log_path: Path = field(default_factory=Path)
+
+    def start(self) -> None:
+        logfile = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self.process = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT
+        )
+        logfile.close()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.send_signal(sig)
+
+
+class Node:
+    def __init__(
+        self,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        gateway_bind: str = "127.0.0.1:8000",
+    ) -> None:
+        self.data_dir = data_dir
+        self.env = dict(os.environ if env is None else env)
+        self.gateway_bind = gateway_bind
+        self.store: LocalStore | None = None
+        self.children: list[Child] = []
+        self._stopping = False
+
+    def prepare(self) -> None:
+        amqp_uri = self.env.setdefault("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+        ok, host, port = broker_reachable(amqp_uri)
+        if not ok:
+            raise NodeError(RABBIT_HELP.format(host=host, port=port))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        if not self.env.get("MONGODB_URI"):
+            port = int(self.env.get("MAILLAGE_STORE_PORT", DEFAULT_STORE_PORT))
+            self.store = LocalStore(self.data_dir / "store", port=port)
+            self.store.start()
+            self.env["MONGODB_URI"] = self.store.uri
+        prom = self.data_dir / "prometheus"
+        shutil.rmtree(prom, ignore_errors=True)
+        prom.mkdir()
+        self.env["PROMETHEUS_MULTIPROC_DIR"] = str(prom)
+
+    def plan(self) -> list[Child]:
+        python = sys.executable
+        children = []
+        for index, name in enumerate(SERVICES):
+            module = f"services.{name}.service"
+            if importlib.util.find_spec(module) is None:
+                log.warning("service %s has no service module yet; not started", name)
+                continue
+            target = f"{module}:{service_class_name(module)}"
+            env = dict(self.env, METRICS_PORT=str(METRICS_BASE_PORT + index))
+            env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            children.append(
+                Child(
+                    name,
+                    [
+                        python,
+                        "-m",
+                        "nameko",
+                        "run",
+                        "--config",
+                        str(ROOT / "deploy" / "config.yaml"),
+                        module,
+                    ],
+                    env,
+                    log_path=self.data_dir / "logs" / f"{name}.log",
+                )
+            )
+        gateway_env = dict(self.env, MAILLAGE_GATEWAY_BIND=self.gateway_bind)
+        children.append(
+            Child(
+                "gateway",
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    str(ROOT / "gateway" / "gunicorn_conf.py"),
+                    "gateway.wsgi:app",
+                ],
+                gateway_env,
+                log_path=self.data_dir / "logs" / "gateway.log",
+            )
+        )
+        return children
+
+    def start(self) -> None:
+        self.prepare()
+        self.children = self.plan()
+        for child in self.children:
+            child.start()
+            log.info(
+                "started %s (pid %s)",
+                child.name,
+                child.process.pid if child.process else "?",
+            )
+
+    def supervise(self) -> None:
+        while not self._stopping:
+            now = time.monotonic()
+            for child in self.children:
+                if child.alive() or self._stopping:
+                    continue
+                if child.next_start == 0.0:
+                    code = child.process.returncode if child.process else None
+                    delay = min(30.0, 0.5 * 2 ** min(child.restarts, 6))
+                    log.warning(
+                        "%s exited (code %s); restart in %.1fs", child.name, code, delay
+                    )
+                    child.next_start = now + delay
+                elif now >= child.next_start:
+                    child.restarts += 1
+                    child.next_start = 0.0
+                    child.start()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self._stopping = True
+        for child in self.children:
+            child.stop()
+        deadline = time.monotonic() + 15
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.stop(signal.SIGKILL)
+        if self.store is not None:
+            self.store.stop()
+
+
+def run(data_dir: Path, gateway_bind: str) -> int:
+    node = Node(data_dir, gateway_bind=gateway_bind)
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        node.start()
+        print(
+            f"Maillage: nœud démarré / node started — http://{gateway_bind} "
+            f"(journaux / logs: {data_dir / 'logs'}). Ctrl-C pour arrêter / to stop.",
+            flush=True,
+        )
+        node.supervise()
+    except NodeError as exc:
+        print(str(exc), file=sys.stderr)
+        node.stop()
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()
+    return 0
