@@ -1,0 +1,892 @@
+"""Pure rules of the directory: validation, nesting, de-duplication, audit,
+confidentiality and search. No I/O: plain records in, plain records out.
+
+The unit of work is a :data:`~services.offerings.hsds.Dataset`: every table of
+HSDS 3.0 as ``{id: record}``. An import builds one from files, checks it as a
+whole (:func:`check_dataset`), and only then hands it to the repository, which
+writes it in one transaction: a file with one bad row changes nothing.
+
+A problem found in a file, as shown to a person::
+
+    services.csv, ligne 3, champ « minimum_age » : nombre attendu /
+    services.csv, row 3, field "minimum_age": number expected
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from services.offerings.hsds import (
+    HARD_REFERENCES,
+    NESTING,
+    OUTREACH_MODES,
+    OWNED_TABLES,
+    REFERENCES,
+    TABLES,
+    Dataset,
+    Record,
+    empty_dataset,
+)
+
+UNAUDITED = ("metadata", "meta_table_description")
+# A creation has no previous value: HSDS requires the field, empty.
+EMPTY_ALLOWED = {("metadata", "previous_value"), ("metadata", "replacement_value")}
+
+
+# --- problems -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row cannot be taken, bilingual (French first).
+
+    ``row`` is a CSV line number (the header is line 1) or a JSON pointer.
+    ``fatal`` problems reject the whole import; the others are warnings.
+    """
+
+    file: str
+    row: int | str | None
+    field: str | None
+    fr: str
+    en: str
+    fatal: bool = True
+
+    def where(self, french: bool) -> str:
+        parts = [self.file] if self.file else []
+        if self.row is not None:
+            parts.append(f"{'ligne' if french else 'row'} {self.row}")
+        if self.field is not None:
+            parts.append(
+                f"champ « {self.field} »" if french else f'field "{self.field}"'
+            )
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where(True)} : {self.fr} / {self.where(False)}: {self.en}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "reason_fr": self.fr,
+            "reason_en": self.en,
+            "fatal": self.fatal,
+            "message": str(self),
+        }
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from, to point problems at the right line."""
+
+    file: str
+    row: int | str | None
+
+
+# --- values -------------------------------------------------------------------
+
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_MRC = re.compile(r"^24\d\d$")
+_MUNICIPALITY = re.compile(r"^24\d{5}$")
+_TRUE = {"true", "1", "yes", "oui", "vrai", "y", "o"}
+_FALSE = {"false", "0", "no", "non", "faux", "n"}
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and bool(_UUID.match(value))
+
+
+def parse_cell(table: str, column: str, text: str) -> tuple[Any, Problem | None]:
+    """Type one CSV cell; ``(None, None)`` for an empty cell."""
+    spec = TABLES[table]
+    if text == "":
+        return None, None
+    if column in spec.numbers:
+        try:
+            number = float(text)
+        except ValueError:
+            return None, Problem("", None, column, "nombre attendu", "number expected")
+        return (int(number) if number.is_integer() else number), None
+    if column in spec.booleans:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True, None
+        if lowered in _FALSE:
+            return False, None
+        return None, Problem(
+            "", None, column, "vrai/faux attendu", "true/false expected"
+        )
+    return text, None
+
+
+def format_cell(value: Any) -> str:
+    """The CSV text of a typed value (inverse of :func:`parse_cell`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_record(
+    table: str,
+    record: Record,
+    origin: Origin,
+    geo: GeoReference | None = None,
+) -> list[Problem]:
+    """Types, required fields, enumerations and the Quebec profile of one record."""
+    spec = TABLES[table]
+    problems: list[Problem] = []
+
+    def bad(column: str | None, fr: str, en: str) -> None:
+        problems.append(Problem(origin.file, origin.row, column, fr, en))
+
+    for column in spec.required:
+        value = record.get(column)
+        if value is None or (value == "" and (table, column) not in EMPTY_ALLOWED):
+            bad(column, "valeur requise", "value required")
+    if "id" in record and not is_uuid(record["id"]):
+        bad("id", "UUID attendu", "UUID expected")
+    for column, value in record.items():
+        if column not in spec.all_columns:
+            bad(column, "champ inconnu", "unknown field")
+        elif column in spec.numbers:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                bad(column, "nombre attendu", "number expected")
+        elif column in spec.booleans:
+            if not isinstance(value, bool):
+                bad(column, "vrai/faux attendu", "true/false expected")
+        elif not isinstance(value, str):
+            bad(column, "texte attendu", "text expected")
+        elif column in spec.enums and value not in spec.enums[column]:
+            allowed = ", ".join(spec.enums[column])
+            bad(column, f"valeur hors liste ({allowed})",
+                f"value not allowed ({allowed})")
+    if table == "service":
+        problems += _check_service_profile(record, origin)
+    elif table == "location":
+        problems += _check_location_profile(record, origin, geo)
+    return problems
+
+
+def _check_service_profile(record: Record, origin: Origin) -> list[Problem]:
+    problems = []
+    modes = record.get("outreach_modes")
+    if isinstance(modes, str) and modes:
+        for mode in modes.split(","):
+            if mode.strip() not in OUTREACH_MODES:
+                allowed = ", ".join(OUTREACH_MODES)
+                problems.append(Problem(
+                    origin.file, origin.row, "outreach_modes",
+                    f"mode « {mode} » inconnu ({allowed})",
+                    f'unknown mode "{mode}" ({allowed})'))
+    for column in ("waiting_list_length", "typical_wait_days", "capacity"):
+        value = record.get(column)
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+            value < 0 or not float(value).is_integer()
+        ):
+            problems.append(Problem(
+                origin.file, origin.row, column,
+                "entier positif ou nul attendu", "non-negative integer expected"))
+    updated = record.get("waiting_list_updated_at")
+    if isinstance(updated, str) and updated:
+        try:
+            datetime.fromisoformat(updated.replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(Problem(
+                origin.file, origin.row, "waiting_list_updated_at",
+                "date-heure ISO 8601 attendue", "ISO 8601 date-time expected"))
+    return problems
+
+
+@dataclass(frozen=True)
+class GeoReference:
+    """Quebec census divisions (MRC and equivalents) and municipalities.
+
+    Codes are Statistics Canada's: division ``2466`` (Montréal), subdivision
+    ``2466023``; a municipality's first four digits are its division.
+    """
+
+    divisions: Mapping[str, str]
+    municipalities: Mapping[str, str]
+
+
+def _check_location_profile(
+    record: Record, origin: Origin, geo: GeoReference | None
+) -> list[Problem]:
+    problems = []
+    mrc = record.get("mrc_code")
+    municipality = record.get("municipality_code")
+    if isinstance(mrc, str) and (
+        not _MRC.match(mrc) or (geo is not None and mrc not in geo.divisions)
+    ):
+        problems.append(Problem(
+            origin.file, origin.row, "mrc_code",
+            "code de division de recensement du Québec inconnu",
+            "unknown Quebec census division code"))
+    if isinstance(municipality, str):
+        if not _MUNICIPALITY.match(municipality) or (
+            geo is not None and municipality not in geo.municipalities
+        ):
+            problems.append(Problem(
+                origin.file, origin.row, "municipality_code",
+                "code de municipalité du Québec inconnu",
+                "unknown Quebec municipality code"))
+        elif isinstance(mrc, str) and not municipality.startswith(mrc):
+            problems.append(Problem(
+                origin.file, origin.row, "municipality_code",
+                f"la municipalité n'est pas dans la MRC {mrc}",
+                f"the municipality is not in MRC {mrc}"))
+    return problems
+
+
+# --- nested JSON <-> tabular --------------------------------------------------
+
+
+class Flattener:
+    """Turns nested HSDS 3.0 documents into tabular records.
+
+    Nesting gives the links: a phone inside ``service.phones`` gets
+    ``service_id``; a service's ``organization`` object gives the service its
+    ``organization_id``. The same id met twice (the examples repeat one phone
+    under a service, its location and its contact) is one record holding all
+    those links; two different values for one field are a conflict.
+    """
+
+    def __init__(self, dataset: Dataset | None = None) -> None:
+        self.dataset = dataset if dataset is not None else empty_dataset()
+        self.origins: dict[tuple[str, str], Origin] = {}
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        table: str,
+        doc: object,
+        origin: Origin,
+        parent: tuple[str, str] | None = None,
+        link: str | None = None,
+    ) -> str | None:
+        """Add ``doc`` (and what it nests); return its id."""
+        if not isinstance(doc, dict):
+            self.problems.append(Problem(
+                origin.file, origin.row, None, "objet JSON attendu",
+                "JSON object expected"))
+            return None
+        spec = TABLES[table]
+        children = {child.prop: child for child in NESTING[table]}
+        record: Record = {}
+        for key, value in doc.items():
+            if key in children:
+                continue
+            if key not in spec.all_columns:
+                self.problems.append(Problem(
+                    origin.file, origin.row, key, "champ inconnu", "unknown field"))
+            elif value is not None:
+                record[key] = value
+        record_id = record.get("id")
+        if not isinstance(record_id, str) or not record_id:
+            self.problems.append(Problem(
+                origin.file, origin.row, "id", "valeur requise", "value required"))
+            return None
+        if parent is not None and link is not None:
+            parent_table, parent_id = parent
+            self._link(record, link, parent_id, origin)
+            if table == "attribute":
+                record.setdefault("link_entity", parent_table)
+            if table == "metadata":
+                record.setdefault("resource_type", parent_table)
+        for prop, child in children.items():
+            value = doc.get(prop)
+            if value is None or child.many:
+                continue
+            if parent is not None and child.table == parent[0]:
+                continue
+            child_id = self.add(child.table, value, _deeper(origin, prop))
+            if child_id is not None:
+                self._link(record, child.fk, child_id, origin)
+        self._merge(table, record, origin)
+        for prop, child in children.items():
+            value = doc.get(prop)
+            if value is None or not child.many:
+                continue
+            if not isinstance(value, list):
+                self.problems.append(Problem(
+                    origin.file, origin.row, prop, "liste attendue",
+                    "list expected"))
+                continue
+            for index, item in enumerate(value):
+                self.add(child.table, item, _deeper(origin, f"{prop}/{index}"),
+                         parent=(table, record_id), link=child.fk)
+        return record_id
+
+    def _link(self, record: Record, column: str, value: str, origin: Origin) -> None:
+        current = record.get(column)
+        if current is not None and current != value:
+            self.problems.append(Problem(
+                origin.file, origin.row, column,
+                f"lien contradictoire ({current} ≠ {value})",
+                f"conflicting link ({current} != {value})"))
+        record[column] = value
+
+    def _merge(self, table: str, record: Record, origin: Origin) -> None:
+        rows = self.dataset[table]
+        existing = rows.get(record["id"])
+        if existing is None:
+            rows[record["id"]] = record
+            self.origins[(table, record["id"])] = origin
+            return
+        for column, value in record.items():
+            if column in existing and existing[column] != value:
+                self.problems.append(Problem(
+                    origin.file, origin.row, column,
+                    f"valeur contradictoire pour {table} {record['id']}",
+                    f"conflicting value for {table} {record['id']}"))
+            else:
+                existing[column] = value
+
+
+def _deeper(origin: Origin, step: str) -> Origin:
+    base = origin.row.rstrip("/") if isinstance(origin.row, str) else ""
+    return Origin(origin.file, f"{base}/{step}")
+
+
+class Nester:
+    """Rebuilds nested HSDS documents from tabular records (inverse of
+    :class:`Flattener`). Every column of a record is kept, links included, so
+    that flattening a nested export gives back the same records."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.index: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        links = {(c.table, c.fk) for cs in NESTING.values() for c in cs if c.many}
+        for table, column in links:
+            for row_id, row in dataset[table].items():
+                value = row.get(column)
+                if value is not None:
+                    self.index[(table, column, value)].append(row_id)
+
+    def document(
+        self, table: str, record_id: str, parents: tuple[str, ...] = ()
+    ) -> Record:
+        row = self.dataset[table][record_id]
+        doc: Record = dict(row)
+        trail = (*parents, table)
+        for child in NESTING[table]:
+            if child.table in trail:
+                continue
+            if child.many:
+                ids = sorted(self.index.get((child.table, child.fk, record_id), ()))
+                if child.table == "attribute":
+                    ids = [i for i in ids if self._links_here(i, table)]
+                doc[child.prop] = [
+                    self.document(child.table, i, trail) for i in ids
+                ]
+            else:
+                target = row.get(child.fk)
+                if target in self.dataset[child.table]:
+                    doc[child.prop] = self.document(child.table, target, trail)
+        return doc
+
+    def _links_here(self, attribute_id: str, table: str) -> bool:
+        # link_id alone is ambiguous across tables; link_entity says which.
+        entity = self.dataset["attribute"][attribute_id].get("link_entity")
+        return entity not in TABLES or entity == table
+
+
+# --- whole-dataset checks -----------------------------------------------------
+
+
+def infer_links(dataset: Dataset) -> None:
+    """Fill links HSDS leaves implicit in nested documents: a program nested
+    only under a service belongs to that service's organization."""
+    for service in dataset["service"].values():
+        program = dataset["program"].get(service.get("program_id", ""))
+        if program is not None and "organization_id" in service:
+            program.setdefault("organization_id", service["organization_id"])
+
+
+def check_dataset(
+    dataset: Dataset,
+    origins: Mapping[tuple[str, str], Origin],
+    existing: Mapping[str, set[str]] | None = None,
+    geo: GeoReference | None = None,
+    links: bool = True,
+) -> list[Problem]:
+    """Every record, then every link, checked before anything is written.
+
+    ``existing`` holds the ids already in the directory, by table, so that a
+    file may point at records imported earlier. ``links=False`` skips the
+    links: when a whole file was refused, every pointer into it would be
+    reported again as broken, which hides the real cause.
+    """
+    existing = existing or {}
+    problems: list[Problem] = []
+    for table, rows in dataset.items():
+        spec = TABLES[table]
+        for record_id, record in rows.items():
+            origin = origins.get((table, record_id), Origin(table, None))
+            problems += check_record(table, record, origin, geo)
+            for column in spec.tabular_required:
+                if record.get(column) in (None, ""):
+                    problems.append(Problem(
+                        origin.file, origin.row, column, "valeur requise",
+                        "value required"))
+            if links:
+                problems += _check_links(dataset, existing, table, record, origin)
+    return problems
+
+
+def _check_links(
+    dataset: Dataset,
+    existing: Mapping[str, set[str]],
+    table: str,
+    record: Record,
+    origin: Origin,
+) -> list[Problem]:
+    def resolves(target: str, value: str) -> bool:
+        return value in dataset[target] or value in existing.get(target, set())
+
+    problems = []
+    links = REFERENCES.get(table, {})
+    present = {c: record[c] for c in links if record.get(c)}
+    hard = HARD_REFERENCES.get(table, ())
+    for column, value in present.items():
+        if resolves(links[column], value):
+            continue
+        if column in hard:
+            problems.append(Problem(
+                origin.file, origin.row, column,
+                f"référence introuvable : {links[column]} {value}",
+                f"broken reference: {links[column]} {value}"))
+        else:
+            problems.append(Problem(
+                origin.file, origin.row, column,
+                f"référence externe gardée telle quelle : {value}",
+                f"outside reference kept as is: {value}", fatal=False))
+    if table in OWNED_TABLES:
+        owners = [c for c in present if c != "parent_organization_id"]
+        if not any(resolves(links[c], present[c]) for c in owners):
+            problems.append(Problem(
+                origin.file, origin.row, None,
+                "enregistrement orphelin : aucun parent connu",
+                "orphan record: no known parent"))
+    return problems
+
+
+def remap_ids(dataset: Dataset, table: str, mapping: Mapping[str, str]) -> None:
+    """Rename records of ``table`` and rewrite every link that points at them."""
+    if not mapping:
+        return
+    rows = dataset[table]
+    for old, new in mapping.items():
+        if old in rows:
+            record = rows.pop(old)
+            record["id"] = new
+            if new not in rows:
+                rows[new] = record
+    for source, links in REFERENCES.items():
+        for column, target in links.items():
+            if target != table:
+                continue
+            for record in dataset[source].values():
+                if record.get(column) in mapping:
+                    record[column] = mapping[record[column]]
+    for link_table, column in (("attribute", "link_id"), ("metadata", "resource_id")):
+        for record in dataset[link_table].values():
+            if record.get(column) in mapping:
+                record[column] = mapping[record[column]]
+
+
+def identifier_key(record: Record) -> tuple[str, str, str]:
+    return (
+        str(record.get("identifier_scheme", "")).strip().lower(),
+        str(record.get("identifier_type", "")).strip().lower(),
+        str(record.get("identifier", "")).strip().lower(),
+    )
+
+
+def deduplicate_organizations(
+    dataset: Dataset,
+    known: Mapping[tuple[str, str, str], str],
+) -> dict[str, str]:
+    """Merge organizations that share an ``organization_identifier``.
+
+    ``known`` maps identifiers already in the directory to their organization.
+    Returns ``{incoming id: kept id}``; the incoming organization's fields fill
+    only what the kept one lacks, and its links are rewritten.
+    """
+    owner: dict[tuple[str, str, str], str] = dict(known)
+    mapping: dict[str, str] = {}
+    duplicate_identifiers: list[str] = []
+    for ident_id, ident in sorted(dataset["organization_identifier"].items()):
+        key = identifier_key(ident)
+        org_id = ident.get("organization_id")
+        if not org_id or not key[2]:
+            continue
+        org_id = mapping.get(org_id, org_id)
+        kept = owner.setdefault(key, org_id)
+        if kept != org_id:
+            mapping[org_id] = kept
+            duplicate_identifiers.append(ident_id)
+    orgs = dataset["organization"]
+    for old, new in mapping.items():
+        incoming = orgs.pop(old, None)
+        if incoming is not None and new in orgs:
+            for column, value in incoming.items():
+                orgs[new].setdefault(column, value)
+        elif incoming is not None:
+            incoming["id"] = new
+            orgs[new] = incoming
+    remap_ids(dataset, "organization", mapping)
+    for ident_id in duplicate_identifiers:
+        dataset["organization_identifier"].pop(ident_id, None)
+    return mapping
+
+
+# --- audit: the HSDS metadata entity ------------------------------------------
+
+
+def audit(
+    table: str,
+    before: Record | None,
+    after: Record,
+    who: str,
+    when: datetime,
+    action: str | None = None,
+) -> list[Record]:
+    """Metadata records for one change: one per changed field.
+
+    A creation is one record (``field_name`` ``"*"``) rather than one per field.
+
+        >>> audit("service", {"id": "s1", "name": "A"}, {"id": "s1", "name": "B"},
+        ...       "ana@example.org", datetime(2026, 11, 23))[0]["replacement_value"]
+        'B'
+    """
+    if table in UNAUDITED:
+        return []
+    stamp = when.date().isoformat()
+
+    def entry(action_type: str, column: str, old: Any, new: Any) -> Record:
+        return {
+            "id": str(uuid.uuid4()),
+            "resource_id": after["id"],
+            "resource_type": table,
+            "last_action_date": stamp,
+            "last_action_type": action_type,
+            "field_name": column,
+            "previous_value": format_cell(old),
+            "replacement_value": format_cell(new),
+            "updated_by": who,
+        }
+
+    if before is None:
+        return [entry(action or "create", "*", "", after.get("name", after["id"]))]
+    changed = sorted(
+        column
+        for column in set(before) | set(after)
+        if before.get(column) != after.get(column)
+    )
+    return [
+        entry(action or "update", column, before.get(column), after.get(column))
+        for column in changed
+    ]
+
+
+# --- confidentiality ----------------------------------------------------------
+
+
+def redact(dataset: Dataset) -> Dataset:
+    """The public view: a confidential location (a shelter) keeps its name and
+    services but loses its addresses, coordinates and external identifier."""
+    hidden = {
+        row_id
+        for row_id, row in dataset["location"].items()
+        if row.get("confidential_location") is True
+    }
+    if not hidden:
+        return dataset
+    public = {table: dict(rows) for table, rows in dataset.items()}
+    for row_id in hidden:
+        public["location"][row_id] = public_location(dataset["location"][row_id])
+    public["address"] = {
+        row_id: row
+        for row_id, row in dataset["address"].items()
+        if row.get("location_id") not in hidden
+    }
+    return public
+
+
+_LOCATING = ("latitude", "longitude", "external_identifier",
+             "external_identifier_type")
+
+
+def public_location(location: Record) -> Record:
+    if location.get("confidential_location") is not True:
+        return location
+    return {k: v for k, v in location.items() if k not in _LOCATING}
+
+
+# --- search -------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    """a au aux avec ce ces dans de des du elle en et eux il je la le les leur
+    lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que
+    qui sa se ses son sur ta te tes toi ton tu un une vos votre vous c d j l m n
+    s t y an and are as at be by for from has have in is it its of on or that
+    the this to was were will with""".split()
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: ``"Aînés à Québec"`` -> ``"aines a quebec"``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _stem(word: str) -> str:
+    # A light, language-neutral plural strip: "services" and "service" meet,
+    # "aînés" and "aîné" too; enough for a directory, no dictionary needed.
+    if len(word) > 3 and word[-1] in "sx" and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Search tokens of a French or English text, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(fold(text)):
+        if word not in _STOPWORDS and len(word) > 1:
+            seen.setdefault(_stem(word), None)
+    return list(seen)
+
+
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+MINUTES_PER_WEEK = 7 * 24 * 60
+
+
+def _minutes(text: Any) -> int | None:
+    if not isinstance(text, str):
+        return None
+    match = re.match(r"^(\d{1,2}):(\d{2})", text)
+    if not match:
+        return None
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def opening_slots(schedules: Iterable[Record]) -> list[dict[str, Any]]:
+    """Weekly opening slots in minutes since Monday 00:00, local time.
+
+    Only weekly schedules (or schedules without ``freq``) with ``opens_at`` and
+    ``closes_at`` describe opening hours; ``byday`` absent means every day. A
+    slot past midnight is cut in two. Validity dates travel with each slot.
+
+        >>> opening_slots([{"freq": "WEEKLY", "byday": "MO",
+        ...                 "opens_at": "09:00", "closes_at": "17:00"}])
+        [{'s': 540, 'e': 1020, 'from': '', 'to': ''}]
+    """
+    slots = []
+    for schedule in schedules:
+        if schedule.get("freq") not in (None, "WEEKLY"):
+            continue
+        opens, closes = _minutes(schedule.get("opens_at")), _minutes(
+            schedule.get("closes_at")
+        )
+        if opens is None or closes is None:
+            continue
+        days = [d.strip().upper() for d in str(schedule.get("byday") or "").split(",")]
+        days = [d[-2:] for d in days if d[-2:] in _DAYS] or list(_DAYS)
+        valid = {
+            "from": str(schedule.get("valid_from") or ""),
+            "to": str(schedule.get("valid_to") or ""),
+        }
+        for day in days:
+            start = _DAYS.index(day) * 1440 + opens
+            end = _DAYS.index(day) * 1440 + closes
+            if closes <= opens:
+                end += 1440
+            if end > MINUTES_PER_WEEK:
+                slots.append({"s": start, "e": MINUTES_PER_WEEK, **valid})
+                slots.append({"s": 0, "e": end - MINUTES_PER_WEEK, **valid})
+            else:
+                slots.append({"s": start, "e": end, **valid})
+    return slots
+
+
+def week_minute(local: datetime) -> int:
+    return local.weekday() * 1440 + local.hour * 60 + local.minute
+
+
+def is_open(slots: Iterable[Mapping[str, Any]], local: datetime) -> bool:
+    """Open at this local time (America/Toronto for Quebec) per the slots."""
+    minute, today = week_minute(local), local.date().isoformat()
+    return any(
+        slot["s"] <= minute < slot["e"]
+        and (not slot["from"] or slot["from"] <= today)
+        and (not slot["to"] or slot["to"] >= today)
+        for slot in slots
+    )
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """What search needs to know about one service, gathered by the repository."""
+
+    service: Record
+    organization: Record | None
+    locations: list[Record]
+    languages: list[Record]
+    schedules: list[Record]
+    taxonomy_term_ids: list[str]
+    taxonomy_terms: list[Record]
+
+
+def search_entry(view: ServiceView) -> Record:
+    """The search projection of a service, one document per service.
+
+    Free text is folded and tokenised once, here; a confidential location
+    contributes its MRC and municipality but none of its address text.
+
+    Example::
+
+        {"_id": "…", "name_tokens": ["aide", "alimentaire"],
+         "tokens": ["aide", "alimentaire", "repas", …], "mrc": ["2466"],
+         "municipality": ["2466023"], "language": ["fr", "en"],
+         "taxonomy_term": ["…"], "no_referral": True,
+         "outreach": ["at_home"], "waiting_list_open": False,
+         "slots": [{"s": 540, "e": 1020, "from": "", "to": ""}],
+         "published": True, "last_modified": "2026-11-23T14:00:00Z"}
+    """
+    service = view.service
+    text_parts = [
+        service.get(column, "")
+        for column in ("name", "alternate_name", "description",
+                       "eligibility_description", "application_process")
+    ]
+    if view.organization:
+        text_parts += [view.organization.get("name", ""),
+                       view.organization.get("alternate_name", "")]
+    for location in view.locations:
+        text_parts.append(location.get("name", ""))
+    for term in view.taxonomy_terms:
+        text_parts += [term.get("name", ""), term.get("code", "")]
+    name_tokens = tokens(
+        " ".join(str(service.get(c, "")) for c in ("name", "alternate_name"))
+    )
+    all_tokens = tokens(" ".join(str(p) for p in text_parts if p))
+    language_codes: dict[str, None] = {}
+    for language in view.languages:
+        for value in (language.get("code"), language.get("name")):
+            if value:
+                language_codes.setdefault(fold(str(value)), None)
+    outreach = [
+        m.strip() for m in str(service.get("outreach_modes") or "").split(",")
+        if m.strip()
+    ]
+    return {
+        "_id": service["id"],
+        "name_tokens": name_tokens,
+        "tokens": all_tokens,
+        "mrc": sorted({loc["mrc_code"] for loc in view.locations
+                       if loc.get("mrc_code")}),
+        "municipality": sorted({loc["municipality_code"] for loc in view.locations
+                                if loc.get("municipality_code")}),
+        "language": list(language_codes),
+        "taxonomy_term": sorted(set(view.taxonomy_term_ids)),
+        "no_referral": service.get("no_referral_required") is True,
+        "outreach": outreach,
+        "waiting_list_open": service.get("waiting_list_open") is True,
+        "slots": opening_slots(view.schedules),
+        "published": service.get("publication_status", "published") == "published",
+        "last_modified": str(service.get("last_modified") or ""),
+        "organization_id": service.get("organization_id"),
+        "name": service.get("name", ""),
+    }
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search, as the HSDS ``/services`` route and the Quebec profile define it.
+
+    ``page`` starts at 1 (HSDS ``page_number``); ``per_page`` is capped at 200.
+    """
+
+    text: str = ""
+    taxonomy_term_id: str | None = None
+    mrc: str | None = None
+    municipality: str | None = None
+    language: str | None = None
+    no_referral_required: bool | None = None
+    outreach_mode: str | None = None
+    open_at: datetime | None = None
+    waiting_list_open: bool | None = None
+    organization_id: str | None = None
+    modified_after: str | None = None
+    page: int = 1
+    per_page: int = 20
+    include_unpublished: bool = False
+
+    @property
+    def terms(self) -> list[str]:
+        return tokens(self.text)
+
+
+def relevance(terms: list[str], entry: Mapping[str, Any]) -> float:
+    """Name matches weigh three times a match elsewhere; an exact name wins.
+
+        >>> relevance(["repas"], {"name_tokens": ["repas"], "tokens": ["repas"]})
+        5.0
+    """
+    if not terms:
+        return 0.0
+    names = set(entry.get("name_tokens", ()))
+    words = set(entry.get("tokens", ()))
+    score = sum(3.0 for t in terms if t in names) + sum(
+        1.0 for t in terms if t in words
+    )
+    if names and names == set(terms):
+        score += 1.0
+    return score
+
+
+def rank(
+    terms: list[str], entries: Iterable[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """Most relevant first, then by name, then id: a stable order for paging."""
+    return sorted(
+        entries,
+        key=lambda e: (-relevance(terms, e), fold(str(e.get("name", ""))), e["_id"]),
+    )
+
+
+def page_envelope(
+    total: int, page: int, per_page: int, contents: list[Any]
+) -> dict[str, Any]:
+    """The HSDS 3.0 ``Page`` object around ``contents``."""
+    total_pages = max(1, -(-total // per_page)) if per_page else 1
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": len(contents),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": total == 0,
+        "contents": contents,
+    }
+
+
+def today() -> date:
+    return date.today()
