@@ -530,7 +530,7 @@ def deduplicate_organizations(
     owner: dict[tuple[str, str, str], str] = dict(known)
     mapping: dict[str, str] = {}
     duplicate_identifiers: list[str] = []
-    for ident_id, ident in sorted(dataset["organization_identifier"].items()):
+    for ident_id, ident in list(dataset["organization_identifier"].items()):
         key = identifier_key(ident)
         org_id = ident.get("organization_id")
         if not org_id or not key[2]:

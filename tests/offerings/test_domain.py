@@ -1,0 +1,145 @@
+"""Pure rules of the directory, no store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.offerings.domain import (
+    Flattener,
+    Nester,
+    Origin,
+    check_record,
+    deduplicate_organizations,
+    fold,
+    is_open,
+    opening_slots,
+    parse_cell,
+    public_location,
+    relevance,
+    tokens,
+)
+from services.offerings.hsds import empty_dataset
+from tests.offerings.builders import uid
+
+HERE = Origin("services.csv", 7)
+
+
+def test_fold_and_tokens_drop_accents_stopwords_and_plurals():
+    assert fold("Aînés à Québec") == "aines a quebec"
+    assert tokens("Les services pour les aînés") == ["service", "aine"]
+    assert tokens("Food banks and the food bank") == ["food", "bank"]
+
+
+def test_number_cells_are_typed_and_bad_ones_named():
+    assert parse_cell("service", "minimum_age", "12") == (12, None)
+    assert parse_cell("location", "latitude", "46.5")[0] == 46.5
+    value, problem = parse_cell("service", "minimum_age", "douze")
+    assert value is None and problem.en == "number expected"
+    assert parse_cell("location", "confidential_location", "oui") == (True, None)
+
+
+def test_quebec_profile_rejects_unknown_mrc_and_municipality_outside_its_mrc(geo):
+    record = {"id": uid("l"), "location_type": "physical", "mrc_code": "2466",
+              "municipality_code": "2423027"}
+    problems = check_record("location", record, HERE, geo)
+    assert [p.field for p in problems] == ["municipality_code"]
+    assert "not in MRC 2466" in problems[0].en
+    record = {"id": uid("l"), "location_type": "physical", "mrc_code": "2400"}
+    assert [p.field for p in check_record("location", record, HERE, geo)] == [
+        "mrc_code"]
+
+
+def test_quebec_profile_checks_outreach_modes_and_waiting_list():
+    record = {"id": uid("s"), "name": "x", "status": "active",
+              "outreach_modes": "at_home,en_ligne", "waiting_list_length": -2,
+              "waiting_list_updated_at": "hier"}
+    fields = sorted(p.field for p in check_record("service", record, HERE))
+    assert fields == ["outreach_modes", "waiting_list_length",
+                      "waiting_list_updated_at"]
+
+
+def test_problem_reads_french_first_then_english():
+    [problem] = check_record("service", {"id": uid("s"), "name": "x",
+                                         "status": "active", "minimum_age": "12"},
+                             HERE)
+    assert str(problem) == (
+        "services.csv, ligne 7, champ « minimum_age » : nombre attendu / "
+        'services.csv, row 7, field "minimum_age": number expected')
+
+
+def test_nested_document_flattens_to_linked_records_and_nests_back():
+    doc = {
+        "id": uid("s"), "name": "Popote", "status": "active",
+        "organization": {"id": uid("o"), "name": "CAB", "description": "d"},
+        "phones": [{"id": uid("p"), "number": "418 555-0100",
+                    "languages": [{"id": uid("lang"), "code": "fr"}]}],
+    }
+    flattener = Flattener()
+    flattener.add("service", doc, Origin("f.json", "/"))
+    data = flattener.dataset
+    assert not flattener.problems
+    assert data["service"][uid("s")]["organization_id"] == uid("o")
+    assert data["phone"][uid("p")]["service_id"] == uid("s")
+    assert data["language"][uid("lang")]["phone_id"] == uid("p")
+    nested = Nester(data).document("service", uid("s"))
+    assert nested["organization"]["name"] == "CAB"
+    assert nested["phones"][0]["languages"][0]["code"] == "fr"
+    again = Flattener()
+    again.add("service", nested, Origin("g.json", "/"))
+    assert again.dataset == data
+
+
+def test_same_id_with_two_values_is_a_conflict():
+    flattener = Flattener()
+    flattener.add("organization", {"id": uid("o"), "name": "A", "description": ""},
+                  Origin("a.json", "/"))
+    flattener.add("organization", {"id": uid("o"), "name": "B", "description": ""},
+                  Origin("b.json", "/"))
+    [problem] = flattener.problems
+    assert (problem.file, problem.field) == ("b.json", "name")
+
+
+def test_organizations_sharing_an_identifier_become_one():
+    data = empty_dataset()
+    for key in ("a", "b"):
+        data["organization"][uid(key)] = {"id": uid(key), "name": key,
+                                          "description": "", **(
+                                              {"email": "b@x.org"} if key == "b"
+                                              else {})}
+        data["organization_identifier"][uid("i" + key)] = {
+            "id": uid("i" + key), "organization_id": uid(key),
+            "identifier_scheme": "CA-QC-NEQ", "identifier_type": "NEQ",
+            "identifier": "1140000000"}
+    data["service"][uid("s")] = {"id": uid("s"), "organization_id": uid("b"),
+                                 "name": "x", "status": "active"}
+    mapping = deduplicate_organizations(data, {})
+    assert mapping == {uid("b"): uid("a")}
+    assert list(data["organization"]) == [uid("a")]
+    assert data["organization"][uid("a")]["email"] == "b@x.org"
+    assert data["service"][uid("s")]["organization_id"] == uid("a")
+    assert len(data["organization_identifier"]) == 1
+
+
+def test_opening_slots_handle_overnight_and_validity():
+    slots = opening_slots([{"freq": "WEEKLY", "byday": "SU", "opens_at": "22:00",
+                            "closes_at": "02:00", "valid_to": "2026-12-31"}])
+    assert is_open(slots, datetime(2026, 11, 29, 23, 0))  # Sunday night
+    assert is_open(slots, datetime(2026, 11, 30, 1, 0))  # Monday 1 a.m.
+    assert not is_open(slots, datetime(2026, 11, 30, 3, 0))
+    assert not is_open(slots, datetime(2027, 1, 4, 1, 0))  # after valid_to
+    assert opening_slots([{"freq": "MONTHLY", "opens_at": "09:00",
+                           "closes_at": "10:00"}]) == []
+
+
+def test_relevance_prefers_the_name():
+    in_name = {"name_tokens": ["repas"], "tokens": ["repas"]}
+    in_text = {"name_tokens": ["popote"], "tokens": ["popote", "repas"]}
+    assert relevance(["repas"], in_name) > relevance(["repas"], in_text) > 0
+
+
+def test_public_location_hides_coordinates_only_when_confidential():
+    open_place = {"id": "1", "latitude": 1.0, "name": "x"}
+    shelter = {**open_place, "confidential_location": True}
+    assert public_location(open_place) == open_place
+    assert public_location(shelter) == {"id": "1", "name": "x",
+                                        "confidential_location": True}
