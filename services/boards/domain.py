@@ -160,7 +160,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-# --- charter ----------------------------------------------------------------------
+# --- charter ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,7 @@ class Charter:
         raise UnknownSeat(seat_id)
 
 
-# --- members and appointments -----------------------------------------------------
+# --- members and appointments -------------------------------------------------------
 
 
 @dataclass
@@ -465,7 +465,7 @@ class Board:
         return f"{day.year}-{self.resolution_seq:03d}"
 
 
-# --- meetings, agendas, motions ------------------------------------------------------
+# --- meetings, agendas, motions -----------------------------------------------------
 
 
 @dataclass
@@ -972,7 +972,7 @@ def overdue(resolutions: Iterable[Resolution], today: date) -> list[Resolution]:
     )
 
 
-# --- items from events -------------------------------------------------------------
+# --- items from events --------------------------------------------------------------
 
 
 def next_meeting(

@@ -115,6 +115,18 @@ class BoardsRepository(abc.ABC):
     def resolutions(self, board_id: str) -> list[Resolution]:
         """A board's resolutions in number order."""
 
+    @abc.abstractmethod
+    def board_ids(self) -> list[str]:
+        """The boards of this node (normally one)."""
+
+    @abc.abstractmethod
+    def park_results(self, payload: dict[str, Any]) -> None:
+        """Keep participation results that arrived before any board existed."""
+
+    @abc.abstractmethod
+    def take_parked_results(self) -> list[dict[str, Any]]:
+        """Remove and return parked results, oldest first."""
+
 
 _SCHEMAS: dict[str, Any] = {
     "board": BoardSchema(),
@@ -122,6 +134,7 @@ _SCHEMAS: dict[str, Any] = {
     "resolution": ResolutionSchema(),
 }
 COLLECTIONS = {"board": "boards", "meeting": "meetings", "resolution": "resolutions"}
+PARKED = "parked_results"
 
 
 def ident_of(kind: str, obj: Any) -> str:
@@ -215,3 +228,29 @@ class MongoRepository(BoardsRepository):
         docs = self.db.resolutions.find({"board_id": board_id}, session=self.session)
         found = [self._load("resolution", doc) for doc in docs]
         return sorted(found, key=lambda r: r.number)
+
+    def board_ids(self) -> list[str]:
+        docs = self.db.boards.find({}, {"_id": 1}, session=self.session)
+        return sorted(str(doc["_id"]) for doc in docs)
+
+    def park_results(self, payload: dict[str, Any]) -> None:
+        self.db[PARKED].update_one(
+            {"_id": payload["process_id"]},
+            {"$setOnInsert": {"payload": payload, "seq": self._next_parked()}},
+            upsert=True,
+            session=self.session,
+        )
+
+    def _next_parked(self) -> int:
+        last = self.db[PARKED].find_one(
+            {}, sort=[("seq", -1)], projection={"seq": 1}, session=self.session
+        )
+        return 1 if last is None else int(last["seq"]) + 1
+
+    def take_parked_results(self) -> list[dict[str, Any]]:
+        docs = list(self.db[PARKED].find({}, session=self.session).sort("seq", 1))
+        if docs:
+            self.db[PARKED].delete_many(
+                {"_id": {"$in": [d["_id"] for d in docs]}}, session=self.session
+            )
+        return [d["payload"] for d in docs]

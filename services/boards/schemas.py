@@ -341,7 +341,7 @@ class ResolutionSchema(Base):
         return Resolution(**data)
 
 
-# --- RPC inputs that are not whole documents -----------------------------------------
+# --- RPC inputs that are not whole documents ----------------------------------------
 
 
 class AppointInput(Base):

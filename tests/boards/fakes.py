@@ -22,6 +22,7 @@ class InMemoryRepository(BoardsRepository):
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {k: {} for k in COLLECTIONS}
+        self.parked: dict[str, dict[str, Any]] = {}
 
     def _add(self, kind: str, obj: Any) -> None:
         ident = ident_of(kind, obj)
@@ -88,3 +89,13 @@ class InMemoryRepository(BoardsRepository):
             if r.board_id == board_id
         ]
         return sorted(found, key=lambda r: r.number)
+
+    def board_ids(self) -> list[str]:
+        return sorted(self.rows["board"])
+
+    def park_results(self, payload: dict[str, Any]) -> None:
+        self.parked.setdefault(payload["process_id"], copy.deepcopy(payload))
+
+    def take_parked_results(self) -> list[dict[str, Any]]:
+        taken, self.parked = list(self.parked.values()), {}
+        return taken

@@ -140,6 +140,21 @@ def test_resolutions_come_in_number_order_with_their_follow_up(unit):
         assert repo.resolution(made[0].resolution_id).progress == 10
 
 
+def test_results_parked_before_any_board_are_taken_once_in_arrival_order(unit):
+    with unit() as repo:
+        assert repo.board_ids() == []
+        for process_id in ("p2", "p1", "p2"):
+            repo.park_results({"process_id": process_id, "title": process_id})
+    with unit() as repo:
+        taken = repo.take_parked_results()
+        assert [p["process_id"] for p in taken] == ["p2", "p1"]
+    with unit() as repo:
+        assert repo.take_parked_results() == []
+        repo.add_board(full_board())
+    with unit() as repo:
+        assert repo.board_ids() == ["mrc-66023"]
+
+
 def test_saving_a_meeting_changed_meanwhile_is_refused(store_uri, db_prefix):
     """Two secretaries load the same meeting; the second save must not win."""
     client: MongoClient = MongoClient(store_uri, tz_aware=True)

@@ -1,0 +1,548 @@
+"""The boards nameko service: thin entrypoints over the domain.
+
+Each RPC loads its input with a schema, runs the domain inside one store
+transaction (through :class:`MongoRepository`), writes the events it causes to
+the outbox in that same transaction, and dumps the result with a schema.
+Refusals of the domain (:mod:`services.boards.exceptions`) leave as the shared
+error types the gateway maps to HTTP (422, 404, 409, 403), with the bilingual
+message and ``details: {"code": "quorum_not_met", "field": "quorum"}``.
+
+Example call (the gateway, or ``maillage`` CLI, over RPC)::
+
+    boards.vote("m-2026-12", {"motion_id": "motion-1", "member_id": "alice",
+                              "choice": "for"})
+
+``participation.results_published`` is consumed by
+:meth:`BoardsService.add_results_to_agenda`: the ranked priorities become
+proposed items of the next public meeting. Exactly once: the consumer records
+the event id in the same transaction (a redelivery has no effect), and the
+domain ignores a process already on an agenda (a republication under a new
+event id has no effect either).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from copy import copy
+from datetime import date
+from functools import wraps
+from typing import Any, TypeVar
+
+from marshmallow import ValidationError
+from nameko.rpc import rpc
+
+from services.boards import domain, events
+from services.boards.dependencies import Clock
+from services.boards.exceptions import BoardsError
+from services.boards.repository import INDEXES, MongoRepository
+from services.boards.schemas import (
+    AgendaItemSchema,
+    AppointInput,
+    AppointmentSchema,
+    BoardSchema,
+    CharterSchema,
+    EndTermInput,
+    FollowUpInput,
+    MeetingSchema,
+    MotionInput,
+    MotionSchema,
+    ResolutionSchema,
+    ResultsPublishedPayload,
+    ScheduleInput,
+    VoteInput,
+    VoteSchema,
+)
+from shared import errors
+from shared.consumer import consume
+from shared.envelope import Envelope
+from shared.outbox import Outbox
+from shared.service import ServiceBase
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+_SHARED_KIND: dict[str, type[errors.MaillageError]] = {
+    "not_found": errors.NotFound,
+    "conflict": errors.Conflict,
+    "forbidden": errors.Forbidden,
+}
+
+
+def to_shared(exc: BoardsError) -> errors.MaillageError:
+    """The shared error the gateway knows, keeping our code, field and messages."""
+    if exc.kind == "validation":
+        return errors.Invalid({exc.field or "_schema": [str(exc)]}, exc.fr, exc.en)
+    cls = _SHARED_KIND[exc.kind]
+    shared = cls.__new__(cls)
+    errors.MaillageError.__init__(
+        shared, exc.fr, exc.en, details={"code": exc.code, "field": exc.field}
+    )
+    return shared
+
+
+def _field_errors(messages: Any) -> dict[str, Any]:
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+def invalid(exc: ValidationError) -> errors.Invalid:
+    """A schema error, naming every field in the message as well as in ``fields``."""
+    fields = _field_errors(exc.messages)
+    names = ", ".join(sorted(fields))
+    return errors.Invalid(
+        fields, f"Données invalides : {names}.", f"Invalid data: {names}."
+    )
+
+
+def boundary(func: F) -> F:
+    """Turn domain refusals and schema errors into shared, mapped errors."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BoardsError as exc:
+            raise to_shared(exc) from exc
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _day(value: str | None, default: date) -> date:
+    if value is None:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.Invalid(
+            {"today": ["date AAAA-MM-JJ attendue / YYYY-MM-DD date expected"]}
+        ) from None
+
+
+class BoardsService(ServiceBase):
+    name = "boards"
+    store = Store(indexes=INDEXES)
+    outbox = Outbox()
+    clock = Clock()
+
+    def _run(self, body: Callable[[MongoRepository, Any], T]) -> T:
+        """One store transaction, retried on write conflicts (concurrent votes).
+
+        ``body`` may run more than once: it reloads what it changes.
+        """
+        return self.store.run_transaction(
+            lambda session: body(MongoRepository(self.store.db, session), session)
+        )
+
+    # --- board, seats, members -------------------------------------------------------
+
+    @rpc
+    @boundary
+    def create_board(self, charter: dict[str, Any]) -> dict[str, Any]:
+        """Create the board from its charter; parked participation results land."""
+        loaded = CharterSchema().load(charter)
+
+        def body(repo: MongoRepository, _: Any) -> domain.Board:
+            board = domain.Board(loaded)
+            for payload in repo.take_parked_results():
+                domain.place_participation_results(
+                    board,
+                    [],
+                    payload["process_id"],
+                    payload["title"],
+                    payload["priorities"],
+                    self.clock(),
+                )
+            repo.add_board(board)
+            return board
+
+        return BoardSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def get_board(self, board_id: str) -> dict[str, Any]:
+        return BoardSchema().dump(self._run(lambda repo, _: repo.board(board_id)))
+
+    @rpc
+    @boundary
+    def appoint(self, board_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Add (or update) the member, then appoint them to a seat for a term."""
+        data = AppointInput().load(payload)
+
+        def body(repo: MongoRepository, _: Any) -> domain.Appointment:
+            board = repo.board(board_id)
+            member = board.add_member(data["member"])
+            appointment = board.appoint(
+                data["seat_id"],
+                member.member_id,
+                data["start"],
+                data["end"],
+                domain.Office(data["office"]),
+            )
+            repo.save_board(board)
+            return appointment
+
+        return AppointmentSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def end_term(self, board_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        data = EndTermInput().load(payload)
+
+        def body(repo: MongoRepository, _: Any) -> domain.Appointment:
+            board = repo.board(board_id)
+            appointment = board.end_appointment(data["seat_id"], data["last_day"])
+            repo.save_board(board)
+            return appointment
+
+        return AppointmentSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def seat_history(self, board_id: str, seat_id: str) -> list[dict[str, Any]]:
+        history = self._run(lambda repo, _: repo.board(board_id).history(seat_id))
+        return AppointmentSchema(many=True).dump(history)
+
+    @rpc
+    @boundary
+    def vacancies(self, board_id: str, on: str | None = None) -> list[str]:
+        day = _day(on, self.clock().date())
+        return self._run(lambda repo, _: repo.board(board_id).vacancies(day))
+
+    # --- meetings --------------------------------------------------------------------
+
+    @rpc
+    @boundary
+    def schedule_meeting(
+        self, board_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Schedule a meeting; items waiting for a public meeting are placed on it."""
+        data = ScheduleInput().load(payload)
+
+        def body(repo: MongoRepository, session: Any) -> domain.Meeting:
+            meeting = domain.Meeting(
+                meeting_id=data["meeting_id"],
+                board_id=board_id,
+                kind=domain.MeetingKind(data["kind"]),
+                scheduled_at=data["scheduled_at"],
+                place=data["place"],
+            )
+            board = repo.board(board_id)
+            if domain.take_pending(board, meeting):
+                repo.save_board(board)
+            repo.add_meeting(meeting)
+            self.outbox.add(
+                events.MEETING_SCHEDULED,
+                events.meeting_scheduled(meeting),
+                session=session,
+            )
+            return meeting
+
+        return MeetingSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def get_meeting(self, meeting_id: str) -> dict[str, Any]:
+        return MeetingSchema().dump(self._run(lambda repo, _: repo.meeting(meeting_id)))
+
+    @rpc
+    @boundary
+    def list_meetings(self, board_id: str) -> list[dict[str, Any]]:
+        found = self._run(lambda repo, _: repo.meetings(board_id))
+        return MeetingSchema(many=True).dump(found)
+
+    def _on_meeting(
+        self, meeting_id: str, change: Callable[[domain.Board, domain.Meeting], T]
+    ) -> T:
+        def body(repo: MongoRepository, _: Any) -> T:
+            meeting = repo.meeting(meeting_id)
+            board = repo.board(meeting.board_id)
+            result = change(board, meeting)
+            repo.save_meeting(meeting)
+            return result
+
+        return self._run(body)
+
+    def _act(
+        self, meeting_id: str, action: Callable[[domain.Meeting], None]
+    ) -> dict[str, Any]:
+        def change(board: domain.Board, meeting: domain.Meeting) -> domain.Meeting:
+            action(meeting)
+            return meeting
+
+        return MeetingSchema().dump(self._on_meeting(meeting_id, change))
+
+    @rpc
+    @boundary
+    def add_agenda_item(
+        self, meeting_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An item from the secretary, or a member's motion (``proposed_by``)."""
+        payload = {"item_id": domain.new_id("item"), **payload}
+        item = AgendaItemSchema().load(payload)
+
+        def change(board: domain.Board, meeting: domain.Meeting) -> domain.AgendaItem:
+            if item.proposed_by:
+                return meeting.propose_motion_item(
+                    board, item.proposed_by, item.title, item.item_id
+                )
+            return meeting.add_item(copy(item))
+
+        return AgendaItemSchema().dump(self._on_meeting(meeting_id, change))
+
+    @rpc
+    @boundary
+    def open_meeting(self, meeting_id: str) -> dict[str, Any]:
+        return self._act(meeting_id, domain.Meeting.open)
+
+    @rpc
+    @boundary
+    def adjourn_meeting(self, meeting_id: str) -> dict[str, Any]:
+        return self._act(meeting_id, domain.Meeting.adjourn)
+
+    @rpc
+    @boundary
+    def cancel_meeting(self, meeting_id: str) -> dict[str, Any]:
+        return self._act(meeting_id, domain.Meeting.cancel)
+
+    @rpc
+    @boundary
+    def record_attendance(
+        self, meeting_id: str, member_id: str, present: bool = True
+    ) -> list[str]:
+        def change(board: domain.Board, meeting: domain.Meeting) -> list[str]:
+            if present:
+                meeting.record_arrival(board, member_id)
+            else:
+                meeting.record_departure(member_id)
+            return sorted(meeting.present)
+
+        return self._on_meeting(meeting_id, change)
+
+    @rpc
+    @boundary
+    def declare_conflict(
+        self, meeting_id: str, member_id: str, item_id: str, reason: str = ""
+    ) -> dict[str, Any]:
+        def change(board: domain.Board, meeting: domain.Meeting) -> dict[str, Any]:
+            board.member(member_id)
+            meeting.declare_conflict(member_id, item_id, reason)
+            return {"member_id": member_id, "item_id": item_id, "recused": True}
+
+        return self._on_meeting(meeting_id, change)
+
+    @rpc
+    @boundary
+    def quorum(self, meeting_id: str, item_id: str | None = None) -> dict[str, Any]:
+        def body(repo: MongoRepository, _: Any) -> domain.QuorumStatus:
+            meeting = repo.meeting(meeting_id)
+            return meeting.quorum(repo.board(meeting.board_id), item_id)
+
+        status = self._run(body)
+        return {
+            "met": status.met,
+            "required": status.required,
+            "present": status.present,
+            "missing": dict(status.missing),
+        }
+
+    # --- motions, votes, resolutions -------------------------------------------------
+
+    @rpc
+    @boundary
+    def move(self, meeting_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        data = MotionInput().load(payload)
+        rule = domain.MajorityRule(data["rule"]) if data["rule"] else None
+        motion_id = data["motion_id"] or domain.new_id("motion")
+        motion = self._on_meeting(
+            meeting_id,
+            lambda board, meeting: meeting.move(
+                board,
+                data["item_id"],
+                data["text"],
+                data["moved_by"],
+                data["seconded_by"],
+                rule,
+                motion_id,
+            ),
+        )
+        return MotionSchema().dump(motion)
+
+    @rpc
+    @boundary
+    def vote(self, meeting_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One member's vote; refused (403/409) when recused, absent, no quorum."""
+        data = VoteInput().load(payload)
+        vote = self._on_meeting(
+            meeting_id,
+            lambda board, meeting: meeting.cast_vote(
+                board,
+                data["motion_id"],
+                data["member_id"],
+                domain.Choice(data["choice"]),
+                data["objection"],
+            ),
+        )
+        return VoteSchema().dump(vote)
+
+    @rpc
+    @boundary
+    def close_vote(self, meeting_id: str, motion_id: str) -> dict[str, Any]:
+        """Tally; an adopted motion becomes a numbered resolution and an event."""
+        resolution_id = domain.new_id("res")
+
+        def body(
+            repo: MongoRepository, session: Any
+        ) -> tuple[domain.Tally, domain.Resolution | None]:
+            meeting = repo.meeting(meeting_id)
+            board = repo.board(meeting.board_id)
+            result, resolution = meeting.close_vote(board, motion_id, resolution_id)
+            repo.save_meeting(meeting)
+            if resolution is not None:
+                repo.save_board(board)
+                repo.add_resolution(resolution)
+                self.outbox.add(
+                    events.RESOLUTION_ADOPTED,
+                    events.resolution_adopted(resolution),
+                    session=session,
+                )
+            return result, resolution
+
+        result, resolution = self._run(body)
+        return {
+            "adopted": result.adopted,
+            "rule": result.rule.value,
+            "votes": {
+                "for": result.votes_for,
+                "against": result.votes_against,
+                "abstain": result.abstentions,
+            },
+            "resolution": ResolutionSchema().dump(resolution) if resolution else None,
+        }
+
+    @rpc
+    @boundary
+    def withdraw_motion(self, meeting_id: str, motion_id: str) -> dict[str, Any]:
+        motion = self._on_meeting(meeting_id, lambda b, m: m.withdraw(motion_id))
+        return MotionSchema().dump(motion)
+
+    # --- minutes ---------------------------------------------------------------------
+
+    @rpc
+    @boundary
+    def draft_minutes(self, meeting_id: str, text: str) -> dict[str, Any]:
+        return self._act(meeting_id, lambda m: m.draft_minutes(text))
+
+    @rpc
+    @boundary
+    def adopt_minutes(self, meeting_id: str, at_meeting_id: str) -> dict[str, Any]:
+        """Adopt the minutes of ``meeting_id`` at the later ``at_meeting_id``."""
+
+        def body(repo: MongoRepository, _: Any) -> domain.Meeting:
+            earlier = repo.meeting(meeting_id)
+            at = repo.meeting(at_meeting_id)
+            domain.adopt_minutes(repo.board(earlier.board_id), earlier, at)
+            repo.save_meeting(earlier)
+            return earlier
+
+        return MeetingSchema().dump(self._run(body))
+
+    # --- follow-up and the register -------------------------------------------------
+
+    @rpc
+    @boundary
+    def follow_up(self, resolution_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        data = FollowUpInput().load(payload)
+
+        def body(repo: MongoRepository, session: Any) -> domain.Resolution:
+            resolution = repo.resolution(resolution_id)
+            previous = resolution.status.value
+            changed = resolution.follow_up(
+                data["on"],
+                domain.DecisionStatus(data["status"]) if data["status"] else None,
+                data["progress"],
+                data["note"],
+                data["responsible"],
+                data["due"],
+            )
+            repo.save_resolution(resolution)
+            if changed:
+                self.outbox.add(
+                    events.DECISION_STATUS_CHANGED,
+                    events.decision_status_changed(resolution, previous),
+                    session=session,
+                )
+            return resolution
+
+        return ResolutionSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def get_resolution(self, resolution_id: str) -> dict[str, Any]:
+        found = self._run(lambda repo, _: repo.resolution(resolution_id))
+        return ResolutionSchema().dump(found)
+
+    @rpc
+    @boundary
+    def overdue(self, board_id: str, today: str | None = None) -> list[dict[str, Any]]:
+        """Decisions past their due date and not done (secretary's view)."""
+        day = _day(today, self.clock().date())
+        late = self._run(
+            lambda repo, _: domain.overdue(repo.resolutions(board_id), day)
+        )
+        return ResolutionSchema(many=True).dump(late)
+
+    @rpc
+    @boundary
+    def public_register(
+        self, board_id: str, today: str | None = None
+    ) -> dict[str, Any]:
+        """What anyone may read: no closed session, names and roles only."""
+        day = _day(today, self.clock().date())
+        return self._run(
+            lambda repo, _: domain.public_register(
+                repo.board(board_id), repo.resolutions(board_id), day
+            )
+        )
+
+    # --- events consumed -------------------------------------------------------------
+
+    @consume(events.RESULTS_PUBLISHED)
+    def add_results_to_agenda(self, envelope: Envelope, session: Any) -> None:
+        """Ranked priorities of a closed process become proposed agenda items."""
+        try:
+            data = ResultsPublishedPayload().load(envelope.payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        repo = MongoRepository(self.store.db, session)
+        board_ids = repo.board_ids()
+        if not board_ids:
+            log.info("results of %s kept until a board exists", data["process_id"])
+            repo.park_results(data)
+            return
+        for board_id in board_ids:
+            board = repo.board(board_id)
+            meetings = repo.meetings(board_id)
+            target, items = domain.place_participation_results(
+                board,
+                meetings,
+                data["process_id"],
+                data["title"],
+                data["priorities"],
+                self.clock(),
+            )
+            if target is not None:
+                repo.save_meeting(target)
+            elif items:
+                repo.save_board(board)
+            log.info(
+                "results of %s: %d item(s) for board %s, meeting %s",
+                data["process_id"],
+                len(items),
+                board_id,
+                target.meeting_id if target else None,
+            )

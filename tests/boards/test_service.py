@@ -1,0 +1,313 @@
+"""The boards service in a real container: real broker (own vhost), real store."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from kombu import Connection, Queue
+from nameko.containers import ServiceContainer
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
+from pymongo import MongoClient
+
+from services.boards import events
+from services.boards.service import BoardsService
+from shared.broker import BatchPublisher, events_exchange
+from shared.envelope import Envelope, utcnow
+from tests.boards.factories import SEATS
+from tests.conftest import MGMT, MGMT_AUTH
+
+pytestmark = pytest.mark.integration
+
+BOARD = "mrc-66023"
+CHARTER = {
+    "board_id": BOARD,
+    "name": "Table locale de gouvernance partagée",
+    "seat_groups": [
+        {"constituency": "citizens", "seats": 2},
+        {"constituency": "community_organisations", "seats": 2},
+        {"constituency": "practitioners", "seats": 1},
+        {"constituency": "municipal_elected", "seats": 1, "term_months": 48},
+        {"constituency": "first_nations_inuit", "seats": 1},
+    ],
+    "quorum": {"share": "1/2", "strictly_more": True, "min_present": {"citizens": 1}},
+}
+RESULTS = {
+    "process_id": "proc-2027",
+    "title": "Budget participatif 2027",
+    "priorities": [
+        {"rank": 2, "proposal_id": "p-b", "title": "Transport collectif"},
+        {"rank": 1, "proposal_id": "p-a", "title": "Halte-garderie"},
+        {"rank": 3, "proposal_id": "p-c", "title": "Popote roulante"},
+    ],
+}
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.fixture
+def node(amqp_uri, store_uri, db_prefix):
+    """A running boards service, a listener on its events, and an RPC proxy."""
+    config = {
+        "AMQP_URI": amqp_uri,
+        "MONGODB_URI": store_uri,
+        "DB_PREFIX": db_prefix,
+        "NODE_ID": "mrc-66023",
+    }
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        exchange = events_exchange()
+        exchange(channel).declare()
+        Queue("listener", exchange=exchange, routing_key="boards.#")(channel).declare()
+    container = ServiceContainer(BoardsService, config)
+    container.start()
+    client = MongoClient(store_uri, tz_aware=True)
+    try:
+        with ServiceRpcProxy("boards", config) as boards:
+            boards.create_board(CHARTER)
+            for n, (seat_id, member_id) in enumerate(SEATS.items()):
+                boards.appoint(
+                    BOARD,
+                    {
+                        "seat_id": seat_id,
+                        "member": {
+                            "member_id": member_id,
+                            "name": member_id.capitalize(),
+                            "email": f"{member_id}@courriel.example",
+                        },
+                        "start": "2026-01-01",
+                        "office": "chair" if n == 0 else "member",
+                    },
+                )
+            yield boards, client[f"{db_prefix}boards"], config
+    finally:
+        container.stop()
+        client.drop_database(f"{db_prefix}boards")
+        client.close()
+
+
+def published(amqp_uri: str, expected: int) -> list[dict]:
+    """The boards events the listener queue received, waiting for ``expected``."""
+    found: list[dict] = []
+    with Connection(amqp_uri) as conn:
+        queue = Queue("listener")(conn.channel())
+        deadline = time.monotonic() + 20
+        while len(found) < expected and time.monotonic() < deadline:
+            message = queue.get(no_ack=True)
+            if message is None:
+                time.sleep(0.05)
+                continue
+            found.append(json.loads(message.body))
+        time.sleep(0.3)
+        while (message := queue.get(no_ack=True)) is not None:
+            found.append(json.loads(message.body))
+    return found
+
+
+def soon(days: int) -> str:
+    return (utcnow() + timedelta(days=days)).isoformat()
+
+
+def sit(boards, present: list[str], meeting_id="m1", kind="public"):
+    boards.schedule_meeting(
+        BOARD,
+        {
+            "meeting_id": meeting_id,
+            "kind": kind,
+            "scheduled_at": soon(0),
+            "place": "Salle du conseil",
+        },
+    )
+    boards.open_meeting(meeting_id)
+    for member_id in present:
+        boards.record_attendance(meeting_id, member_id)
+
+
+def test_a_vote_without_quorum_then_a_recused_vote_are_refused_over_rpc(node, amqp_uri):
+    boards, db, _ = node
+    sit(boards, ["alice", "chloe", "denis"])
+    item = boards.add_agenda_item("m1", {"title": "Subvention au Carrefour"})
+    motion = boards.move(
+        "m1",
+        {
+            "item_id": item["item_id"],
+            "text": "Accorder 10 000 $",
+            "moved_by": "alice",
+            "seconded_by": "chloe",
+        },
+    )
+    vote = {"motion_id": motion["motion_id"], "member_id": "alice", "choice": "for"}
+    with pytest.raises(RemoteError) as refused:
+        boards.vote("m1", vote)
+    assert refused.value.exc_type == "Conflict"
+    # nameko carries the English text as ``value`` (French travels in exc_args).
+    assert "quorum not met: 3 voting member(s) present, 4 required" in (
+        refused.value.value
+    )
+
+    for member_id in ("bruno", "emma"):
+        boards.record_attendance("m1", member_id)
+    boards.declare_conflict("m1", "denis", item["item_id"], "administrateur")
+    with pytest.raises(RemoteError) as recused:
+        boards.vote("m1", {**vote, "member_id": "denis"})
+    assert recused.value.exc_type == "Forbidden"
+    assert "conflict of interest" in recused.value.value
+
+    # Votes arrive at the same time: none may be lost to a concurrent save.
+    pending = [
+        boards.vote.call_async("m1", {**vote, "member_id": member_id, "choice": c})
+        for member_id, c in (("alice", "for"), ("bruno", "for"), ("chloe", "against"))
+    ]
+    for reply in pending:
+        reply.result()
+    stored = boards.get_meeting("m1")["motions"][0]["votes"]
+    assert sorted(v["member_id"] for v in stored) == ["alice", "bruno", "chloe"]
+    closed = boards.close_vote("m1", motion["motion_id"])
+    assert closed["adopted"]
+    assert closed["votes"] == {"for": 2, "against": 1, "abstain": 0}
+
+    resolution = closed["resolution"]
+    boards.follow_up(
+        resolution["resolution_id"],
+        {
+            "on": "2026-12-01",
+            "status": "in_progress",
+            "progress": 10,
+            "responsible": "CISSS",
+            "due": "2026-12-31",
+        },
+    )
+    register = boards.public_register(BOARD, "2027-01-15")
+    assert [r["number"] for r in register["resolutions"]] == [resolution["number"]]
+    assert register["resolutions"][0]["follow_up"]["overdue"] is True
+    assert "courriel.example" not in json.dumps(register)
+
+    kinds = [e["event_type"] for e in published(amqp_uri, 3)]
+    assert kinds == [
+        events.MEETING_SCHEDULED,
+        events.RESOLUTION_ADOPTED,
+        events.DECISION_STATUS_CHANGED,
+    ]
+    assert db.outbox.count_documents({"sent": False}) == 0
+
+
+def test_closed_session_resolution_stays_out_of_the_register_and_events(node, amqp_uri):
+    boards, _, _ = node
+    sit(boards, ["alice", "bruno", "chloe", "denis"], kind="closed")
+    item = boards.add_agenda_item("m1", {"title": "Dossier de Mme Gagnon"})
+    motion = boards.move(
+        "m1",
+        {
+            "item_id": item["item_id"],
+            "text": "Huis clos",
+            "moved_by": "alice",
+            "seconded_by": "bruno",
+        },
+    )
+    boards.vote(
+        "m1", {"motion_id": motion["motion_id"], "member_id": "alice", "choice": "for"}
+    )
+    assert boards.close_vote("m1", motion["motion_id"])["adopted"]
+    assert boards.public_register(BOARD)["resolutions"] == []
+    sent = published(amqp_uri, 2)
+    text = json.dumps(sent)
+    assert "Gagnon" not in text and "Huis clos" not in text
+    assert "Salle du conseil" not in text
+
+
+def _consumer_queue_ready(vhost: str) -> bool:
+    resp = requests.get(
+        f"{MGMT}/queues/{vhost}/boards.add_results_to_agenda", auth=MGMT_AUTH, timeout=5
+    )
+    return resp.status_code == 200
+
+
+def test_participation_results_reach_the_next_agenda_once_even_if_delivered_twice(
+    node, amqp_uri, vhost
+):
+    boards, db, _ = node
+    for meeting_id, kind, days in (
+        ("closed-soon", "closed", 2),
+        ("next", "public", 10),
+        ("later", "public", 40),
+    ):
+        boards.schedule_meeting(
+            BOARD,
+            {
+                "meeting_id": meeting_id,
+                "kind": kind,
+                "scheduled_at": soon(days),
+                "place": "Salle",
+            },
+        )
+    assert wait_for(lambda: _consumer_queue_ready(vhost))
+    first = Envelope(events.RESULTS_PUBLISHED, RESULTS, origin_node="mrc-66023")
+    republished = Envelope(events.RESULTS_PUBLISHED, RESULTS, origin_node="mrc-66023")
+    publisher = BatchPublisher(amqp_uri)
+    try:
+        publisher.publish_batch([first.to_dict(), first.to_dict()])
+        publisher.publish_batch([republished.to_dict()])
+    finally:
+        publisher.close()
+
+    assert wait_for(lambda: db.processed_events.count_documents({}) == 2)
+    agenda = boards.get_meeting("next")["agenda"]
+    assert [(i["rank"], i["proposal_id"]) for i in agenda] == [
+        (1, "p-a"),
+        (2, "p-b"),
+        (3, "p-c"),
+    ]
+    assert all(i["process_id"] == "proc-2027" and i["proposed"] for i in agenda)
+    assert boards.get_meeting("later")["agenda"] == []
+    assert boards.get_meeting("closed-soon")["agenda"] == []
+
+
+def test_results_published_before_any_public_meeting_wait_for_the_next_one(
+    node, amqp_uri, vhost
+):
+    boards, db, _ = node
+    assert wait_for(lambda: _consumer_queue_ready(vhost))
+    publisher = BatchPublisher(amqp_uri)
+    try:
+        envelope = Envelope(events.RESULTS_PUBLISHED, RESULTS, origin_node="x")
+        publisher.publish_batch([envelope.to_dict()] * 2)
+    finally:
+        publisher.close()
+    assert wait_for(lambda: db.processed_events.count_documents({}) == 1)
+    assert len(boards.get_board(BOARD)["pending_items"]) == 3
+    boards.schedule_meeting(
+        BOARD,
+        {
+            "meeting_id": "next",
+            "kind": "public",
+            "scheduled_at": soon(7),
+            "place": "Salle",
+        },
+    )
+    assert [i["rank"] for i in boards.get_meeting("next")["agenda"]] == [1, 2, 3]
+    assert boards.get_board(BOARD)["pending_items"] == []
+
+
+def test_invalid_input_names_each_field(node):
+    boards, _, _ = node
+    with pytest.raises(RemoteError) as err:
+        boards.schedule_meeting(
+            BOARD, {"meeting_id": "m", "kind": "secret", "scheduled_at": "demain"}
+        )
+    assert err.value.exc_type == "Invalid"
+    for name in ("kind", "scheduled_at", "place"):
+        assert name in err.value.value
+    with pytest.raises(RemoteError) as missing:
+        boards.get_meeting("nope")
+    assert missing.value.exc_type == "NotFound"
