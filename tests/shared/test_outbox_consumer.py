@@ -2,58 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
+import requests
 from nameko.containers import ServiceContainer
-from nameko.rpc import rpc
+from nameko.standalone.rpc import ServiceRpcProxy
 from pymongo import MongoClient
 
-from shared.consumer import consume
+from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.store import Store
+from tests.federation.conftest import Broker
+from tests.shared.services import THING_MADE, Counter, Producer
 
 pytestmark = pytest.mark.integration
-
-
-class Producer:
-    name = "producer"
-    store = Store()
-    outbox = Outbox()
-
-    @rpc
-    def emit(self, n: int) -> None:
-        with self.store.transaction() as session:
-            for i in range(n):
-                self.store.db.things.insert_one({"i": i}, session=session)
-                self.outbox.add("producer.thing_made", {"i": i}, session=session)
-
-
-class Counter:
-    name = "counter"
-    store = Store()
-
-    @consume("producer.thing_made")
-    def count(self, envelope, session):
-        self.store.db.counts.update_one(
-            {"_id": envelope.payload["i"]},
-            {"$inc": {"n": 1}},
-            upsert=True,
-            session=session,
-        )
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(amqp_uri: str, store_uri: str, prefix: str) -> dict:
     return {"AMQP_URI": amqp_uri, "MONGODB_URI": store_uri, "DB_PREFIX": prefix}
 
 
-def wait_for(predicate, timeout=30.0):
+def wait_for(predicate, timeout=60.0, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.05)
+        time.sleep(interval)
     return predicate()
+
+
+def _outbox_rows(start: int, count: int) -> list[dict]:
+    rows = []
+    for i in range(start, start + count):
+        env = Envelope(THING_MADE, {"i": i}, "test-node")
+        rows.append({"_id": env.event_id, "envelope": env.to_dict(), "sent": False})
+    return rows
 
 
 def test_events_written_with_the_state_change_reach_the_consumer_once(
@@ -65,16 +55,162 @@ def test_events_written_with_the_state_change_reach_the_consumer_once(
     producer = ServiceContainer(Producer, config)
     producer.start()
     try:
-        from nameko.standalone.rpc import ServiceRpcProxy
-
         with ServiceRpcProxy("producer", config) as proxy:
-            proxy.emit(300)
+            proxy.emit(0, 300)
         client = MongoClient(store_uri)
         counts = client[f"{db_prefix}counter"].counts
         assert wait_for(lambda: counts.count_documents({}) == 300)
         assert sorted(doc["n"] for doc in counts.find()) == [1] * 300
         outbox = client[f"{db_prefix}producer"].outbox
         assert wait_for(lambda: outbox.count_documents({"sent": False}) == 0)
+        # Envelopes kept the correlation-free shape and the producer's state matches.
+        assert client[f"{db_prefix}producer"].things.count_documents({}) == 300
     finally:
         producer.stop()
         counter.stop()
+
+
+def test_a_failed_transaction_leaves_neither_state_nor_event(
+    amqp_uri, store_uri, db_prefix
+):
+    config = _config(amqp_uri, store_uri, db_prefix)
+    producer = ServiceContainer(Producer, config)
+    producer.start()
+    try:
+        with ServiceRpcProxy("producer", config) as proxy:
+            proxy.emit(0, 5)
+            with pytest.raises(Exception, match="uplicate"):
+                proxy.emit(3, 5)  # _id 3 exists: the whole transaction aborts
+            assert proxy.count_things() == 5
+        outbox = MongoClient(store_uri)[f"{db_prefix}producer"].outbox
+        assert outbox.count_documents({}) == 5
+    finally:
+        producer.stop()
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory):
+    """A broker of our own, which this module may stop and restart."""
+    broker = Broker(tmp_path_factory.mktemp("rabbit-restart"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.mark.slow
+def test_ten_thousand_events_survive_a_broker_restart_each_applied_once(
+    private_broker, store_uri, db_prefix
+):
+    vhost = private_broker.add_vhost()
+    config = _config(private_broker.amqp_uri(vhost), store_uri, db_prefix)
+    total, chunk = 10_000, 250
+    client = MongoClient(store_uri)
+    outbox = client[f"{db_prefix}producer"][Store.OUTBOX]
+    counts = client[f"{db_prefix}counter"].counts
+
+    class Relay:  # only the outbox relay of a producer
+        name = "producer"
+        store = Store()
+        outbox = Outbox()
+
+    relay = ServiceContainer(Relay, config)
+    counter = ServiceContainer(Counter, config)
+    relay.start()
+    counter.start()
+
+    def produce():
+        for start in range(0, total, chunk):
+            outbox.insert_many(_outbox_rows(start, chunk))
+            time.sleep(0.05)
+
+    producer_thread = threading.Thread(target=produce)
+    try:
+        producer_thread.start()
+        assert wait_for(lambda: counts.count_documents({}) >= total * 0.2, timeout=120)
+        private_broker.stop()  # part-way: some events sent, some not, some in flight
+        time.sleep(1)
+        private_broker.start()
+        producer_thread.join()
+        assert wait_for(
+            lambda: counts.count_documents({}) == total, timeout=300, interval=1
+        )
+        assert wait_for(
+            lambda: outbox.count_documents({"sent": False}) == 0, timeout=60
+        )
+        applied = [doc["n"] for doc in counts.find({}, {"n": 1})]
+        assert len(applied) == total
+        assert set(applied) == {1}, "an effect was applied twice"
+        assert (
+            client[f"{db_prefix}counter"][Store.PROCESSED].count_documents({}) == total
+        )
+    finally:
+        producer_thread.join()
+        counter.stop()
+        relay.stop()
+
+
+@pytest.mark.slow
+def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
+    amqp_uri, vhost, store_uri, db_prefix
+):
+    total = 2_000
+    config = _config(amqp_uri, store_uri, db_prefix)
+    client = MongoClient(store_uri)
+    counts = client[f"{db_prefix}counter"].counts
+    config_file = ROOT / "deploy" / "config.yaml"
+    env = dict(
+        os.environ,
+        AMQP_URI=amqp_uri,
+        MONGODB_URI=store_uri,
+        DB_PREFIX=db_prefix,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+
+    def run_counter(crash_after: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(config_file),
+                "tests.shared.services:Counter",
+            ],
+            env=dict(env, CRASH_AFTER_EVENTS=str(crash_after)),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    first = run_counter(crash_after=700)
+    relay = ServiceContainer(Producer, config)
+    relay.start()
+    try:
+        with ServiceRpcProxy("producer", config) as proxy:
+            for start in range(0, total, 500):
+                proxy.emit(start, 500)
+        assert first.wait(timeout=120) == -9, "the consumer should have killed itself"
+        done_before_restart = counts.count_documents({})
+        assert 0 < done_before_restart < total
+        second = run_counter(crash_after=0)
+        try:
+            assert wait_for(
+                lambda: counts.count_documents({}) == total, timeout=180, interval=0.5
+            )
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+        assert {doc["n"] for doc in counts.find({}, {"n": 1})} == {1}
+        queue = requests.get(
+            f"http://127.0.0.1:15672/api/queues/{vhost}/counter.count",
+            auth=("guest", "guest"),
+            timeout=10,
+        ).json()
+        # The batch committed before the kill was delivered again, and skipped.
+        assert queue["message_stats"]["redeliver"] >= 100
+    finally:
+        relay.stop()
+        if first.poll() is None:
+            first.kill()
