@@ -1,0 +1,194 @@
+"""The federation service: agreed local events out, verified peer events in.
+
+Out: ``share`` consumes every local domain event (``#`` on the node's events
+exchange, idempotent by ``event_id``), and hands what agreements allow, signed,
+to ``maillage.federation.to.<peer>`` with publisher confirms; RabbitMQ
+federation carries it. A redelivered local event is re-published under the same
+``event_id``, which the peer de-duplicates.
+
+In: ``receive`` reads ``maillage.federation.inbox`` (filled by the federation
+links set by ``maillage federation apply``), verifies each message and, in one
+store transaction, records it (unique per peer and ``event_id``) and adds
+``federation.event_received`` to the outbox. A refused message is counted,
+logged and stored with its reason, and ``federation.event_rejected`` is emitted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from kombu import Queue
+from nameko.rpc import rpc
+from pymongo import ASCENDING, IndexModel
+
+from services.federation import metrics
+from services.federation.dependencies import Federation
+from services.federation.domain import Reason, check_incoming
+from services.federation.events import EVENT_RECEIVED, EVENT_REJECTED
+from services.federation.management import status
+from services.federation.repository import RECEIVED, REJECTED
+from services.federation.topology import INBOX
+from shared.consumer import EventConsumer, consume
+from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
+from shared.service import ServiceBase
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class RawMessage(str):
+    """A message body as received; the kit's dispatcher reads ``correlation_id``."""
+
+    correlation_id: str | None = None
+
+
+class InboxConsumer(EventConsumer):
+    """The kit's batched consumer, reading the federation inbox as raw JSON.
+
+    Signatures are checked on the bytes as sent, so nothing is parsed into an
+    :class:`Envelope` before the service has verified it; nothing is
+    dead-lettered here either: refusals are the service's to count and record.
+    """
+
+    @property
+    def queue_name(self) -> str:
+        return INBOX
+
+    def queues(self) -> list[Queue]:
+        return [Queue(INBOX, durable=True)]
+
+    def _decode(self, message: Any) -> Any:
+        body = message.body
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        return RawMessage(text)
+
+
+def receive_entrypoint(**options: Any) -> Any:
+    return InboxConsumer.decorator(("#",), **options)
+
+
+class FederationService(ServiceBase):
+    name = "federation"
+    store = Store(
+        indexes={
+            RECEIVED: [IndexModel([("peer", ASCENDING), ("received_at", ASCENDING)])],
+            REJECTED: [IndexModel([("reason", ASCENDING), ("at", ASCENDING)])],
+        }
+    )
+    outbox = Outbox()
+    federation = Federation()
+
+    @consume("#")
+    def share(self, envelope: Envelope, session: Any) -> None:
+        if envelope.service == self.name:
+            return  # what we received is never sent on: no loops between nodes
+        self.federation.share(envelope)
+
+    @receive_entrypoint()
+    def receive(self, bodies: list[str]) -> int:
+        config = self.federation.config
+        now = utcnow()
+        checked = []
+        for text in bodies:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            verdict = (
+                check_incoming(data, config, now) if isinstance(data, dict) else None
+            )
+            checked.append((text, data, verdict))
+
+        def body(session: Any) -> list[tuple[str, str | None, str]]:
+            db = self.store.db
+            outcomes: list[tuple[str, str | None, str]] = []
+            for text, data, verdict in checked:
+                if verdict is None or not verdict.accepted:
+                    reason = verdict.reason.value if verdict else Reason.MALFORMED.value
+                    peer = verdict.peer if verdict else None
+                    detail = verdict.detail if verdict else "not a JSON object"
+                    db[REJECTED].insert_one(
+                        {
+                            "reason": reason,
+                            "peer": peer,
+                            "detail": detail,
+                            "raw": text[:10_000],
+                            "at": now,
+                        },
+                        session=session,
+                    )
+                    self.outbox.add(
+                        EVENT_REJECTED,
+                        {"peer": peer, "reason": reason, "detail": detail},
+                        session=session,
+                    )
+                    outcomes.append(("rejected", peer, reason))
+                    continue
+                key = f"{verdict.peer}:{data['event_id']}"
+                if db[RECEIVED].find_one({"_id": key}, {"_id": 1}, session=session):
+                    outcomes.append(("duplicate", verdict.peer, ""))
+                    continue
+                db[RECEIVED].insert_one(
+                    {
+                        "_id": key,
+                        "peer": verdict.peer,
+                        "agreement_id": verdict.agreement_id,
+                        "event_type": data["event_type"],
+                        "received_at": now,
+                        "envelope": data,
+                    },
+                    session=session,
+                )
+                self.outbox.add(
+                    EVENT_RECEIVED,
+                    {
+                        "peer": verdict.peer,
+                        "agreement_id": verdict.agreement_id,
+                        "event": data,
+                    },
+                    session=session,
+                )
+                outcomes.append(("applied", verdict.peer, data["event_type"]))
+            return outcomes
+
+        outcomes = self.store.run_transaction(body)
+        applied = 0
+        for status_, peer, what in outcomes:
+            if status_ == "rejected":
+                metrics.REJECTED.labels(what, metrics.peer_label(peer)).inc()
+                log.warning("federated message rejected: %s from %s", what, peer)
+            elif status_ == "duplicate":
+                metrics.DUPLICATES.labels(peer).inc()
+            else:
+                metrics.RECEIVED.labels(peer, what).inc()
+                applied += 1
+        return applied
+
+    @rpc
+    def agreements(self) -> list[dict[str, Any]]:
+        """The node's agreements, for the boards (through the gateway)."""
+        rows = []
+        for a in self.federation.config.agreements:
+            rows.append(
+                {
+                    "id": a.id,
+                    "peer": a.peer,
+                    "direction": a.direction,
+                    "event_types": sorted(a.rules),
+                    "fields": {t: list(r.fields) for t, r in sorted(a.rules.items())},
+                    "aggregates_only": a.aggregates_only,
+                    "suppression_threshold": a.suppression_threshold,
+                    "valid_from": a.valid_from.isoformat() if a.valid_from else None,
+                    "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+                    "valid_now": a.is_valid_at(utcnow()),
+                }
+            )
+        return rows
+
+    @rpc
+    def links(self) -> list[dict[str, Any]]:
+        """Link states and lag, as ``maillage federation status`` shows them."""
+        return status(self.federation.config)
