@@ -664,9 +664,16 @@ class Meeting:
         self.present.discard(member_id)
 
     def declare_conflict(self, member_id: str, item_id: str, reason: str) -> None:
-        """Record a declared conflict of interest: the member is recused."""
+        """Record a declared conflict of interest: the member is recused.
+
+        A vote the member already cast on a motion of that item still open is
+        struck: a conflicted vote must not count, even if declared late.
+        """
         self.item(item_id)
         self.conflicts.setdefault(item_id, {})[member_id] = reason.strip()
+        for motion in self.motions:
+            if motion.item_id == item_id and motion.status == MotionStatus.OPEN:
+                motion.votes.pop(member_id, None)
 
     def is_recused(self, member_id: str, item_id: str) -> bool:
         return member_id in self.conflicts.get(item_id, {})

@@ -229,6 +229,18 @@ def test_recused_member_vote_is_refused():
     assert set(motion.votes) == {"bruno"}
 
 
+def test_conflict_declared_after_voting_strikes_the_vote():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    motion = meeting.move(board, "i1", "Accorder", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "chloe", Choice.FOR)
+    meeting.declare_conflict("chloe", "i1", "déclaré en retard")
+    assert "chloe" not in motion.votes
+    with pytest.raises(RecusedMember):
+        meeting.cast_vote(board, motion.motion_id, "chloe", Choice.FOR)
+
+
 def test_recused_member_can_neither_move_nor_second_the_item():
     board = full_board()
     meeting = open_meeting(board, EVERYONE)
