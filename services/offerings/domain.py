@@ -628,6 +628,57 @@ def redact(dataset: Dataset) -> Dataset:
     return public
 
 
+PUBLIC_STATUSES = (None, "published")
+
+
+def public_view(dataset: Dataset) -> Dataset:
+    """What anyone may see: published services, organizations and locations
+    only (drafts and withdrawn ones are gone, with the records hanging on
+    them), then :func:`redact` for confidential addresses."""
+    hidden: dict[str, set[str]] = {
+        table: {i for i, r in dataset[table].items()
+                if r.get("publication_status") not in PUBLIC_STATUSES}
+        for table in ("organization", "location", "service")
+    }
+    hidden["service"] |= {
+        i for i, r in dataset["service"].items()
+        if r.get("organization_id") in hidden["organization"]
+    }
+    if not any(hidden.values()):
+        return redact(dataset)
+    view = {table: dict(rows) for table, rows in dataset.items()}
+    for table, ids in hidden.items():
+        for row_id in ids:
+            view[table].pop(row_id, None)
+    gone = set().union(*hidden.values())
+    view["service_at_location"] = {
+        i: r for i, r in view["service_at_location"].items()
+        if r.get("service_id") not in gone and r.get("location_id") not in gone
+    }
+    gone |= set(dataset["service_at_location"]) - set(view["service_at_location"])
+    for table in (*OWNED_TABLES, "attribute", "metadata"):
+        links = [c for c in (*REFERENCES.get(table, {}), "link_id", "resource_id")
+                 if c not in ("parent_organization_id", "taxonomy_term_id")]
+        view[table] = {
+            i: r for i, r in view[table].items()
+            if not (any(r.get(c) in gone for c in links)
+                    and all(r.get(c) in gone or not r.get(c) for c in links))
+        }
+    return redact(view)
+
+
+def outside_ids(dataset: Dataset) -> dict[str, set[str]]:
+    """Ids the dataset points at but does not hold, by table."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for table, links in REFERENCES.items():
+        for record in dataset[table].values():
+            for column, target in links.items():
+                value = record.get(column)
+                if value and value not in dataset[target]:
+                    wanted[target].add(value)
+    return wanted
+
+
 _LOCATING = ("latitude", "longitude", "external_identifier",
              "external_identifier_type")
 
@@ -778,7 +829,9 @@ def search_entry(view: ServiceView) -> Record:
     if view.organization:
         text_parts += [view.organization.get("name", ""),
                        view.organization.get("alternate_name", "")]
-    for location in view.locations:
+    locations = [loc for loc in view.locations
+                 if loc.get("publication_status") in PUBLIC_STATUSES]
+    for location in locations:
         text_parts.append(location.get("name", ""))
     for term in view.taxonomy_terms:
         text_parts += [term.get("name", ""), term.get("code", "")]
@@ -799,9 +852,9 @@ def search_entry(view: ServiceView) -> Record:
         "_id": service["id"],
         "name_tokens": name_tokens,
         "tokens": all_tokens,
-        "mrc": sorted({loc["mrc_code"] for loc in view.locations
+        "mrc": sorted({loc["mrc_code"] for loc in locations
                        if loc.get("mrc_code")}),
-        "municipality": sorted({loc["municipality_code"] for loc in view.locations
+        "municipality": sorted({loc["municipality_code"] for loc in locations
                                 if loc.get("municipality_code")}),
         "language": list(language_codes),
         "taxonomy_term": sorted(set(view.taxonomy_term_ids)),
@@ -809,7 +862,8 @@ def search_entry(view: ServiceView) -> Record:
         "outreach": outreach,
         "waiting_list_open": service.get("waiting_list_open") is True,
         "slots": opening_slots(view.schedules),
-        "published": service.get("publication_status", "published") == "published",
+        "published": service.get("publication_status") in PUBLIC_STATUSES
+        and (view.organization or {}).get("publication_status") in PUBLIC_STATUSES,
         "last_modified": str(service.get("last_modified") or ""),
         "organization_id": service.get("organization_id"),
         "name": service.get("name", ""),

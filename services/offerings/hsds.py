@@ -60,7 +60,9 @@ SERVICE_PROFILE = (
     "capacity",
     "publication_status",
 )
-LOCATION_PROFILE = ("mrc_code", "municipality_code", "confidential_location")
+LOCATION_PROFILE = ("mrc_code", "municipality_code", "confidential_location",
+                    "publication_status")
+ORGANIZATION_PROFILE = ("publication_status",)
 OUTREACH_MODES = ("at_home", "public_spaces", "community_organizations")
 PUBLICATION_STATUSES = ("draft", "published", "withdrawn")
 
@@ -75,6 +77,8 @@ TABLES: dict[str, Table] = {
              "uri", "parent_organization_id"),
             required=("id", "name", "description"),
             numbers=("year_incorporated",),
+            enums={"publication_status": PUBLICATION_STATUSES},
+            profile=ORGANIZATION_PROFILE,
         ),
         Table(
             "program",
@@ -125,7 +129,10 @@ TABLES: dict[str, Table] = {
             required=("id", "location_type"),
             numbers=("latitude", "longitude"),
             booleans=("confidential_location",),
-            enums={"location_type": ("physical", "postal", "virtual")},
+            enums={
+                "location_type": ("physical", "postal", "virtual"),
+                "publication_status": PUBLICATION_STATUSES,
+            },
             profile=LOCATION_PROFILE,
         ),
         Table(

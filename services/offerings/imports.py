@@ -15,7 +15,6 @@ report lists each rejected row::
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,11 @@ from services.offerings.domain import (
     Problem,
     check_dataset,
     deduplicate_organizations,
-    redact,
+    outside_ids,
+    public_view,
 )
 from services.offerings.formats import Progress, read, write_csv_package, write_json
-from services.offerings.hsds import REFERENCES, Dataset, count
+from services.offerings.hsds import Dataset, count
 from services.offerings.repository import OfferingsRepository
 
 log = logging.getLogger(__name__)
@@ -67,17 +67,6 @@ class ImportReport:
         }
 
 
-def _outside_ids(dataset: Dataset) -> dict[str, set[str]]:
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for table, links in REFERENCES.items():
-        for record in dataset[table].values():
-            for column, target in links.items():
-                value = record.get(column)
-                if value and value not in dataset[target]:
-                    wanted[target].add(value)
-    return wanted
-
-
 def prepare(
     path: Path,
     repository: OfferingsRepository,
@@ -101,7 +90,7 @@ def prepare(
             # the directory's values win; the newcomer only fills the gaps
             dataset["organization"][kept] = {
                 **dataset["organization"].get(kept, {}), **stored}
-    existing = repository.existing_ids(_outside_ids(dataset))
+    existing = repository.existing_ids(outside_ids(dataset))
     whole_file_refused = any(
         p.fatal and (p.row is None or p.row == 1) for p in parsed.problems)
     problems = parsed.problems + check_dataset(
@@ -137,10 +126,11 @@ def export_directory(
     include_confidential: bool = False,
 ) -> list[Path]:
     """Write the directory as HSDS 3.0. Public unless ``include_confidential``:
-    confidential locations' addresses are left out (:func:`domain.redact`)."""
+    drafts, withdrawn records and confidential addresses are left out
+    (:func:`domain.public_view`)."""
     dataset = OfferingsRepository(db).load_all()
     if not include_confidential:
-        dataset = redact(dataset)
+        dataset = public_view(dataset)
     if fmt == "csv":
         return write_csv_package(dataset, directory)
     return write_json(dataset, directory)

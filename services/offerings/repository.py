@@ -58,7 +58,7 @@ def _indexes() -> dict[str, list[IndexModel]]:
     indexes[SEARCH] = [
         IndexModel(field)
         for field in ("tokens", "mrc", "municipality", "language", "taxonomy_term",
-                      "outreach", "organization_id", "last_modified")
+                      "outreach", "organization_id", "modified")
     ] + [IndexModel([("published", ASCENDING), ("sort_name", ASCENDING)])]
     return indexes
 
@@ -249,6 +249,12 @@ class OfferingsRepository:
         self.refresh_search(self.touched_services(dataset, session), session)
         return counts
 
+    def delete(self, table: str, query: Mapping[str, Any],
+               session: ClientSession | None = None) -> int:
+        result = self.db[collection_name(table)].delete_many(dict(query),
+                                                              session=session)
+        return int(result.deleted_count)
+
     def touched_services(self, dataset: Dataset,
                          session: ClientSession | None = None) -> set[str]:
         services = set(dataset["service"])
@@ -305,12 +311,17 @@ class OfferingsRepository:
     def refresh_search(self, service_ids: Iterable[str],
                        session: ClientSession | None = None) -> None:
         writes = []
-        for service_id in sorted(service_ids):
+        ids = sorted(service_ids)
+        stamps = {d["_id"]: d.get("_modified", "") for d in self.db[
+            collection_name("service")].find({"_id": {"$in": ids}},
+                                             {"_modified": 1}, session=session)}
+        for service_id in ids:
             view = self.view(service_id, session)
             if view is None:
                 continue
             entry = search_entry(view)
             entry["sort_name"] = fold(entry["name"])
+            entry["modified"] = stamps.get(service_id, "")
             writes.append(ReplaceOne({"_id": service_id}, entry, upsert=True))
         if writes:
             self.db[SEARCH].bulk_write(writes, ordered=False, session=session)
@@ -351,7 +362,7 @@ class OfferingsRepository:
         if query.waiting_list_open is not None:
             filt["waiting_list_open"] = query.waiting_list_open
         if query.modified_after:
-            filt["last_modified"] = {"$gte": query.modified_after}
+            filt["modified"] = {"$gte": query.modified_after}
         if query.open_at is not None:
             minute = week_minute(query.open_at)
             filt["slots"] = {"$elemMatch": {"s": {"$lte": minute},

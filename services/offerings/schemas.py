@@ -1,0 +1,216 @@
+"""marshmallow schemas of the offerings RPC inputs.
+
+A service as a practitioner sends it (``create_service``)::
+
+    {"organization_id": "d9d5e0f5-…", "name": "Popote roulante",
+     "description": "Repas livrés à domicile", "status": "active",
+     "no_referral_required": true, "outreach_modes": ["at_home"],
+     "waiting_list_open": true, "waiting_list_length": 12,
+     "typical_wait_days": 30, "capacity": 40, "languages": ["fr", "en"]}
+
+Errors come back as :class:`shared.errors.Invalid` naming each field, French
+then English (``{"fields": {"capacity": ["Nombre entier positif attendu. / …"]}}``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from services.offerings.hsds import OUTREACH_MODES, TABLES
+from shared.errors import Invalid
+
+_FRENCH = {
+    "Missing data for required field.": "Champ requis.",
+    "Unknown field.": "Champ inconnu.",
+    "Not a valid integer.": "Nombre entier attendu.",
+    "Not a valid number.": "Nombre attendu.",
+    "Not a valid boolean.": "Vrai ou faux attendu.",
+    "Not a valid UUID.": "UUID attendu.",
+    "Not a valid email address.": "Adresse courriel invalide.",
+    "Not a valid URL.": "URL invalide.",
+    "Not a valid string.": "Texte attendu.",
+    "Not a valid list.": "Liste attendue.",
+    "Not a valid datetime.": "Date-heure ISO 8601 attendue.",
+    "Field may not be null.": "Valeur requise.",
+}
+
+
+def _bilingual(message: str) -> str:
+    if message in _FRENCH:
+        return f"{_FRENCH[message]} / {message}"
+    if message.startswith("Must be one of:"):
+        return f"Doit être parmi :{message[len('Must be one of:'):]} / {message}"
+    if message.startswith("Must be greater than or equal to"):
+        return f"Valeur trop petite. / {message}"
+    if message.startswith("Shorter than minimum length"):
+        return f"Valeur requise. / {message}"
+    return f"Valeur invalide. / {message}"
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            out.update(_flatten(value, f"{prefix}{key}" if not prefix
+                                else f"{prefix}.{key}"))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "_schema"] = [_bilingual(m) for m in messages]
+    else:
+        out[prefix or "_schema"] = [_bilingual(str(messages))]
+    return out
+
+
+def load(schema: Schema, data: Any, partial: bool = False) -> dict[str, Any]:
+    """Load or raise :class:`Invalid` with one bilingual list per field."""
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as exc:
+        raise Invalid(_flatten(exc.messages)) from exc
+
+
+_NON_NEGATIVE = validate.Range(min=0)
+_TEXT = fields.String(validate=validate.Length(min=1))
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+class OrganizationInput(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    description = fields.String(required=True)
+    alternate_name = fields.String()
+    email = fields.Email()
+    website = fields.Url()
+    legal_status = fields.String()
+    year_incorporated = fields.Integer(validate=_NON_NEGATIVE)
+    parent_organization_id = fields.UUID()
+    identifiers = fields.List(fields.Dict(keys=fields.String(),
+                                          values=fields.String()))
+
+    @post_load
+    def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "parent_organization_id" in data:
+            data["parent_organization_id"] = str(data["parent_organization_id"])
+        return _drop_none(data)
+
+
+class AddressInput(_Strict):
+    address_1 = fields.String(required=True, validate=validate.Length(min=1))
+    address_2 = fields.String()
+    city = fields.String(required=True, validate=validate.Length(min=1))
+    state_province = fields.String(load_default="QC")
+    postal_code = fields.String(required=True)
+    country = fields.String(load_default="CA")
+    address_type = fields.String(load_default="physical", validate=validate.OneOf(
+        TABLES["address"].enums["address_type"]))
+
+
+class LocationInput(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    organization_id = fields.UUID()
+    location_type = fields.String(load_default="physical", validate=validate.OneOf(
+        TABLES["location"].enums["location_type"]))
+    description = fields.String()
+    transportation = fields.String()
+    latitude = fields.Float(validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(validate=validate.Range(min=-180, max=180))
+    mrc_code = fields.String(validate=validate.Regexp(r"^24\d\d$"))
+    municipality_code = fields.String(validate=validate.Regexp(r"^24\d{5}$"))
+    confidential_location = fields.Boolean()
+    addresses = fields.List(fields.Nested(AddressInput))
+
+    @post_load
+    def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "organization_id" in data:
+            data["organization_id"] = str(data["organization_id"])
+        return _drop_none(data)
+
+
+class ServiceInput(_Strict):
+    organization_id = fields.UUID(required=True)
+    program_id = fields.UUID()
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    alternate_name = fields.String()
+    description = fields.String()
+    url = fields.Url()
+    email = fields.Email()
+    status = fields.String(load_default="active", validate=validate.OneOf(
+        TABLES["service"].enums["status"]))
+    interpretation_services = fields.String()
+    application_process = fields.String()
+    fees_description = fields.String()
+    eligibility_description = fields.String()
+    minimum_age = fields.Integer(validate=_NON_NEGATIVE)
+    maximum_age = fields.Integer(validate=_NON_NEGATIVE)
+    alert = fields.String()
+    no_referral_required = fields.Boolean()
+    outreach_modes = fields.List(fields.String(validate=validate.OneOf(
+        OUTREACH_MODES)))
+    waiting_list_open = fields.Boolean()
+    waiting_list_length = fields.Integer(validate=_NON_NEGATIVE)
+    typical_wait_days = fields.Integer(validate=_NON_NEGATIVE)
+    capacity = fields.Integer(validate=_NON_NEGATIVE)
+    languages = fields.List(fields.String(validate=validate.Length(min=2, max=8)))
+    location_ids = fields.List(fields.UUID())
+    taxonomy_term_ids = fields.List(fields.UUID())
+
+    @post_load
+    def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        for key in ("organization_id", "program_id"):
+            if key in data:
+                data[key] = str(data[key])
+        for key in ("location_ids", "taxonomy_term_ids"):
+            if key in data:
+                data[key] = [str(v) for v in data[key]]
+        if "outreach_modes" in data:
+            data["outreach_modes"] = ",".join(data["outreach_modes"])
+        return _drop_none(data)
+
+
+class SearchInput(Schema):
+    """HSDS ``/services`` query parameters plus the Quebec profile's filters."""
+
+    class Meta:
+        unknown = RAISE
+
+    search = fields.String(load_default="")
+    taxonomy_term_id = fields.String()
+    taxonomy_id = fields.String()
+    organization_id = fields.String()
+    mrc = fields.String(validate=validate.Regexp(r"^24\d\d$"))
+    municipality = fields.String(validate=validate.Regexp(r"^24\d{5}$"))
+    language = fields.String()
+    no_referral_required = fields.Boolean()
+    outreach_mode = fields.String(validate=validate.OneOf(OUTREACH_MODES))
+    open_now = fields.Boolean(load_default=False)
+    waiting_list_open = fields.Boolean()
+    modified_after = fields.AwareDateTime()
+    minimal = fields.Boolean(load_default=False)
+    full = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1,
+                                                                       max=200))
+
+
+class ListInput(Schema):
+    """HSDS list routes (``/organizations``, ``/taxonomies``…)."""
+
+    class Meta:
+        unknown = RAISE
+
+    modified_after = fields.AwareDateTime()
+    minimal = fields.Boolean(load_default=False)
+    full_service = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1,
+                                                                       max=200))
+    taxonomy_id = fields.String()
+    search = fields.String()
