@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 
 class FederationHandle:
     def __init__(
-        self, config: NodeConfig, identity: NodeIdentity, publisher: FederationPublisher
+        self,
+        config: NodeConfig,
+        identity: NodeIdentity | None,
+        publisher: FederationPublisher | None,
     ) -> None:
         self.config = config
         self.identity = identity
@@ -37,6 +40,8 @@ class FederationHandle:
 
     def share(self, envelope: Envelope) -> int:
         """Publish, with confirms, one signed copy per agreement; return how many."""
+        if self.identity is None or self.publisher is None:
+            return 0  # a node without federation config shares nothing
         sent, withheld = prepare_outgoing(
             envelope, self.config, self.identity.private_key, utcnow()
         )
@@ -56,8 +61,27 @@ class FederationHandle:
 
 
 class Federation(DependencyProvider):
+    """Without ``NODE_CONFIG`` the node is not federated: it shares nothing and
+    refuses (and records) anything that reaches its inbox, as from unknown peers.
+    """
+
     def setup(self) -> None:
-        path = require(self.container.config, "NODE_CONFIG")
+        path = self.container.config.get("NODE_CONFIG")
+        self.identity: NodeIdentity | None = None
+        self.publisher: FederationPublisher | None = None
+        if not path:
+            log.warning("NODE_CONFIG not set: this node is not federated")
+            self.node_config = NodeConfig(
+                node_id=str(self.container.config.get("NODE_ID", "local")),
+                role="mrc",
+                territory="",
+                key_path="",
+                amqp_uri=require(self.container.config, "AMQP_URI"),
+                management_url="",
+                vhost="/",
+                peers={},
+            )
+            return
         self.node_config = load_config(path)
         self.identity = load_identity(
             self.node_config.node_id, Path(self.node_config.key_path)
@@ -65,7 +89,8 @@ class Federation(DependencyProvider):
         self.publisher = FederationPublisher(self.node_config.amqp_uri)
 
     def stop(self) -> None:
-        self.publisher.close()
+        if self.publisher is not None:
+            self.publisher.close()
 
     kill = stop
 

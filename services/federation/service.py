@@ -191,4 +191,6 @@ class FederationService(ServiceBase):
     @rpc
     def links(self) -> list[dict[str, Any]]:
         """Link states and lag, as ``maillage federation status`` shows them."""
+        if not self.federation.config.management_url:
+            return []  # not federated
         return status(self.federation.config)

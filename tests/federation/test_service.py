@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 import yaml
 from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
@@ -17,7 +18,7 @@ from services.federation.service import FederationService
 from shared.broker import BatchPublisher
 from shared.envelope import Envelope
 from shared.signing import sign_mapping
-from tests.conftest import AMQP_HOST
+from tests.conftest import AMQP_HOST, MGMT, MGMT_AUTH
 from tests.federation.helpers import (
     APPROVED,
     agreement,
@@ -160,3 +161,43 @@ def test_agreements_are_listed_for_the_boards(nodes, second_broker):
         (row,) = proxy.agreements()
     assert row["peer"] == "mrc-66023" and row["direction"] == "in"
     assert row["event_types"] == [APPROVED] and row["suppression_threshold"] == 5
+
+
+def test_node_without_federation_config_starts_shares_nothing_and_refuses_inbox(
+    amqp_uri, store_uri, db_prefix
+):
+    container = ServiceContainer(
+        FederationService,
+        {
+            "AMQP_URI": amqp_uri,
+            "MONGODB_URI": store_uri,
+            "DB_PREFIX": db_prefix,
+            "NODE_ID": "mrc-66023",
+            "NODE_CONFIG": "",
+        },
+    )
+    container.start()
+    try:
+        local = Envelope(APPROVED, approved([{"org_unit": "a", "count": 40}]), "x")
+        publisher = BatchPublisher(amqp_uri)
+        publisher.connect()
+        publisher.publish_batch([local.to_dict()])
+        publisher.close()
+        with Connection(amqp_uri, transport_options={"confirm_publish": True}) as c:
+            Producer(c.channel()).publish(
+                local.to_dict(), exchange="", routing_key="maillage.federation.inbox"
+            )
+        db = MongoClient(store_uri)[f"{db_prefix}federation"]
+        assert _wait(lambda: db.rejected.count_documents({}) == 1)
+        assert db.rejected.find_one()["reason"] == "unknown_peer"
+        with ServiceRpcProxy("federation", {"AMQP_URI": amqp_uri}) as proxy:
+            assert proxy.agreements() == [] and proxy.links() == []
+        vhost = amqp_uri.rsplit("/", 1)[1]
+        exchanges = requests.get(
+            f"{MGMT}/exchanges/{vhost}", auth=MGMT_AUTH, timeout=10
+        ).json()
+        assert not [
+            e for e in exchanges if e["name"].startswith("maillage.federation.to")
+        ]
+    finally:
+        container.stop()
