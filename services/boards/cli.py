@@ -102,7 +102,9 @@ def run_register(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 else "no board on this node",
             )
         board = repo.board(board_id)
-        view = domain.public_register(board, repo.resolutions(board_id), today)
+        view = domain.public_register(
+            board, repo.resolutions(board_id), today, repo.meetings(board_id)
+        )
     except BoardsError as exc:
         return _fail(exc.fr, exc.en)
     except PyMongoError as exc:
@@ -136,6 +138,13 @@ def format_register(view: dict[str, Any], today: date) -> str:
             else "vacant"
         )
         lines.append(f"  {seat['seat']:<28} {who}")
+    lines.append(f"Séances publiques / public meetings: {len(view['meetings'])}")
+    for meeting in view["meetings"]:
+        lines.append(
+            f"  {meeting['date'][:16]}  {meeting['place']}  [{meeting['status']}]"
+        )
+        for item in meeting["agenda"]:
+            lines.append(f"      - {item['title']}")
     lines.append(f"Résolutions / resolutions: {len(view['resolutions'])}")
     for res in view["resolutions"]:
         votes = res["votes"]

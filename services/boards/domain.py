@@ -1115,19 +1115,50 @@ def _person(board: Board, member_id: str, day: date) -> dict[str, str]:
     }
 
 
+def _public_meeting(board: Board, meeting: Meeting) -> dict[str, Any]:
+    agenda = []
+    for item in meeting.agenda:
+        if item.in_camera:
+            continue
+        agenda.append(
+            {
+                "title": item.title,
+                "source": item.source.value,
+                "proposed_by": _person(board, item.proposed_by, meeting.day)
+                if item.proposed_by
+                else None,
+                "participation_process": item.process_id,
+                "rank": item.rank,
+            }
+        )
+    return {
+        "date": meeting.scheduled_at.isoformat(),
+        "place": meeting.place,
+        "status": meeting.status.value,
+        "agenda": agenda,
+        "minutes": meeting.minutes if meeting.minutes_adopted_at else None,
+    }
+
+
 def public_register(
-    board: Board, resolutions: Iterable[Resolution], today: date
+    board: Board,
+    resolutions: Iterable[Resolution],
+    today: date,
+    meetings: Iterable[Meeting] = (),
 ) -> dict[str, Any]:
-    """What the public may see: composition and adopted resolutions.
+    """What the public may see: composition, public meetings, resolutions.
 
     Built from an allow-list of fields: members appear by name and role only
-    (never contact details or internal ids), and a resolution taken in closed
-    session or in camera is left out entirely. Example::
+    (never contact details or internal ids); closed meetings, items taken in
+    camera and resolutions adopted in either are left out entirely; minutes
+    appear once adopted. Example::
 
         {"board": {"name": "...", "seats": [{"seat": "citizens-1",
                    "constituency": "Citoyennes et citoyens / Citizens",
                    "holder": {"name": "Ada", "role": "..."},
                    "term_end": "2027-01-01"}], "vacancies": 2},
+         "meetings": [{"date": "2026-12-14T23:30:00+00:00", "place": "...",
+                       "status": "scheduled", "agenda": [...], "minutes": null}],
          "resolutions": [{"number": "2026-001", "title": "...", ...,
                           "follow_up": {"status": "in_progress", "overdue": true}}]}
     """
@@ -1192,5 +1223,10 @@ def public_register(
             "seats": seats,
             "vacancies": sum(1 for s in seats if s["holder"] is None),
         },
+        "meetings": [
+            _public_meeting(board, m)
+            for m in sorted(meetings, key=lambda m: m.scheduled_at)
+            if m.board_id == board.board_id and not m.is_closed
+        ],
         "resolutions": entries,
     }

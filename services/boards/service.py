@@ -505,7 +505,10 @@ class BoardsService(ServiceBase):
         day = _day(today, self.clock().date())
         return self._run(
             lambda repo, _: domain.public_register(
-                repo.board(board_id), repo.resolutions(board_id), day
+                repo.board(board_id),
+                repo.resolutions(board_id),
+                day,
+                repo.meetings(board_id),
             )
         )
 

@@ -65,6 +65,8 @@ def stored_board(store_uri, db_prefix, monkeypatch):
     repo.add_board(board)
     for res in resolutions:
         repo.add_resolution(res)
+    repo.add_meeting(public)
+    repo.add_meeting(closed)
     monkeypatch.setenv("MAILLAGE_MONGODB_URI", store_uri)
     monkeypatch.setenv("MAILLAGE_DB_PREFIX", db_prefix)
     yield
@@ -78,6 +80,7 @@ def test_register_prints_public_resolutions_only(stored_board, capsys):
     assert "Plan d'action 2027" in out and "EN RETARD / OVERDUE" in out
     assert "Cas de M. X" not in out and "courriel.example" not in out
     assert "Alice (chair — Citoyennes et citoyens / Citizens)" in out
+    assert "Séances publiques / public meetings: 1" in out
 
 
 def test_register_as_json_has_one_resolution(stored_board, capsys):

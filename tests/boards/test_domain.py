@@ -631,14 +631,18 @@ def board_with_public_and_closed_decisions():
     resolutions[0].follow_up(
         date(2026, 12, 1), DecisionStatus.IN_PROGRESS, 10, due=date(2027, 1, 1)
     )
-    return board, resolutions
+    return board, resolutions, [public, closed]
 
 
 def test_public_register_never_shows_closed_session_content_or_contact_details():
-    board, resolutions = board_with_public_and_closed_decisions()
-    register = public_register(board, resolutions, date(2027, 2, 1))
+    board, resolutions, meetings = board_with_public_and_closed_decisions()
+    register = public_register(board, resolutions, date(2027, 2, 1), meetings)
     text = json.dumps(register, ensure_ascii=False)
     assert [r["title"] for r in register["resolutions"]] == ["Plan d'action 2027"]
+    assert len(register["meetings"]) == 1
+    assert [i["title"] for i in register["meetings"][0]["agenda"]] == [
+        "Plan d'action 2027"
+    ]
     assert SECRET not in text
     assert "courriel.example" not in text and "418-555" not in text
     for member_id in SEATS.values():
@@ -646,7 +650,7 @@ def test_public_register_never_shows_closed_session_content_or_contact_details()
 
 
 def test_public_register_shows_people_by_name_and_role_only():
-    board, resolutions = board_with_public_and_closed_decisions()
+    board, resolutions, _ = board_with_public_and_closed_decisions()
     register = public_register(board, resolutions, date(2027, 2, 1))
     entry = register["resolutions"][0]
     assert entry["moved_by"] == {
@@ -668,9 +672,29 @@ def test_no_closed_session_text_ever_reaches_the_register(secret):
     motion = closed.move(board, "s1", f"Texte {secret}", "alice", "bruno")
     closed.cast_vote(board, motion.motion_id, "chloe", Choice.FOR, f"obj {secret}")
     _, res = closed.close_vote(board, motion.motion_id)
-    register = public_register(board, [res], date(2026, 12, 1))
+    register = public_register(board, [res], date(2026, 12, 1), [closed])
     assert register == public_register(board, [], date(2026, 12, 1))
-    assert register["resolutions"] == []
+    assert register["resolutions"] == [] and register["meetings"] == []
+
+
+def test_register_shows_minutes_only_once_adopted_and_names_who_proposed():
+    board = full_board()
+    first = open_meeting(board, EVERYONE)
+    first.propose_motion_item(board, "emma", "Local pour les jeunes", "i1")
+    first.draft_minutes("Procès-verbal de la séance du 30 novembre")
+    first.adjourn()
+    shown = public_register(board, [], date(2026, 12, 1), [first])["meetings"][0]
+    assert shown["minutes"] is None
+    assert shown["agenda"][0]["proposed_by"] == {
+        "name": "Emma",
+        "role": "Intervenantes et intervenants / Practitioners",
+    }
+    second = open_meeting(
+        board, EVERYONE, meeting_id="m2", at=MEETING_AT + timedelta(days=30)
+    )
+    adopt_minutes(board, first, second)
+    shown = public_register(board, [], date(2027, 1, 2), [first])["meetings"][0]
+    assert shown["minutes"] == "Procès-verbal de la séance du 30 novembre"
 
 
 def test_register_lists_vacancies():
