@@ -154,6 +154,17 @@ class RpcClient:
         self._replies.clear()
 
 
+# pymongo errors that mean "the store is away" rather than "a bug".
+_STORE_DOWN = {
+    "ServerSelectionTimeoutError",
+    "AutoReconnect",
+    "NetworkTimeout",
+    "ConnectionFailure",
+    "NotPrimaryError",
+    "WaitQueueTimeoutError",
+}
+
+
 def _local_error(error: dict[str, Any]) -> Exception:
     exc_type = error.get("exc_type", "")
     local = from_remote(exc_type, error.get("exc_args"))
@@ -163,6 +174,10 @@ def _local_error(error: dict[str, Any]) -> Exception:
         return NotFound("method", str(error.get("value")))
     if exc_type in ("UnknownService",):
         return Unavailable()
+    if exc_type in _STORE_DOWN:
+        return Unavailable(
+            "Le magasin de données est injoignable.", "The data store is unreachable."
+        )
     return RemoteFailure(exc_type, str(error.get("value")))
 
 

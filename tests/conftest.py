@@ -30,7 +30,8 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def local_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStore]:
     """One real SecantusDB server for the whole run (each test uses its own databases)."""
-    store = LocalStore(tmp_path_factory.mktemp("store"))
+    # Crash durability (--sync-on-commit) has its own test; the shared server skips the fsyncs.
+    store = LocalStore(tmp_path_factory.mktemp("store"), sync_on_commit=False)
     store.start()
     yield store
     store.stop()
