@@ -604,6 +604,62 @@ def audit(
     ]
 
 
+# --- commands on one service ---------------------------------------------------
+
+WAITING_LIST_FIELDS = ("waiting_list_open", "waiting_list_length",
+                       "typical_wait_days", "capacity")
+LINK_FIELDS = ("languages", "location_ids", "taxonomy_term_ids")
+
+
+def apply_changes(current: Record | None, changes: Mapping[str, Any],
+                  now: str) -> Record:
+    """The record after ``changes``; a waiting-list change stamps
+    ``waiting_list_updated_at`` and any change stamps ``last_modified``.
+
+        >>> apply_changes({"id": "s", "capacity": 4}, {"capacity": 5},
+        ...               "2026-11-23T14:00:00Z")["waiting_list_updated_at"]
+        '2026-11-23T14:00:00Z'
+    """
+    record = dict(current or {})
+    for key, value in changes.items():
+        if key not in LINK_FIELDS:
+            record[key] = value
+    if any(record.get(k) != (current or {}).get(k) for k in WAITING_LIST_FIELDS):
+        record["waiting_list_updated_at"] = now
+    record["last_modified"] = now
+    return record
+
+
+def waiting_list_changed(before: Record | None, after: Record) -> bool:
+    return any((before or {}).get(k) != after.get(k) for k in WAITING_LIST_FIELDS)
+
+
+def service_links(service_id: str, changes: Mapping[str, Any]) -> Dataset:
+    """Records that link a service to its languages, locations and taxonomy
+    terms. Ids derive from the link, so setting the same link again is a no-op.
+    Only the kinds present in ``changes`` are returned."""
+    links = empty_dataset()
+
+    def link_id(kind: str, value: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL,
+                              f"maillage:{service_id}:{kind}:{value}"))
+
+    for code in changes.get("languages", ()):
+        rid = link_id("language", code)
+        links["language"][rid] = {"id": rid, "service_id": service_id,
+                                  "code": code}
+    for location_id in changes.get("location_ids", ()):
+        rid = link_id("location", location_id)
+        links["service_at_location"][rid] = {
+            "id": rid, "service_id": service_id, "location_id": location_id}
+    for term_id in changes.get("taxonomy_term_ids", ()):
+        rid = link_id("taxonomy_term", term_id)
+        links["attribute"][rid] = {
+            "id": rid, "link_id": service_id, "link_entity": "service",
+            "link_type": "taxonomy", "taxonomy_term_id": term_id}
+    return links
+
+
 # --- confidentiality ----------------------------------------------------------
 
 
