@@ -197,7 +197,12 @@ class Gateway:
                 413,
             )
         except MaillageError as exc:
-            return json_response({"error": exc.to_dict(lang)}, http_status(exc))
+            retry = exc.details.get("retry_after")
+            return json_response(
+                {"error": exc.to_dict(lang)},
+                http_status(exc),
+                {"Retry-After": str(retry)} if retry else None,
+            )
         except PyMongoError:
             log.exception("store error")
             return json_response(

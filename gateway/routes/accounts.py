@@ -1,0 +1,385 @@
+"""Accounts, sign-in, sign-out, revocation and the audit log; installs the
+permission check, the write rate limit and the audit of every write.
+
+Sign in:
+
+    POST /auth/token  {"username": "marie", "password": "..."}
+    -> 200 {"token": "eyJ...", "token_type": "Bearer", "expires_at": 1795003600,
+            "account": {"id": "...", "username": "marie", "role": "board_secretary",
+                        "mrc": "2466", "display_name": "Marie", "active": true}}
+
+then ``Authorization: Bearer eyJ...`` on every request. The first node
+administrator is made on the command line (``python -m gateway.cli
+create-account``); the administrator then creates the other accounts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway import audit
+from gateway.api import Api, Context
+from gateway.auth import (
+    DEFAULT_TTL,
+    Tokens,
+    bearer,
+    hash_password,
+    needs_rehash,
+    secret_key,
+    verify_password,
+)
+from gateway.permissions import ROLES, check
+from gateway.ratelimit import RateLimiter, TooManyRequests, from_env
+from gateway.routes.common import PageQuery, cached, page_schema, user
+from gateway.store import GatewayStore
+from shared.errors import HTTP_STATUS, Unauthenticated
+
+HTTP_STATUS.setdefault(TooManyRequests, 429)  # type: ignore[arg-type]
+
+MRC_CODE = r"^24\d\d$"  # Quebec census division (MRC) code, e.g. "2466"
+USERNAME = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+
+api = Api()
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SignIn(Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class AccountOut(Schema):
+    id = fields.String(attribute="_id", required=True)
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    mrc = fields.String(required=True)
+    display_name = fields.String()
+    active = fields.Boolean()
+
+
+class TokenOut(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_at = fields.Integer(required=True)
+    account = fields.Nested(AccountOut, required=True)
+
+
+class NewAccount(Strict):
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME))
+    password = fields.String(
+        required=True, validate=validate.Length(min=12, max=256), load_only=True
+    )
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    mrc = fields.String(required=True, validate=validate.Regexp(MRC_CODE))
+    display_name = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class AccountChange(Strict):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    mrc = fields.String(validate=validate.Regexp(MRC_CODE))
+    display_name = fields.String(validate=validate.Length(max=200))
+    active = fields.Boolean()
+    password = fields.String(validate=validate.Length(min=12, max=256), load_only=True)
+
+
+class AccountsQuery(PageQuery):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    mrc = fields.String(validate=validate.Regexp(MRC_CODE))
+
+
+class AuditQuery(PageQuery):
+    actor = fields.String(validate=validate.Length(max=64))
+    action = fields.String(validate=validate.Length(max=100))
+
+
+class Revoked(Schema):
+    revoked = fields.Boolean(required=True)
+
+
+class AuditEntry(Schema):
+    id = fields.String(required=True)
+    at = fields.String(required=True)
+    actor = fields.Dict(allow_none=True)
+    ip = fields.String(allow_none=True)
+    method = fields.String(required=True)
+    path = fields.String(required=True)
+    action = fields.String(required=True)
+    correlation_id = fields.String()
+    outcome = fields.String(required=True)
+    status = fields.Integer()
+    params = fields.Raw()
+    request = fields.Raw(allow_none=True)
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+AccountPage = page_schema(AccountOut, "AccountPage")
+AuditPage = page_schema(AuditEntry, "AuditPage")
+
+
+@dataclasses.dataclass
+class Runtime:
+    """Per-application state the handlers reach through the request context."""
+
+    tokens: Tokens
+    store: GatewayStore
+    limits: dict[str, RateLimiter]
+    config: dict[str, Any]
+
+
+def runtime(ctx: Context) -> Runtime:
+    return ctx.runtime  # type: ignore[attr-defined, no-any-return]
+
+
+def public_account(doc: dict[str, Any]) -> dict[str, Any]:
+    return AccountOut().dump(doc)
+
+
+# --- sign-in and the signed-in account ----------------------------------------------
+
+
+@api.route(
+    "/auth/token",
+    ("POST",),
+    action="auth.sign_in",
+    body=SignIn,
+    response=TokenOut,
+    public=True,
+    tags=("accounts",),
+    summary="Sign in with a password; returns a signed token",
+)
+def sign_in(ctx: Context) -> dict[str, Any]:
+    rt = runtime(ctx)
+    username = ctx.body["username"].strip().lower()
+    rt.limits["signin"].take(f"signin:ip:{ctx.request.remote_addr}")
+    rt.limits["signin"].take(f"signin:user:{username}")
+    account = rt.store.account_by_username(username)
+    stored = account.get("password_hash") if account else None
+    if not verify_password(stored, ctx.body["password"]) or not account:
+        raise Unauthenticated(
+            "Nom d'utilisateur ou mot de passe incorrect.",
+            "Wrong user name or password.",
+        )
+    if not account.get("active", True):
+        raise Unauthenticated("Compte désactivé.", "Account disabled.")
+    if stored and needs_rehash(stored):
+        rt.store.update_account(
+            account["_id"], {"password_hash": hash_password(ctx.body["password"])}
+        )
+    issued = rt.tokens.issue(account)
+    ctx.user = {
+        "sub": account["_id"],
+        "role": account["role"],
+        "mrc": account["mrc"],
+        "name": account.get("display_name", ""),
+    }
+    return dict(issued, account=public_account(account))
+
+
+@api.route(
+    "/auth/sign-out",
+    ("POST",),
+    action="accounts.sign_out",
+    response=Revoked,
+    tags=("accounts",),
+    summary="Revoke the token of this request",
+)
+def sign_out(ctx: Context) -> dict[str, Any]:
+    claims = user(ctx)
+    runtime(ctx).store.revoke_token(claims["jti"], claims["exp"])
+    return {"revoked": True}
+
+
+@api.route(
+    "/accounts/me",
+    action="accounts.me",
+    response=AccountOut,
+    tags=("accounts",),
+    summary="The signed-in account",
+)
+def me(ctx: Context) -> Any:
+    return cached(ctx, public_account(runtime(ctx).store.account(user(ctx)["sub"])))
+
+
+# --- administration ----------------------------------------------------------------
+
+
+@api.route(
+    "/accounts",
+    ("POST",),
+    action="accounts.create",
+    body=NewAccount,
+    response=AccountOut,
+    status=201,
+    tags=("accounts",),
+    summary="Create an account (node administrator)",
+)
+def create_account(ctx: Context) -> dict[str, Any]:
+    data = dict(ctx.body)
+    data["password_hash"] = hash_password(data.pop("password"))
+    return public_account(runtime(ctx).store.add_account(data))
+
+
+@api.route(
+    "/accounts",
+    action="accounts.list",
+    query=AccountsQuery,
+    response=AccountPage,
+    tags=("accounts",),
+    summary="List accounts (node administrator)",
+)
+def list_accounts(ctx: Context) -> Any:
+    q = ctx.query
+    rows, total = runtime(ctx).store.accounts(
+        {"role": q.get("role"), "mrc": q.get("mrc")}, q["offset"], q["limit"]
+    )
+    page = {
+        "items": [public_account(r) for r in rows],
+        "total": total,
+        "offset": q["offset"],
+        "limit": q["limit"],
+    }
+    return cached(ctx, page)
+
+
+@api.route(
+    "/accounts/<account_id>",
+    action="accounts.read",
+    response=AccountOut,
+    tags=("accounts",),
+    summary="One account (node administrator)",
+)
+def read_account(ctx: Context, account_id: str) -> Any:
+    return cached(ctx, public_account(runtime(ctx).store.account(account_id)))
+
+
+@api.route(
+    "/accounts/<account_id>",
+    ("PATCH",),
+    action="accounts.update",
+    body=AccountChange,
+    response=AccountOut,
+    tags=("accounts",),
+    summary="Change an account's role, MRC, name, password or activity",
+)
+def update_account(ctx: Context, account_id: str) -> dict[str, Any]:
+    rt = runtime(ctx)
+    before = public_account(rt.store.account(account_id))
+    audit.record_before(ctx, before)
+    changes = dict(ctx.body)
+    if "password" in changes:
+        changes["password_hash"] = hash_password(changes.pop("password"))
+    if not changes:
+        return before
+    after = rt.store.update_account(account_id, changes)
+    if {"role", "mrc", "active", "password_hash"} & set(changes):
+        # Tokens carry the role and MRC: old ones must not outlive the change.
+        rt.store.revoke_account(account_id, int(time.time()))
+    return public_account(after)
+
+
+@api.route(
+    "/accounts/<account_id>/revoke",
+    ("POST",),
+    action="accounts.revoke",
+    response=Revoked,
+    tags=("accounts",),
+    summary="Revoke every token issued so far to an account",
+)
+def revoke_account(ctx: Context, account_id: str) -> dict[str, Any]:
+    rt = runtime(ctx)
+    rt.store.account(account_id)  # 404 for an unknown account
+    rt.store.revoke_account(account_id, int(time.time()))
+    return {"revoked": True}
+
+
+@api.route(
+    "/audit",
+    action="audit.read",
+    query=AuditQuery,
+    response=AuditPage,
+    tags=("accounts",),
+    summary="The audit log of writes, newest first (node administrator)",
+)
+def read_audit(ctx: Context) -> Any:
+    q = ctx.query
+    filters: dict[str, Any] = {}
+    if q.get("actor"):
+        filters["actor.sub"] = q["actor"]
+    if q.get("action"):
+        filters["action"] = q["action"]
+    rows, total = runtime(ctx).store.audit_entries(filters, q["offset"], q["limit"])
+    items = []
+    for row in rows:
+        row["id"] = str(row.pop("_id"))
+        for key in ("at", "finished_at"):
+            if key in row:
+                row[key] = row[key].isoformat()
+        items.append(row)
+    return cached(
+        ctx,
+        {"items": items, "total": total, "offset": q["offset"], "limit": q["limit"]},
+    )
+
+
+# --- installation ------------------------------------------------------------------
+
+
+def _limit_env(config: dict[str, Any]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in config.items() if k.startswith("MAILLAGE_")})
+    return env
+
+
+def install(app: Any) -> None:
+    """Make the table the gatekeeper: authenticate, authorize, limit, audit."""
+    config = app.config
+    ttl = int(config.get("TOKEN_TTL") or os.environ.get("MAILLAGE_TOKEN_TTL") or 0)
+    rt = Runtime(
+        tokens=Tokens(secret_key(config), ttl or DEFAULT_TTL),
+        store=GatewayStore(app.store_client, f"{config['DB_PREFIX']}gateway"),
+        limits=from_env(_limit_env(config)),
+        config=config,
+    )
+    app.runtime = rt
+
+    def authenticate(ctx: Context) -> None:
+        ctx.runtime = rt  # type: ignore[attr-defined]
+        route = ctx.route
+        try:
+            token = bearer(ctx.request.headers.get("Authorization"))
+            if token is None:
+                return
+            claims = rt.tokens.read(token)
+            if rt.store.is_revoked(claims):
+                raise Unauthenticated(
+                    "Jeton révoqué : reconnectez-vous.", "Token revoked: sign in again."
+                )
+        except Unauthenticated:
+            if route is not None and route.public:
+                return  # a stale token does not close public pages
+            raise
+        ctx.user = claims
+
+    def authorize(ctx: Context, route: Any) -> None:
+        check(route.action, ctx.user)
+        if audit.WRITE_METHODS & set(route.methods) and ctx.user is not None:
+            rt.limits["write"].take(f"write:{ctx.user['sub']}")
+
+    app.before_request.append(authenticate)
+    app.authorize = authorize
+    app.api.routes[:] = [
+        dataclasses.replace(r, handler=audit.audited(rt.store, r.handler, r.action))
+        if audit.WRITE_METHODS & set(r.methods)
+        else r
+        for r in app.api.routes
+    ]

@@ -1,0 +1,160 @@
+"""The gateway's own database, ``<DB_PREFIX>gateway``: accounts, revoked tokens,
+the audit log and which MRC each board belongs to.
+
+The gateway is not a nameko service, so it reaches the store with the client of
+:meth:`gateway.app.Gateway.store_client` (created on first use, in the worker
+process, never at import time). A store that does not answer raises
+``PyMongoError``, which the gateway answers with 503; pymongo reconnects by
+itself when the store comes back.
+
+An account document:
+
+    {"_id": "01JD...", "username": "marie", "password_hash": "$argon2id$...",
+     "role": "board_secretary", "mrc": "66023", "display_name": "Marie",
+     "active": true, "created_at": datetime}
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from shared.errors import Conflict, NotFound
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GatewayStore:
+    def __init__(self, client_factory: Any, db_name: str) -> None:
+        self._client_factory = client_factory
+        self.db_name = db_name
+        self._ready = False
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> Database[dict[str, Any]]:
+        db = self._client_factory()[self.db_name]
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    db.accounts.create_index([("username", ASCENDING)], unique=True)
+                    db.audit.create_index([("at", DESCENDING)])
+                    db.audit.create_index([("actor.sub", ASCENDING)])
+                    db.revoked.create_index([("expires_at", ASCENDING)])
+                    self._ready = True
+        return db
+
+    # --- accounts ----------------------------------------------------------------
+
+    def add_account(self, account: dict[str, Any]) -> dict[str, Any]:
+        doc = dict(account, _id=account.get("_id") or uuid.uuid4().hex)
+        doc.setdefault("active", True)
+        doc.setdefault("created_at", now())
+        try:
+            self.db.accounts.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise Conflict(
+                f"Le nom d'utilisateur « {doc['username']} » est déjà pris.",
+                f"The user name '{doc['username']}' is already taken.",
+                details={"fields": {"username": ["taken"]}},
+            ) from exc
+        return doc
+
+    def account(self, account_id: str) -> dict[str, Any]:
+        doc = self.db.accounts.find_one({"_id": account_id})
+        if doc is None:
+            raise NotFound("account", account_id)
+        return doc
+
+    def account_by_username(self, username: str) -> dict[str, Any] | None:
+        return self.db.accounts.find_one({"username": username})
+
+    def update_account(
+        self, account_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        doc = self.db.accounts.find_one_and_update(
+            {"_id": account_id},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise NotFound("account", account_id)
+        return doc
+
+    def accounts(
+        self, filters: dict[str, Any], offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = {k: v for k, v in filters.items() if v is not None}
+        total = self.db.accounts.count_documents(query)
+        rows = list(
+            self.db.accounts.find(query, {"password_hash": 0})
+            .sort("username", ASCENDING)
+            .skip(offset)
+            .limit(limit)
+        )
+        return rows, total
+
+    # --- revocation ----------------------------------------------------------------
+
+    def revoke_token(self, jti: str, expires_at: int) -> None:
+        self.db.revoked.update_one(
+            {"_id": jti},
+            {"$set": {"expires_at": datetime.fromtimestamp(expires_at, UTC)}},
+            upsert=True,
+        )
+
+    def revoke_account(self, account_id: str, before: int) -> None:
+        """Every token of the account issued at or before ``before`` is refused."""
+        self.db.revoked.update_one(
+            {"_id": f"account:{account_id}"}, {"$set": {"before": before}}, upsert=True
+        )
+
+    def is_revoked(self, claims: dict[str, Any]) -> bool:
+        marks = self.db.revoked.find(
+            {"_id": {"$in": [claims["jti"], f"account:{claims['sub']}"]}}
+        )
+        for mark in marks:
+            if mark["_id"] == claims["jti"]:
+                return True
+            if claims["iat"] <= mark.get("before", -1):
+                return True
+        return False
+
+    # --- boards' MRC -----------------------------------------------------------------
+
+    def set_board_mrc(self, board_id: str, mrc: str) -> None:
+        self.db.board_scopes.update_one(
+            {"_id": board_id}, {"$set": {"mrc": mrc}}, upsert=True
+        )
+
+    def board_mrc(self, board_id: str) -> str | None:
+        doc = self.db.board_scopes.find_one({"_id": board_id})
+        return None if doc is None else str(doc["mrc"])
+
+    # --- audit ---------------------------------------------------------------------
+
+    def audit_begin(self, entry: dict[str, Any]) -> Any:
+        return self.db.audit.insert_one(dict(entry, outcome="pending")).inserted_id
+
+    def audit_end(self, entry_id: Any, changes: dict[str, Any]) -> None:
+        self.db.audit.update_one({"_id": entry_id}, {"$set": changes})
+
+    def audit_entries(
+        self, filters: dict[str, Any], offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        total = self.db.audit.count_documents(filters)
+        rows = list(
+            self.db.audit.find(filters)
+            .sort([("at", DESCENDING), ("_id", DESCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        return rows, total

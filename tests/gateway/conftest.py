@@ -1,0 +1,111 @@
+"""A gateway in this process on the real store, with accounts of every role.
+
+Unit-level tests replace the RPC pool by :class:`FakeRpc` (a subclass of the
+real pool) so that a route can be exercised without the five services; the
+end-to-end tests (``test_fuzz.py``) run real nameko containers instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from gateway.app import Gateway, create_app
+from gateway.auth import hash_password
+from gateway.permissions import ROLES
+from gateway.rpc import RpcPool
+
+SECRET = "test-secret-0123456789-0123456789-abcdef"
+PASSWORD = "correct horse battery"
+MRC = "2466"
+OTHER_MRC = "2423"
+
+
+class FakeRpc(RpcPool):
+    """Answers RPC calls from ``handlers[(service, method)]`` and records them."""
+
+    def __init__(self) -> None:
+        super().__init__("amqp://unused/")
+        self.handlers: dict[tuple[str, str], Callable[..., Any]] = {}
+        self.calls: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append((service, method, args, kwargs))
+        handler = self.handlers.get((service, method))
+        if handler is None:
+            return {}
+        kwargs.pop("correlation_id", None)
+        kwargs.pop("timeout", None)
+        return handler(*args, **kwargs)
+
+
+def make_config(store_uri: str, db_prefix: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+        "MONGODB_URI": store_uri,
+        "DB_PREFIX": db_prefix,
+        "NODE_ID": "test",
+        "RPC_TIMEOUT": 5,
+        "SECRET_KEY": SECRET,
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(store_uri: str, db_prefix: str) -> Iterator[Gateway]:
+    gateway = create_app(make_config(store_uri, db_prefix))
+    gateway.rpc = FakeRpc()
+    yield gateway
+    client = gateway.store_client()
+    client.drop_database(f"{db_prefix}gateway")
+
+
+@pytest.fixture
+def fake_rpc(app: Gateway) -> FakeRpc:
+    assert isinstance(app.rpc, FakeRpc)
+    return app.rpc
+
+
+@pytest.fixture
+def client(app: Gateway) -> Client:
+    return Client(app)
+
+
+def add_account(
+    app: Gateway, username: str, role: str, mrc: str = MRC, active: bool = True
+) -> dict[str, Any]:
+    return app.runtime.store.add_account(  # type: ignore[attr-defined]
+        {
+            "username": username,
+            "password_hash": hash_password(PASSWORD),
+            "role": role,
+            "mrc": mrc,
+            "display_name": username.title(),
+            "active": active,
+        }
+    )
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD) -> str:
+    resp = client.post("/auth/token", json={"username": username, "password": password})
+    assert resp.status_code == 200, resp.get_json()
+    return str(resp.get_json()["token"])
+
+
+@pytest.fixture
+def tokens(app: Gateway, client: Client) -> dict[str, str]:
+    """One signed-in account per role, all in MRC 2466."""
+    result = {}
+    for role in ROLES:
+        add_account(app, role.replace("_", "-"), role)
+        # direct issue: sign-in itself is rate limited per IP
+        account = app.runtime.store.account_by_username(role.replace("_", "-"))  # type: ignore[attr-defined]
+        result[role] = app.runtime.tokens.issue(account)["token"]  # type: ignore[attr-defined]
+    return result
+
+
+def auth(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
