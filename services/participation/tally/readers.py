@@ -1,0 +1,393 @@
+"""Readers for the ballot files people actually publish.
+
+- BLT (Droop, OpenSTV, Scottish councils): ``ncand nseats``, ``w c1 c2 .. 0``
+  lines, ``0``, quoted names, quoted title; negative numbers on the second
+  line withdraw candidates; ``a=b`` ranks two candidates equally.
+- Pabulib ``.pb``: ``META`` / ``PROJECTS`` / ``VOTES`` sections, ``;``-separated.
+- long CSV ``ballot_id,rank,choice`` (ranked.vote, pyrankvote): ``$UNDERVOTE``
+  is a skipped rank, ``$OVERVOTE`` an overvote whose names are not given.
+- RCTab: the contest config JSON, its ``cvrFileSources`` (generic CSV with one
+  column per candidate holding the rank, or NIST CDF JSON) and its rules.
+
+Every error names the line or field, in French then English, e.g.
+``ligne 12, champ « cost » : nombre attendu / row 12, field "cost": number expected``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shlex
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .irv import OVERVOTE_MARK, IRVRules
+from .model import ApprovalProfile, PBInstance, RankedBallot, RankedProfile, TallyError
+from .stv import RCTabSTVRules
+
+
+def _err(where_fr: str, where_en: str, fr: str, en: str) -> TallyError:
+    return TallyError(f"{where_fr} : {fr} / {where_en}: {en}")
+
+
+def _number(text: str, line: int, field: str) -> Fraction:
+    try:
+        return Fraction(text.strip().replace(",", "."))
+    except (ValueError, ZeroDivisionError):
+        raise _err(
+            f"ligne {line}, champ « {field} »",
+            f'row {line}, field "{field}"',
+            "nombre attendu",
+            "number expected",
+        ) from None
+
+
+# -- BLT --------------------------------------------------------------------------
+
+
+def read_blt(path: str | Path) -> RankedProfile:
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    tokens: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0]
+        for tok in shlex.split(line, posix=True) if '"' in line else line.split():
+            tokens.append((number, tok))
+    if len(tokens) < 2:
+        raise _err("fichier", "file", "en-tête BLT manquant", "missing BLT header")
+    it = iter(tokens)
+    ncand = int(_number(next(it)[1], 1, "ncand"))
+    nseats = int(_number(next(it)[1], 1, "nseats"))
+    withdrawn: set[int] = set()
+    ballots: Counter[RankedBallot] = Counter()
+    pending = list(it)
+    i = 0
+    while i < len(pending) and pending[i][1].startswith("-"):
+        withdrawn.add(-int(pending[i][1]) - 1)
+        i += 1
+    while i < len(pending):
+        line, tok = pending[i]
+        i += 1
+        if tok.startswith("("):  # optional ballot id
+            line, tok = pending[i]
+            i += 1
+        weight = _number(tok, line, "weight")
+        if weight == 0:
+            break
+        ranks: list[tuple[int, ...]] = []
+        while True:
+            if i >= len(pending):
+                raise _err(
+                    f"ligne {line}",
+                    f"line {line}",
+                    "bulletin sans 0 final",
+                    "ballot without a closing 0",
+                )
+            line, tok = pending[i]
+            i += 1
+            if tok == "0":
+                break
+            if tok == "-":
+                ranks.append(())
+                continue
+            try:
+                rank = tuple(int(x) - 1 for x in tok.split("="))
+            except ValueError:
+                raise _err(
+                    f"ligne {line}",
+                    f"line {line}",
+                    f"numéro de candidat invalide « {tok} »",
+                    f'invalid candidate number "{tok}"',
+                ) from None
+            if any(not 0 <= c < ncand for c in rank):
+                raise _err(
+                    f"ligne {line}",
+                    f"line {line}",
+                    f"candidat {tok} hors de 1..{ncand}",
+                    f"candidate {tok} outside 1..{ncand}",
+                )
+            ranks.append(rank)
+        if weight.denominator != 1:
+            raise _err(
+                f"ligne {line}",
+                f"line {line}",
+                "poids non entier",
+                "non-integer weight",
+            )
+        ballots[tuple(ranks)] += int(weight)
+    rest = [tok for _, tok in pending[i:]]
+    names = rest[:ncand]
+    if len(names) < ncand:
+        raise _err(
+            "fin du fichier",
+            "end of file",
+            "noms de candidats manquants",
+            "candidate names missing",
+        )
+    title = rest[ncand] if len(rest) > ncand else ""
+    return RankedProfile(names, dict(ballots), nseats, title, frozenset(withdrawn))
+
+
+# -- long CSV ---------------------------------------------------------------------
+
+
+def read_ranks_csv(path: str | Path, seats: int = 1) -> RankedProfile:
+    names: dict[str, int] = {}
+    per_ballot: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"ballot_id", "rank", "choice"} - set(reader.fieldnames or [])
+        if missing:
+            field = sorted(missing)[0]
+            raise _err(
+                "ligne 1",
+                "row 1",
+                f"colonne « {field} » manquante",
+                f'column "{field}" missing',
+            )
+        for line, row in enumerate(reader, 2):
+            rank = _number(row["rank"], line, "rank")
+            choice = (row["choice"] or "").strip()
+            slot = per_ballot[row["ballot_id"]][int(rank)]
+            if choice == "$UNDERVOTE" or not choice:
+                continue
+            if choice == "$OVERVOTE":
+                slot.append(OVERVOTE_MARK)
+                continue
+            if choice not in names:
+                names[choice] = len(names)
+            slot.append(names[choice])
+    ballots: Counter[RankedBallot] = Counter()
+    for ranks in per_ballot.values():
+        top = max(ranks) if ranks else 0
+        ballot = tuple(tuple(ranks.get(r, ())) for r in range(1, top + 1))
+        while ballot and not ballot[-1]:
+            ballot = ballot[:-1]
+        ballots[ballot] += 1
+    return RankedProfile(list(names), dict(ballots), seats)
+
+
+# -- Pabulib ----------------------------------------------------------------------
+
+
+def read_pb(path: str | Path) -> PBInstance:
+    section = ""
+    meta: dict[str, str] = {}
+    header: list[str] | None = None
+    projects: list[dict[str, str]] = []
+    votes: list[tuple[int, dict[str, str]]] = []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for line, row in enumerate(csv.reader(fh, delimiter=";"), 1):
+            if not row:
+                continue
+            head = row[0].strip()
+            if head in ("META", "PROJECTS", "VOTES") and len(row) == 1:
+                section, header = head, None
+                continue
+            if section == "META":
+                if row[:2] == ["key", "value"]:
+                    continue
+                meta[head] = row[1].strip() if len(row) > 1 else ""
+            elif header is None:
+                header = [h.strip() for h in row]
+            elif section == "PROJECTS":
+                projects.append(
+                    dict(zip(header, row, strict=False)) | {"_line": str(line)}
+                )
+            elif section == "VOTES":
+                votes.append((line, dict(zip(header, row, strict=False))))
+    if "budget" not in meta:
+        raise _err(
+            "section META", "META section", "« budget » manquant", '"budget" missing'
+        )
+    budget = _number(meta["budget"], 0, "budget")
+    ids = [p["project_id"] for p in projects]
+    index = {pid: i for i, pid in enumerate(ids)}
+    costs = [_number(p.get("cost", ""), int(p["_line"]), "cost") for p in projects]
+    kind = meta.get("vote_type", "approval")
+    ballots = []
+    for line, row in votes:
+        chosen = [v.strip() for v in (row.get("vote") or "").split(",") if v.strip()]
+        for pid in chosen:
+            if pid not in index:
+                raise _err(
+                    f"ligne {line}, champ « vote »",
+                    f'row {line}, field "vote"',
+                    f"projet inconnu {pid}",
+                    f"unknown project {pid}",
+                )
+        if kind == "approval":
+            ballots.append([index[p] for p in chosen])
+        else:
+            points = [v for v in (row.get("points") or "").split(",") if v.strip()]
+            if kind == "ordinal" and not points:
+                points = [str(len(chosen) - k) for k in range(len(chosen))]
+            if len(points) != len(chosen):
+                raise _err(
+                    f"ligne {line}, champ « points »",
+                    f'row {line}, field "points"',
+                    "autant de points que de projets attendus",
+                    "as many points as projects expected",
+                )
+            ballot: dict[int, int] = {}
+            for pid, pts in zip(chosen, points, strict=True):
+                ballot[index[pid]] = int(_number(pts, line, "points"))
+            ballots.append(ballot)
+    profile = ApprovalProfile.from_ballots(
+        ids, ballots, kind="approval" if kind == "approval" else "cumulative"
+    )
+    selected = None
+    if projects and "selected" in projects[0]:
+        selected = [
+            p["project_id"] for p in projects if p.get("selected", "").strip() == "1"
+        ]
+    return PBInstance(ids, costs, budget, profile, meta, selected)
+
+
+# -- RCTab ------------------------------------------------------------------------
+
+
+@dataclass
+class RCTabContest:
+    profile: RankedProfile
+    irv_rules: IRVRules
+    stv_rules: RCTabSTVRules
+    config: dict[str, Any]
+
+
+_OVERVOTE_RULES = {
+    "exhaustImmediately": "exhaust",
+    "alwaysSkipToNextRank": "skip",
+    "exhaustIfMultipleContinuing": "exhaust_if_multiple",
+}
+UNDECLARED = "Undeclared Write-ins"
+
+
+def read_rctab(config_path: str | Path) -> RCTabContest:
+    config_path = Path(config_path)
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    rules = config.get("rules", {})
+    names = [c["name"] for c in config.get("candidates", []) if not c.get("excluded")]
+    alias: dict[str, str] = {}
+    for c in config.get("candidates", []):
+        for a in [c["name"], *c.get("aliases", [])]:
+            alias[a] = c["name"]
+    index = {n: i for i, n in enumerate(names)}
+    write_in: int | None = None
+    ballots: Counter[RankedBallot] = Counter()
+    max_rank = int(rules.get("maxRankingsAllowed") or 0) or None
+
+    def cand(name: str) -> int:
+        nonlocal write_in
+        name = alias.get(name, name)
+        if name not in index:
+            index[name] = len(names)
+            names.append(name)
+        return index[name]
+
+    for source in config.get("cvrFileSources", []):
+        path = config_path.parent / source["filePath"]
+        provider = source.get("provider", "")
+        if provider == "genericCsv":
+            label = source.get("undeclaredWriteInLabel") or None
+            if label:
+                alias[label] = UNDECLARED
+            rankings = _generic_csv(path, source)
+        elif provider == "cdf":
+            rankings = _cdf(path, source)
+        else:
+            raise _err(
+                "champ « provider »",
+                'field "provider"',
+                f"format de CVR non pris en charge : {provider}",
+                f"unsupported CVR provider: {provider}",
+            )
+        for ranks in rankings:
+            top = max(ranks) if ranks else 0
+            if max_rank:
+                top = min(top, max_rank)
+            ballot = tuple(
+                tuple(cand(n) for n in ranks.get(r, [])) for r in range(1, top + 1)
+            )
+            ballots[ballot] += 1
+    if UNDECLARED in index:
+        write_in = index[UNDECLARED]
+    max_skipped = rules.get("maxSkippedRanksAllowed", "unlimited")
+    irv_rules = IRVRules(
+        overvote=_OVERVOTE_RULES.get(rules.get("overvoteRule", ""), "exhaust"),
+        max_skipped_ranks=None
+        if str(max_skipped) in ("unlimited", "")
+        else int(max_skipped),
+        exhaust_on_duplicate=bool(rules.get("exhaustOnDuplicateCandidate")),
+        batch_elimination=bool(rules.get("batchElimination")),
+        tiebreak="previous_rounds"
+        if "previousRound" in rules.get("tiebreakMode", "")
+        else "candidate_order",
+        undeclared_write_in=write_in,
+    )
+    stv_rules = RCTabSTVRules(
+        decimals=int(rules.get("decimalPlacesForVoteArithmetic") or 4),
+        non_integer_threshold=bool(rules.get("nonIntegerWinningThreshold")),
+        ballot_rules=irv_rules,
+    )
+    seats = int(rules.get("numberOfWinners") or 1)
+    title = config.get("outputSettings", {}).get("contestName", "")
+    return RCTabContest(
+        RankedProfile(names, dict(ballots), seats, title), irv_rules, stv_rules, config
+    )
+
+
+def _generic_csv(path: Path, source: dict[str, Any]) -> list[dict[int, list[str]]]:
+    first_col = int(source.get("firstVoteColumnIndex") or 1) - 1
+    first_row = int(source.get("firstVoteRowIndex") or 2) - 1
+    out: list[dict[int, list[str]]] = []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    columns = header[first_col:]
+    for line, row in enumerate(rows[first_row:], first_row + 1):
+        ranks: dict[int, list[str]] = defaultdict(list)
+        for name, cell in zip(columns, row[first_col:], strict=False):
+            cell = cell.strip()
+            if not cell:
+                continue
+            rank = _number(cell, line, name)
+            ranks[int(rank)].append(name)
+        out.append(ranks)
+    return out
+
+
+def _cdf(path: Path, source: dict[str, Any]) -> list[dict[int, list[str]]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    candidates: dict[str, str] = {}
+    selections: dict[str, str] = {}
+    for election in data.get("Election", []):
+        for c in election.get("Candidate", []):
+            candidates[c["@id"]] = c.get("Name", c["@id"])
+        for contest in election.get("Contest", []):
+            for sel in contest.get("ContestSelection", []):
+                ids = sel.get("CandidateIds") or []
+                selections[sel["@id"]] = (
+                    candidates.get(ids[0], sel["@id"]) if ids else sel["@id"]
+                )
+    out: list[dict[int, list[str]]] = []
+    for cvr in data.get("CVR", []):
+        snaps = cvr.get("CVRSnapshot", [])
+        current = cvr.get("CurrentSnapshotId")
+        snap = next(
+            (s for s in snaps if s.get("@id") == current), snaps[0] if snaps else {}
+        )
+        ranks: dict[int, list[str]] = defaultdict(list)
+        for contest in snap.get("CVRContest", []):
+            for sel in contest.get("CVRContestSelection", []):
+                name = selections.get(
+                    sel["ContestSelectionId"], sel["ContestSelectionId"]
+                )
+                for position in sel.get("SelectionPosition", []):
+                    if position.get("HasIndication", "yes") != "yes":
+                        continue
+                    ranks[int(position["Rank"])].append(name)
+        out.append(ranks)
+    return out

@@ -1,0 +1,91 @@
+"""The explicit ballot rules of ranked counts, and readable refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.participation.tally import (
+    IRVRules,
+    RankedProfile,
+    TallyError,
+    count,
+    irv,
+    read_blt,
+    read_pb,
+)
+
+NAMES = ["A", "B", "C"]
+
+
+def profile(*ballots: tuple[tuple[int, ...], ...], repeat: int = 1) -> RankedProfile:
+    return RankedProfile(NAMES, {b: repeat for b in ballots})
+
+
+def test_an_overvote_is_passed_over_or_exhausts_the_ballot_as_the_rule_says():
+    ballots = profile(((0, 1), (2,)), ((2,),), ((0,),), ((1,),))
+    skip = irv(ballots, IRVRules(overvote="skip"))
+    exhaust = irv(ballots, IRVRules(overvote="exhaust"))
+    assert skip.rounds[0].counts["C"] == 2
+    assert exhaust.rounds[0].counts["C"] == 1
+    assert exhaust.rounds[0].inactive["overvotes"] == 1
+
+
+def test_too_many_consecutive_skipped_ranks_make_a_ballot_inactive():
+    ballots = profile(((), (), (2,)), ((2,),), ((0,),))
+    lenient = irv(ballots, IRVRules(max_skipped_ranks=None))
+    strict = irv(ballots, IRVRules(max_skipped_ranks=1))
+    assert lenient.rounds[0].counts["C"] == 2
+    assert strict.rounds[0].counts["C"] == 1
+    assert strict.rounds[0].inactive["skipped_rankings"] == 1
+
+
+def test_exhausted_ballots_are_counted_and_not_part_of_the_majority():
+    # A 4, B 2, C 2: no majority of 8; C (tie, listed last) out, one C ballot
+    # exhausts, A wins with 4 of the 7 continuing votes.
+    ballots = RankedProfile(
+        NAMES, {((0,),): 4, ((1,),): 2, ((2,),): 1, ((2,), (1,)): 1}
+    )
+    result = irv(ballots)
+    last = result.rounds[-1]
+    assert last.exhausted == 1
+    assert last.threshold == 4 and result.winners == ["A"]
+
+
+def test_an_elimination_tie_goes_back_to_the_earlier_round_where_they_differed():
+    # round 1: A 4, B 3, C 2, D 1 -> D out to C; round 2: B 3, C 3 tied, C was lower
+    names = ["A", "B", "C", "D"]
+    ballots = RankedProfile(
+        names, {((0,),): 4, ((1,),): 3, ((2,),): 2, ((3,), (2,)): 1}
+    )
+    result = irv(ballots)
+    assert result.rounds[1].candidates == ["C"]
+
+
+def test_batch_elimination_removes_candidates_that_cannot_catch_up_together():
+    names = ["A", "B", "C", "D"]
+    ballots = RankedProfile(names, {((0,),): 10, ((1,),): 8, ((2,),): 2, ((3,),): 1})
+    result = irv(ballots, IRVRules(batch_elimination=True))
+    assert result.rounds[0].candidates == ["D", "C"]
+
+
+def test_blt_with_an_unknown_candidate_number_names_the_line(tmp_path):
+    path = tmp_path / "bad.blt"
+    path.write_text('2 1\n1 1 3 0\n0\n"A"\n"B"\n"t"\n')
+    with pytest.raises(TallyError, match="ligne 2.*line 2"):
+        read_blt(path)
+
+
+def test_pb_with_a_cost_that_is_not_a_number_names_row_and_field(tmp_path):
+    path = tmp_path / "bad.pb"
+    path.write_text(
+        "META\nkey;value\nbudget;100\nvote_type;approval\n"
+        "PROJECTS\nproject_id;cost\n1;abc\nVOTES\nvoter_id;vote\n1;1\n"
+    )
+    with pytest.raises(TallyError, match='« cost ».*field "cost"'):
+        read_pb(path)
+
+
+def test_a_ranked_method_on_a_budget_file_is_refused_in_both_languages(data_dir):
+    instance = read_pb(data_dir / "pabulib" / "poland_warszawa_2019_nadwisle.pb")
+    with pytest.raises(TallyError, match="demande.*needs"):
+        count("irv", instance)
