@@ -85,7 +85,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 class OrganizationInput(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1))
-    description = fields.String(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1))
     alternate_name = fields.String()
     email = fields.Email()
     website = fields.Url()

@@ -181,7 +181,7 @@ def test_field_errors_name_each_field_in_both_languages(service, published):
 def test_same_organization_identifier_is_a_conflict(service, published):
     with pytest.raises(Conflict) as caught:
         service.create_organization(
-            {"name": "Doublon", "description": "",
+            {"name": "Doublon", "description": "Même NEQ",
              "identifiers": [{"identifier_scheme": "CA-QC-NEQ",
                               "identifier_type": "NEQ",
                               "identifier": "1140000001"}]})
