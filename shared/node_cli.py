@@ -27,4 +27,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="gateway address (default 127.0.0.1:8000)",
     )
     run_parser.set_defaults(func=lambda args: run(args.data_dir, args.bind))
+    register_service_command(commands)
     node.set_defaults(func=lambda args: (node.print_help(), 2)[1])
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    """Replace this process by ``nameko run`` of one service (used by docker compose)."""
+    import sys
+
+    from shared.node import ROOT, service_class_name
+
+    module = f"services.{args.name}.service"
+    target = f"{module}:{service_class_name(module)}"
+    config = str(ROOT / "deploy" / "config.yaml")
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "nameko", "run", "--config", config, target],
+    )
+    return 0  # not reached
+
+
+def register_service_command(commands: argparse._SubParsersAction) -> None:
+    from shared.node import SERVICES
+
+    service = commands.add_parser(
+        "service", help="un seul service / one service (nameko run)"
+    )
+    service.add_argument("name", choices=SERVICES)
+    service.set_defaults(func=_run_service)
