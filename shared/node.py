@@ -139,21 +139,13 @@ class Node:
             if importlib.util.find_spec(module) is None:
                 log.warning("service %s has no service module yet; not started", name)
                 continue
-            target = f"{module}:{service_class_name(module)}"
             env = dict(self.env, METRICS_PORT=str(METRICS_BASE_PORT + index))
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             children.append(
                 Child(
                     name,
-                    [
-                        python,
-                        "-m",
-                        "nameko",
-                        "run",
-                        "--config",
-                        str(ROOT / "deploy" / "config.yaml"),
-                        module,
-                    ],
+                    # the same entry as docker compose: `maillage node service <name>`
+                    [python, "-m", "shared.cli", "node", "service", name],
                     env,
                     log_path=self.data_dir / "logs" / f"{name}.log",
                 )
