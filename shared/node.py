@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -44,6 +45,15 @@ Pour en démarrer un / To start one:
   - Docker:         docker compose up -d rabbitmq
 Then run `make run` again. Set AMQP_URI if your broker is elsewhere.
 """
+
+
+def local_secret(path: Path) -> str:
+    """This node's token-signing secret: made once, kept readable by its owner only."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def service_class_name(module_name: str) -> str:
@@ -126,6 +136,8 @@ class Node:
             self.store = LocalStore(self.data_dir / "store", port=port)
             self.store.start()
             self.env["MONGODB_URI"] = self.store.uri
+        if not self.env.get("MAILLAGE_SECRET_KEY"):
+            self.env["MAILLAGE_SECRET_KEY"] = local_secret(self.data_dir / "secret_key")
         prom = self.data_dir / "prometheus"
         shutil.rmtree(prom, ignore_errors=True)
         prom.mkdir()
