@@ -1,0 +1,314 @@
+"""Pure rules of citizen participation: phases, eligibility, proposals, ballots.
+
+No I/O: the service loads documents, asks these functions, and stores what
+they return.  A process looks like::
+
+    {"id": "p1", "mrc_code": "2423", "title": "Budget participatif 2027",
+     "method": "pb-mes", "seats": 1, "budget": "50000",
+     "support_threshold": 10, "eligibility": "residents",
+     "representatives": [],
+     "phases": {"proposals": ["2026-11-01T00:00:00Z", "2026-11-15T00:00:00Z"],
+                "deliberation": [...], "voting": [...], "results": [...]},
+     "closed": false}
+
+Ballot secrecy rests on two facts the repository keeps: the record of who took
+part holds no ballot reference, and a ballot holds no voter reference, no
+timestamp and a random id; the voter's receipt is ``sha256(nonce + ballot)``,
+known only to the voter until the list of receipts is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from services.participation.tally import (
+    ApprovalProfile,
+    PBInstance,
+    RankedProfile,
+    Result,
+    count,
+)
+
+PHASES = ("proposals", "deliberation", "voting", "results")
+RANKED = ("irv", "stv-scottish", "stv-meek", "stv-wigm", "schulze")
+CARDINAL = ("approval", "score", "dot")
+BUDGET = ("pb-greedy", "pb-mes")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused, in both languages; ``kind`` picks the HTTP code."""
+
+    kind: str  # invalid | conflict | forbidden
+    field: str
+    fr: str
+    en: str
+
+
+class ParticipationRefused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(f"{refusal.fr} / {refusal.en}")
+        self.refusal = refusal
+
+
+def refuse(kind: str, field: str, fr: str, en: str) -> ParticipationRefused:
+    return ParticipationRefused(Refusal(kind, field, fr, en))
+
+
+def parse_time(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def check_phases(phases: Mapping[str, Sequence[str]]) -> None:
+    """Phases in order, each ending after it starts and no later than the next."""
+    previous_end: datetime | None = None
+    for name in PHASES:
+        if name not in phases:
+            raise refuse(
+                "invalid", f"phases.{name}", "phase manquante", "missing phase"
+            )
+        start, end = (parse_time(v) for v in phases[name])
+        if end <= start:
+            raise refuse(
+                "invalid",
+                f"phases.{name}",
+                "la fin précède le début",
+                "end is not after start",
+            )
+        if previous_end is not None and start < previous_end:
+            raise refuse(
+                "invalid",
+                f"phases.{name}",
+                "chevauche la phase précédente",
+                "overlaps the previous phase",
+            )
+        previous_end = end
+
+
+def current_phase(process: Mapping[str, Any], now: datetime) -> str | None:
+    if process.get("closed"):
+        return "results"
+    for name in PHASES:
+        start, end = (parse_time(v) for v in process["phases"][name])
+        if start <= now < end:
+            return name
+    return None
+
+
+def require_phase(process: Mapping[str, Any], phase: str, now: datetime) -> None:
+    actual = current_phase(process, now)
+    if actual != phase:
+        raise refuse(
+            "conflict",
+            "phase",
+            f"action permise seulement en phase « {phase} » (phase actuelle : "
+            f"{actual or 'aucune'})",
+            f'action allowed only in the "{phase}" phase (current: {actual or "none"})',
+        )
+
+
+def person_key(process_id: str, person: str) -> str:
+    """A stable pseudonymous key for a person within one process."""
+    normal = person.strip().lower()
+    return hashlib.sha256(f"{process_id}\x00{normal}".encode()).hexdigest()
+
+
+def code_hash(process_id: str, code: str) -> str:
+    return hashlib.sha256(
+        f"code\x00{process_id}\x00{code.strip()}".encode()
+    ).hexdigest()
+
+
+def new_codes(n: int) -> list[str]:
+    """One-time residency codes: 10 characters a person can type."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return ["".join(secrets.choice(alphabet) for _ in range(10)) for _ in range(n)]
+
+
+def registry_rows(text: str) -> list[tuple[int, str, str]]:
+    """Parse the administrator's CSV ``person,municipality_code``: (line, person, code)."""
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "person" not in reader.fieldnames:
+        raise refuse(
+            "invalid",
+            "person",
+            "colonne « person » manquante",
+            'column "person" missing',
+        )
+    rows = []
+    for line, row in enumerate(reader, 2):
+        person = (row.get("person") or "").strip()
+        if not person:
+            raise refuse(
+                "invalid",
+                f"ligne {line}, person",
+                f"ligne {line}, champ « person » : valeur attendue",
+                f'row {line}, field "person": value expected',
+            )
+        rows.append((line, person, (row.get("municipality_code") or "").strip()))
+    return rows
+
+
+def may_take_part(process: Mapping[str, Any], key: str, resident: bool) -> None:
+    if process.get("eligibility") == "representatives":
+        allowed = {
+            person_key(process["id"], p) for p in process.get("representatives", [])
+        }
+        if key not in allowed:
+            raise refuse(
+                "forbidden",
+                "person",
+                "réservé aux représentants désignés",
+                "reserved to the named representatives",
+            )
+    elif not resident:
+        raise refuse(
+            "forbidden",
+            "person",
+            "résidence non vérifiée pour cette MRC",
+            "residency not verified for this MRC",
+        )
+
+
+def qualifies(support_count: int, threshold: int) -> bool:
+    return support_count >= threshold
+
+
+# -- ballots ---------------------------------------------------------------------
+
+
+def normalize_ballot(
+    process: Mapping[str, Any], ballot: Any, on_ballot: Sequence[str]
+) -> dict[str, Any]:
+    """Check a ballot against the method and the proposals on the ballot.
+
+    Ranked: ``{"ranking": ["a", "b"]}``; approval and PB approval:
+    ``{"approve": ["a", "b"]}``; score, dot and PB cumulative:
+    ``{"points": {"a": 3}}``.
+    """
+    method = process["method"]
+    allowed = set(on_ballot)
+    if not isinstance(ballot, Mapping):
+        raise refuse("invalid", "ballot", "objet attendu", "object expected")
+    if method in RANKED:
+        ranking = ballot.get("ranking")
+        if not isinstance(ranking, list) or not ranking:
+            raise refuse(
+                "invalid", "ranking", "liste classée attendue", "ranked list expected"
+            )
+        if len(set(ranking)) != len(ranking):
+            raise refuse(
+                "invalid",
+                "ranking",
+                "proposition classée deux fois",
+                "proposal ranked twice",
+            )
+        _known(ranking, allowed, "ranking")
+        return {"ranking": list(ranking)}
+    if "points" in ballot and (method in ("score", "dot") or process.get("cumulative")):
+        points = ballot["points"]
+        if not isinstance(points, Mapping) or not points:
+            raise refuse("invalid", "points", "points attendus", "points expected")
+        _known(list(points), allowed, "points")
+        if any(not isinstance(v, int) or v < 0 for v in points.values()):
+            raise refuse(
+                "invalid",
+                "points",
+                "entiers positifs attendus",
+                "non-negative integers expected",
+            )
+        limit = process.get("max_points")
+        if method == "score" and limit and any(v > limit for v in points.values()):
+            raise refuse(
+                "invalid", "points", f"note maximale {limit}", f"maximum score {limit}"
+            )
+        if method != "score" and limit and sum(points.values()) > limit:
+            raise refuse(
+                "invalid",
+                "points",
+                f"au plus {limit} points",
+                f"at most {limit} points",
+            )
+        return {"points": dict(sorted(points.items()))}
+    approve = ballot.get("approve")
+    if (
+        not isinstance(approve, list)
+        or not approve
+        or len(set(approve)) != len(approve)
+    ):
+        raise refuse(
+            "invalid",
+            "approve",
+            "liste de propositions distinctes attendue",
+            "list of distinct proposals expected",
+        )
+    _known(approve, allowed, "approve")
+    return {"approve": sorted(approve)}
+
+
+def _known(ids: Sequence[str], allowed: set[str], field: str) -> None:
+    unknown = [i for i in ids if i not in allowed]
+    if unknown:
+        raise refuse(
+            "invalid",
+            field,
+            f"pas sur le bulletin : {', '.join(unknown)}",
+            f"not on the ballot: {', '.join(unknown)}",
+        )
+
+
+def receipt(ballot: Mapping[str, Any], nonce: str) -> str:
+    """The voter's receipt: a hash of the ballot and a random nonce."""
+    canonical = json.dumps(ballot, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{nonce}\x00{canonical}".encode()).hexdigest()
+
+
+def tally_ballots(
+    process: Mapping[str, Any],
+    proposals: Sequence[Mapping[str, Any]],
+    ballots: Sequence[Mapping[str, Any]],
+) -> Result:
+    """Count stored ballots with the process's method."""
+    ids = [p["id"] for p in proposals]
+    index = {pid: i for i, pid in enumerate(ids)}
+    method = process["method"]
+    seats = int(process.get("seats") or 1)
+    if method in RANKED:
+        profile = RankedProfile.from_rankings(
+            ids, ([index[c] for c in b["ranking"]] for b in ballots), seats
+        )
+        return count(method, profile)
+    approvals: list[Any] = []
+    for b in ballots:
+        if "points" in b:
+            approvals.append({index[k]: v for k, v in b["points"].items()})
+        else:
+            approvals.append([index[k] for k in b["approve"]])
+    kind = "approval" if all("approve" in b for b in ballots) else "cumulative"
+    profile_a = ApprovalProfile.from_ballots(ids, approvals, seats, kind)
+    if method in BUDGET:
+        costs = [Fraction(str(p.get("estimated_cost") or 0)) for p in proposals]
+        instance = PBInstance(ids, costs, Fraction(str(process["budget"])), profile_a)
+        return count(method, instance)
+    return count(method, profile_a)
+
+
+def priorities(result: Result, proposals: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """Ranked priorities for the boards: winners first, in order of election."""
+    titles = {p["id"]: p.get("title", "") for p in proposals}
+    return [
+        {"rank": i, "proposal_id": pid, "title": titles.get(pid, "")}
+        for i, pid in enumerate(result.winners, 1)
+    ]

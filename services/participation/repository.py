@@ -1,0 +1,159 @@
+"""Store access of the participation service; the only module with queries.
+
+Who voted and what was voted live in two collections with nothing in common:
+``participations`` ``{process_id, person_key}`` (unique: one ballot per person,
+enforced by the store even for two ballots sent at the same instant) and
+``ballots`` ``{_id: random, process_id, ballot, receipt}`` without voter,
+time or sequence fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+Doc = dict[str, Any]
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "proposals": [IndexModel([("process_id", ASCENDING)])],
+    "supports": [
+        IndexModel([("proposal_id", ASCENDING), ("person_key", ASCENDING)], unique=True)
+    ],
+    "registry": [
+        IndexModel([("process_id", ASCENDING), ("person_key", ASCENDING)], unique=True)
+    ],
+    "participations": [
+        IndexModel([("process_id", ASCENDING), ("person_key", ASCENDING)], unique=True)
+    ],
+    "ballots": [IndexModel([("process_id", ASCENDING)])],
+    "comments": [IndexModel([("proposal_id", ASCENDING)])],
+}
+
+
+class ParticipationRepository:
+    def __init__(self, db: Database[Doc]) -> None:
+        self.db = db
+
+    def ensure_indexes(self) -> None:
+        for name, models in INDEXES.items():
+            self.db[name].create_indexes(models)
+
+    # processes
+    def add_process(self, doc: Doc, session: ClientSession) -> None:
+        self.db.processes.insert_one(doc, session=session)
+
+    def process(
+        self, process_id: str, session: ClientSession | None = None
+    ) -> Doc | None:
+        return self.db.processes.find_one({"_id": process_id}, session=session)
+
+    def close_process(self, process_id: str, session: ClientSession) -> bool:
+        res = self.db.processes.update_one(
+            {"_id": process_id, "closed": False},
+            {"$set": {"closed": True}},
+            session=session,
+        )
+        return res.modified_count == 1
+
+    # eligibility
+    def add_residents(self, rows: list[Doc], session: ClientSession) -> int:
+        added = 0
+        for row in rows:
+            res = self.db.registry.update_one(
+                {"process_id": row["process_id"], "person_key": row["person_key"]},
+                {"$setOnInsert": row},
+                upsert=True,
+                session=session,
+            )
+            added += 1 if res.upserted_id is not None else 0
+        return added
+
+    def is_resident(self, process_id: str, key: str, session: ClientSession) -> bool:
+        found = self.db.registry.find_one(
+            {"process_id": process_id, "person_key": key}, session=session
+        )
+        return found is not None
+
+    def add_codes(self, docs: list[Doc], session: ClientSession) -> None:
+        self.db.codes.insert_many(docs, session=session)
+
+    def use_code(self, code_id: str, session: ClientSession) -> bool:
+        res = self.db.codes.update_one(
+            {"_id": code_id, "used": False}, {"$set": {"used": True}}, session=session
+        )
+        return res.modified_count == 1
+
+    # proposals
+    def add_proposal(self, doc: Doc, session: ClientSession) -> None:
+        self.db.proposals.insert_one(doc, session=session)
+
+    def proposal(
+        self, proposal_id: str, session: ClientSession | None = None
+    ) -> Doc | None:
+        return self.db.proposals.find_one({"_id": proposal_id}, session=session)
+
+    def proposals(
+        self,
+        process_id: str,
+        session: ClientSession | None = None,
+        on_ballot_only: bool = False,
+    ) -> list[Doc]:
+        query: Doc = {"process_id": process_id, "hidden": False}
+        if on_ballot_only:
+            query["status"] = "on_ballot"
+        return list(
+            self.db.proposals.find(query, session=session).sort("_id", ASCENDING)
+        )
+
+    def add_support(self, doc: Doc, session: ClientSession) -> int:
+        self.db.supports.insert_one(doc, session=session)
+        res = self.db.proposals.find_one_and_update(
+            {"_id": doc["proposal_id"]},
+            {"$inc": {"supports": 1}},
+            session=session,
+            return_document=True,
+        )
+        return int(res["supports"])
+
+    def set_proposal(
+        self, proposal_id: str, changes: Doc, session: ClientSession
+    ) -> None:
+        self.db.proposals.update_one(
+            {"_id": proposal_id}, {"$set": changes}, session=session
+        )
+
+    def add_comment(self, doc: Doc, session: ClientSession) -> None:
+        self.db.comments.insert_one(doc, session=session)
+
+    # ballots: two writes with nothing in common
+    def record_participation(
+        self, process_id: str, key: str, session: ClientSession
+    ) -> None:
+        self.db.participations.insert_one(
+            {"process_id": process_id, "person_key": key}, session=session
+        )
+
+    def add_ballot(self, doc: Doc, session: ClientSession) -> None:
+        self.db.ballots.insert_one(doc, session=session)
+
+    def ballots(
+        self, process_id: str, session: ClientSession | None = None
+    ) -> list[Doc]:
+        return list(self.db.ballots.find({"process_id": process_id}, session=session))
+
+    def receipts(self, process_id: str) -> list[str]:
+        docs = self.db.ballots.find({"process_id": process_id}, {"receipt": 1})
+        return sorted(d["receipt"] for d in docs)
+
+    def participation_count(self, process_id: str) -> int:
+        return self.db.participations.count_documents({"process_id": process_id})
+
+    # results
+    def save_result(self, doc: Doc, session: ClientSession) -> None:
+        self.db.results.insert_one(doc, session=session)
+
+    def result(self, process_id: str) -> Doc | None:
+        return self.db.results.find_one({"_id": process_id})

@@ -1,0 +1,64 @@
+"""Marshmallow schemas of the participation RPC inputs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from services.participation.tally import METHODS
+from shared.errors import Invalid
+
+
+class ProcessInput(Schema):
+    mrc_code = fields.String(required=True, validate=validate.Length(min=2, max=8))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    seats = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    budget = fields.Decimal(load_default=None, as_string=True, allow_none=True)
+    max_points = fields.Integer(load_default=None, allow_none=True)
+    cumulative = fields.Boolean(load_default=False)
+    support_threshold = fields.Integer(load_default=1, validate=validate.Range(min=0))
+    eligibility = fields.String(
+        load_default="residents",
+        validate=validate.OneOf(["residents", "representatives"]),
+    )
+    representatives = fields.List(fields.String(), load_default=list)
+    phases = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String(), validate=validate.Length(equal=2)),
+        required=True,
+    )
+
+
+class ProposalInput(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default="", validate=validate.Length(max=10000))
+    category = fields.String(load_default="")
+    estimated_cost = fields.Decimal(
+        load_default=None,
+        as_string=True,
+        allow_none=True,
+        validate=validate.Range(min=0),
+    )
+    area = fields.String(load_default="")
+
+
+def load(schema: Schema, data: Any) -> dict[str, Any]:
+    """Load and validate; decimals are kept as exact strings for the store."""
+    try:
+        loaded = schema.load(data)
+        return {k: str(v) if isinstance(v, Decimal) else v for k, v in loaded.items()}
+    except ValidationError as exc:
+        messages = (
+            exc.messages
+            if isinstance(exc.messages, dict)
+            else {"_schema": exc.messages}
+        )
+        raise Invalid(
+            {
+                k: [str(m) for m in (v if isinstance(v, list) else [v])]
+                for k, v in messages.items()
+            }
+        ) from None

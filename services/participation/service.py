@@ -1,0 +1,413 @@
+"""The participation nameko service: processes, proposals, secret ballots, results.
+
+Entrypoints are thin: load with a schema, ask the domain, write through the
+repository (and the outbox) in one transaction.  ``person`` is the
+authenticated identifier the gateway passes; it is stored only as a
+per-process pseudonymous key.
+
+    rpc.participation.cast_ballot("p1", {"ranking": ["a2", "a1"]}, person="ana@x.org")
+    -> {"receipt": "9f2c…"}   # later found in rpc.participation.receipts("p1")
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from nameko.rpc import rpc
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from services.participation import domain
+from services.participation.domain import ParticipationRefused
+from services.participation.events import (
+    PROCESS_CREATED,
+    PROPOSAL_HIDDEN,
+    PROPOSAL_QUALIFIED,
+    PROPOSAL_SUBMITTED,
+    RESULTS_PUBLISHED,
+)
+from services.participation.exceptions import Conflict, NotFound, from_refusal
+from services.participation.repository import INDEXES, ParticipationRepository
+from services.participation.schemas import ProcessInput, ProposalInput, load
+from services.participation.tally import result_to_dict
+from shared.outbox import Outbox
+from shared.service import ServiceBase
+from shared.store import Store
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except ParticipationRefused as exc:
+        raise from_refusal(exc) from None
+
+
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k != "_id"}
+    out["id"] = doc["_id"]
+    return out
+
+
+class ParticipationService(ServiceBase):
+    name = "participation"
+    store = Store(indexes=INDEXES)
+    outbox = Outbox()
+    clock: Callable[[], datetime] = staticmethod(_utcnow)
+
+    @property
+    def repository(self) -> ParticipationRepository:
+        return ParticipationRepository(self.store.db)
+
+    def _process(self, process_id: str, session: Any = None) -> dict[str, Any]:
+        doc = self.repository.process(process_id, session)
+        if doc is None:
+            raise NotFound("process", process_id)
+        return {**doc, "id": doc["_id"]}
+
+    # --- processes and eligibility ----------------------------------------------
+
+    @rpc
+    def create_process(self, data: dict[str, Any]) -> dict[str, Any]:
+        loaded = load(ProcessInput(), data)
+        with _refusals():
+            domain.check_phases(loaded["phases"])
+        if loaded["method"] in domain.BUDGET and loaded["budget"] is None:
+            from shared.errors import Invalid
+
+            raise Invalid({"budget": ["Montant requis. / Amount required."]})
+        doc = {"_id": str(uuid.uuid4()), **loaded, "closed": False}
+        with self.store.transaction() as session:
+            self.repository.add_process(doc, session)
+            self.outbox.add(
+                PROCESS_CREATED,
+                {
+                    "process_id": doc["_id"],
+                    "mrc_code": doc["mrc_code"],
+                    "title": doc["title"],
+                    "method": doc["method"],
+                },
+                session=session,
+            )
+        return _public(doc)
+
+    @rpc
+    def load_registry(self, process_id: str, csv_text: str) -> dict[str, int]:
+        """Residents of the MRC loaded by an administrator (CSV ``person,...``)."""
+        with _refusals():
+            rows = domain.registry_rows(csv_text)
+        with self.store.transaction() as session:
+            self._process(process_id, session)
+            added = self.repository.add_residents(
+                [
+                    {
+                        "process_id": process_id,
+                        "person_key": domain.person_key(process_id, person),
+                        "municipality_code": code,
+                        "source": "registry",
+                    }
+                    for _, person, code in rows
+                ],
+                session,
+            )
+        return {"rows": len(rows), "added": added}
+
+    @rpc
+    def issue_codes(self, process_id: str, count: int) -> list[str]:
+        """One-time residency codes, returned once; only their hashes are kept."""
+        codes = domain.new_codes(int(count))
+        with self.store.transaction() as session:
+            self._process(process_id, session)
+            self.repository.add_codes(
+                [
+                    {
+                        "_id": domain.code_hash(process_id, c),
+                        "process_id": process_id,
+                        "used": False,
+                    }
+                    for c in codes
+                ],
+                session,
+            )
+        return codes
+
+    @rpc
+    def redeem_code(self, process_id: str, code: str, person: str) -> dict[str, bool]:
+        with self.store.transaction() as session:
+            self._process(process_id, session)
+            if not self.repository.use_code(
+                domain.code_hash(process_id, code), session
+            ):
+                raise Conflict(
+                    "Code inconnu ou déjà utilisé.", "Unknown or already used code."
+                )
+            self.repository.add_residents(
+                [
+                    {
+                        "process_id": process_id,
+                        "person_key": domain.person_key(process_id, person),
+                        "source": "code",
+                    }
+                ],
+                session,
+            )
+        return {"resident": True}
+
+    def _check_person(self, process: dict[str, Any], person: str, session: Any) -> str:
+        key = domain.person_key(process["id"], person)
+        resident = self.repository.is_resident(process["id"], key, session)
+        with _refusals():
+            domain.may_take_part(process, key, resident)
+        return key
+
+    # --- proposals --------------------------------------------------------------
+
+    @rpc
+    def submit_proposal(
+        self, process_id: str, data: dict[str, Any], person: str
+    ) -> dict[str, Any]:
+        loaded = load(ProposalInput(), data)
+        with self.store.transaction() as session:
+            process = self._process(process_id, session)
+            with _refusals():
+                domain.require_phase(process, "proposals", self.clock())
+            self._check_person(process, person, session)
+            status = "on_ballot" if process["support_threshold"] == 0 else "submitted"
+            doc = {
+                "_id": str(uuid.uuid4()),
+                "process_id": process_id,
+                **loaded,
+                "supports": 0,
+                "status": status,
+                "hidden": False,
+            }
+            self.repository.add_proposal(doc, session)
+            self.outbox.add(
+                PROPOSAL_SUBMITTED,
+                {
+                    "process_id": process_id,
+                    "proposal_id": doc["_id"],
+                    "title": doc["title"],
+                },
+                session=session,
+            )
+        return _public(doc)
+
+    @rpc
+    def support_proposal(self, proposal_id: str, person: str) -> dict[str, Any]:
+        try:
+            with self.store.transaction() as session:
+                proposal = self.repository.proposal(proposal_id, session)
+                if proposal is None or proposal["hidden"]:
+                    raise NotFound("proposal", proposal_id)
+                process = self._process(proposal["process_id"], session)
+                with _refusals():
+                    domain.require_phase(process, "proposals", self.clock())
+                key = self._check_person(process, person, session)
+                supports = self.repository.add_support(
+                    {"proposal_id": proposal_id, "person_key": key}, session
+                )
+                qualified = proposal["status"] == "submitted" and domain.qualifies(
+                    supports, process["support_threshold"]
+                )
+                if qualified:
+                    self.repository.set_proposal(
+                        proposal_id, {"status": "on_ballot"}, session
+                    )
+                    self.outbox.add(
+                        PROPOSAL_QUALIFIED,
+                        {
+                            "process_id": process["id"],
+                            "proposal_id": proposal_id,
+                            "supports": supports,
+                        },
+                        session=session,
+                    )
+        except DuplicateKeyError:
+            raise Conflict(
+                "Vous appuyez déjà cette proposition.",
+                "You already support this proposal.",
+            ) from None
+        return {
+            "supports": supports,
+            "status": "on_ballot" if qualified else proposal["status"],
+        }
+
+    @rpc
+    def comment(self, proposal_id: str, text: str, person: str) -> dict[str, Any]:
+        with self.store.transaction() as session:
+            proposal = self.repository.proposal(proposal_id, session)
+            if proposal is None or proposal["hidden"]:
+                raise NotFound("proposal", proposal_id)
+            process = self._process(proposal["process_id"], session)
+            now = self.clock()
+            if domain.current_phase(process, now) not in ("proposals", "deliberation"):
+                with _refusals():
+                    domain.require_phase(process, "deliberation", now)
+            self._check_person(process, person, session)
+            doc = {
+                "_id": str(uuid.uuid4()),
+                "proposal_id": proposal_id,
+                "text": str(text)[:5000],
+                "at": now.isoformat(),
+            }
+            self.repository.add_comment(doc, session)
+        return _public(doc)
+
+    @rpc
+    def hide_proposal(self, proposal_id: str, reason: str) -> dict[str, Any]:
+        """Moderation: the proposal leaves lists and ballot; the reason is public."""
+        if not str(reason).strip():
+            from shared.errors import Invalid
+
+            raise Invalid(
+                {"reason": ["Motif public requis. / Public reason required."]}
+            )
+        with self.store.transaction() as session:
+            proposal = self.repository.proposal(proposal_id, session)
+            if proposal is None:
+                raise NotFound("proposal", proposal_id)
+            self.repository.set_proposal(
+                proposal_id, {"hidden": True, "hidden_reason": reason}, session
+            )
+            self.outbox.add(
+                PROPOSAL_HIDDEN,
+                {
+                    "proposal_id": proposal_id,
+                    "process_id": proposal["process_id"],
+                    "reason": reason,
+                },
+                session=session,
+            )
+        return {"id": proposal_id, "hidden": True, "hidden_reason": reason}
+
+    @rpc
+    def list_proposals(self, process_id: str) -> list[dict[str, Any]]:
+        self._process(process_id)
+        return [_public(p) for p in self.repository.proposals(process_id)]
+
+    # --- ballots and results ------------------------------------------------------
+
+    @rpc
+    def cast_ballot(
+        self, process_id: str, ballot: dict[str, Any], person: str
+    ) -> dict[str, str]:
+        """Record that ``person`` voted and, apart, what was voted; one per person."""
+        nonce = secrets.token_hex(16)
+        try:
+            with self.store.transaction() as session:
+                process = self._process(process_id, session)
+                with _refusals():
+                    domain.require_phase(process, "voting", self.clock())
+                key = self._check_person(process, person, session)
+                on_ballot = [
+                    p["_id"]
+                    for p in self.repository.proposals(
+                        process_id, session, on_ballot_only=True
+                    )
+                ]
+                with _refusals():
+                    clean = domain.normalize_ballot(process, ballot, on_ballot)
+                hashed = domain.receipt(clean, nonce)
+                self.repository.record_participation(process_id, key, session)
+                self.repository.add_ballot(
+                    {
+                        "_id": secrets.token_hex(16),
+                        "process_id": process_id,
+                        "ballot": clean,
+                        "receipt": hashed,
+                    },
+                    session,
+                )
+        except (DuplicateKeyError, OperationFailure) as exc:
+            if (
+                isinstance(exc, OperationFailure)
+                and not isinstance(exc, DuplicateKeyError)
+                and not exc.has_error_label("TransientTransactionError")
+            ):
+                raise
+            raise Conflict(
+                "Vous avez déjà voté dans cette consultation.",
+                "You have already voted in this process.",
+            ) from None
+        return {"receipt": hashed}
+
+    @rpc
+    def close_vote(self, process_id: str) -> dict[str, Any]:
+        """Count once the voting phase is over; publish the ranked priorities."""
+        with self.store.transaction() as session:
+            process = self._process(process_id, session)
+            if process["closed"]:
+                raise Conflict("Vote déjà clos.", "Vote already closed.")
+            voting_end = domain.parse_time(process["phases"]["voting"][1])
+            if self.clock() < voting_end:
+                raise Conflict("Le vote n'est pas terminé.", "Voting is not over.")
+            proposals = self.repository.proposals(
+                process_id, session, on_ballot_only=True
+            )
+            plain = [{**p, "id": p["_id"]} for p in proposals]
+            ballots = [
+                b["ballot"] for b in self.repository.ballots(process_id, session)
+            ]
+            with _refusals():
+                result = domain.tally_ballots(process, plain, ballots)
+            ranked = domain.priorities(result, plain)
+            self.repository.close_process(process_id, session)
+            self.repository.save_result(
+                {
+                    "_id": process_id,
+                    "priorities": ranked,
+                    "ballots": len(ballots),
+                    "result": result_to_dict(result),
+                },
+                session,
+            )
+            self.outbox.add(
+                RESULTS_PUBLISHED,
+                {
+                    "process_id": process_id,
+                    "mrc_code": process["mrc_code"],
+                    "method": process["method"],
+                    "priorities": ranked,
+                    "ballots": len(ballots),
+                },
+                session=session,
+            )
+        return {"priorities": ranked, "ballots": len(ballots)}
+
+    @rpc
+    def get_results(self, process_id: str) -> dict[str, Any]:
+        process = self._process(process_id)
+        stored = self.repository.result(process_id)
+        if not process["closed"] or stored is None:
+            raise Conflict(
+                "Résultats cachés jusqu'à la clôture du vote.",
+                "Results are hidden until the vote closes.",
+            )
+        return {k: v for k, v in stored.items() if k != "_id"} | {
+            "process_id": process_id
+        }
+
+    @rpc
+    def receipts(self, process_id: str) -> list[str]:
+        """The published list of ballot hashes (after the close, like results)."""
+        process = self._process(process_id)
+        if not process["closed"]:
+            raise Conflict(
+                "Liste publiée à la clôture du vote.",
+                "List published when the vote closes.",
+            )
+        return self.repository.receipts(process_id)
+
+    @rpc
+    def turnout(self, process_id: str) -> dict[str, int]:
+        self._process(process_id)
+        return {"participants": self.repository.participation_count(process_id)}
