@@ -353,6 +353,7 @@ class Board:
     appointments: list[Appointment] = field(default_factory=list)
     pending_items: list[AgendaItem] = field(default_factory=list)
     resolution_seq: int = 0
+    placed_processes: set[str] = field(default_factory=set)
 
     @property
     def board_id(self) -> str:
@@ -1025,6 +1026,11 @@ def participation_items(
 def process_already_placed(
     board: Board, meetings: Iterable[Meeting], process_id: str
 ) -> bool:
+    """The board remembers every process it placed, so that the check needs
+    neither the meetings' history nor their agendas; the meetings given are
+    scanned too, for items placed by hand."""
+    if process_id in board.placed_processes:
+        return True
     return any(i.process_id == process_id for i in board.pending_items) or any(
         i.process_id == process_id for m in meetings for i in m.agenda
     )
@@ -1047,13 +1053,14 @@ def place_participation_results(
     number of deliveries or republications.
 
     Returns the meeting changed (``None`` if the items wait or nothing changed)
-    and the items added.
+    and the items added; when items were added the board changed too.
     """
     if process_already_placed(board, meetings, process_id):
         return None, []
     items = participation_items(process_id, title, priorities)
     if not items:
         return None, []
+    board.placed_processes.add(process_id)
     target = next_meeting(meetings, now, MeetingKind.PUBLIC)
     if target is None:
         board.pending_items.extend(items)

@@ -35,7 +35,10 @@ from services.boards.exceptions import InvalidState, NotFound
 from services.boards.schemas import BoardSchema, MeetingSchema, ResolutionSchema
 
 INDEXES = {
-    "meetings": [IndexModel([("board_id", ASCENDING), ("scheduled_at", ASCENDING)])],
+    "meetings": [
+        IndexModel([("board_id", ASCENDING), ("scheduled_at", ASCENDING)]),
+        IndexModel([("board_id", ASCENDING), ("status", ASCENDING)]),
+    ],
     "resolutions": [
         IndexModel([("board_id", ASCENDING), ("number", ASCENDING)], unique=True)
     ],

@@ -181,6 +181,13 @@ class BoardSchema(Base):
     appointments = fields.List(fields.Nested(AppointmentSchema), load_default=list)
     pending_items = fields.List(fields.Nested(AgendaItemSchema), load_default=list)
     resolution_seq = fields.Integer(load_default=0)
+    placed_processes = fields.Method("_dump_placed", deserialize="_load_placed")
+
+    def _dump_placed(self, board: Board) -> list[str]:
+        return sorted(board.placed_processes)
+
+    def _load_placed(self, value: Any) -> set[str]:
+        return set(fields.List(fields.String()).deserialize(value))
 
     def _dump_members(self, board: Board) -> list[dict[str, Any]]:
         return MemberSchema(many=True).dump(list(board.members.values()))
@@ -192,6 +199,7 @@ class BoardSchema(Base):
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Board:
         data.setdefault("members", {})
+        data.setdefault("placed_processes", set())
         return Board(**data)
 
 

@@ -54,7 +54,7 @@ from services.boards.schemas import (
     VoteSchema,
 )
 from shared import errors
-from shared.consumer import consume
+from shared.consumer import consume_batch
 from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.service import ServiceBase
@@ -514,38 +514,54 @@ class BoardsService(ServiceBase):
 
     # --- events consumed -------------------------------------------------------------
 
-    @consume(events.RESULTS_PUBLISHED)
-    def add_results_to_agenda(self, envelope: Envelope, session: Any) -> None:
-        """Ranked priorities of a closed process become proposed agenda items."""
-        try:
-            data = ResultsPublishedPayload().load(envelope.payload)
-        except ValidationError as exc:
-            raise invalid(exc) from exc
+    @consume_batch(events.RESULTS_PUBLISHED)
+    def add_results_to_agenda(self, envelopes: list[Envelope], session: Any) -> None:
+        """Ranked priorities of closed processes become proposed agenda items.
+
+        The kit hands over a batch of events not yet processed, in delivery
+        order, and records their ids in this same transaction. The board and its
+        upcoming meetings are loaded once per batch and saved once.
+        """
+        batch = []
+        for envelope in envelopes:
+            try:
+                batch.append(ResultsPublishedPayload().load(envelope.payload))
+            except ValidationError as exc:
+                raise invalid(exc) from exc
         repo = MongoRepository(self.store.db, session)
         board_ids = repo.board_ids()
         if not board_ids:
-            log.info("results of %s kept until a board exists", data["process_id"])
-            repo.park_results(data)
+            for data in batch:
+                log.info("results of %s kept until a board exists", data["process_id"])
+                repo.park_results(data)
             return
+        now = self.clock()
         for board_id in board_ids:
             board = repo.board(board_id)
-            meetings = repo.meetings(board_id)
-            target, items = domain.place_participation_results(
-                board,
-                meetings,
-                data["process_id"],
-                data["title"],
-                data["priorities"],
-                self.clock(),
-            )
-            if target is not None:
-                repo.save_meeting(target)
-            elif items:
+            # Only upcoming meetings: the board remembers processes placed before.
+            meetings = repo.meetings(board_id, [domain.MeetingStatus.SCHEDULED])
+            changed: dict[str, domain.Meeting] = {}
+            placed = 0
+            for data in batch:
+                target, items = domain.place_participation_results(
+                    board,
+                    meetings,
+                    data["process_id"],
+                    data["title"],
+                    data["priorities"],
+                    now,
+                )
+                placed += len(items)
+                if target is not None:
+                    changed[target.meeting_id] = target
+                log.info(
+                    "results of %s: %d item(s) for board %s, meeting %s",
+                    data["process_id"],
+                    len(items),
+                    board_id,
+                    target.meeting_id if target else None,
+                )
+            for meeting in changed.values():
+                repo.save_meeting(meeting)
+            if placed:
                 repo.save_board(board)
-            log.info(
-                "results of %s: %d item(s) for board %s, meeting %s",
-                data["process_id"],
-                len(items),
-                board_id,
-                target.meeting_id if target else None,
-            )

@@ -585,6 +585,19 @@ def test_the_same_results_placed_twice_are_added_once():
     assert [len(m.agenda) for m in meetings] == [2, 0]
 
 
+def test_results_placed_on_a_meeting_since_held_are_not_placed_again():
+    board = full_board()
+    held = scheduled("held", 5)
+    place_participation_results(board, [held], "proc-1", "B", PRIORITIES, MEETING_AT)
+    held.open()
+    held.adjourn()
+    upcoming = [scheduled("next", 40)]
+    again = place_participation_results(
+        board, upcoming, "proc-1", "B", PRIORITIES, MEETING_AT
+    )
+    assert again == (None, []) and upcoming[0].agenda == []
+
+
 def test_results_wait_on_the_board_until_a_public_meeting_is_scheduled():
     board = full_board()
     target, items = place_participation_results(
