@@ -316,7 +316,8 @@ def collect_api() -> Api:
             if exc.name == name:
                 continue
             raise
-        api.include(module.api)
+        if hasattr(module, "api"):  # a package still being written has none
+            api.include(module.api)
     return api
 
 

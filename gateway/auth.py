@@ -102,6 +102,7 @@ class Tokens:
             "role": account["role"],
             "mrc": account["mrc"],
             "name": account.get("display_name", ""),
+            "member_id": account.get("member_id"),
             "jti": uuid.uuid4().hex,
             "iat": issued,
             "exp": issued + self.ttl,

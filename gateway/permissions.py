@@ -91,15 +91,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # offerings
     "offerings.read_confidential": _r("practitioner", "node_admin"),
     "offerings.services.manage": _r("practitioner", "node_admin"),
-    "offerings.import": _r("node_admin"),
     # indicators
     "indicators.values.enter": _r("practitioner", "node_admin"),
     "indicators.values.approve": _r("regional_coordinator", "node_admin"),
     "indicators.definitions.manage": _r("regional_coordinator", "node_admin"),
     # federation
     "federation.read": _r("regional_coordinator", "node_admin"),
-    "federation.agreements.manage": _r("node_admin"),
 }
+# Actions that are capabilities asked by handlers (no route of their own).
+CAPABILITIES = frozenset({"offerings.read_confidential"})
 
 
 def allowed(action: str, role: str | None) -> bool:

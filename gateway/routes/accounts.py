@@ -64,6 +64,7 @@ class AccountOut(Schema):
     mrc = fields.String(required=True)
     display_name = fields.String()
     active = fields.Boolean()
+    member_id = fields.String(allow_none=True)
 
 
 class TokenOut(Schema):
@@ -81,6 +82,7 @@ class NewAccount(Strict):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     mrc = fields.String(required=True, validate=validate.Regexp(MRC_CODE))
     display_name = fields.String(load_default="", validate=validate.Length(max=200))
+    member_id = fields.String(validate=validate.Length(min=1, max=120))
 
 
 class AccountChange(Strict):
@@ -88,6 +90,7 @@ class AccountChange(Strict):
     mrc = fields.String(validate=validate.Regexp(MRC_CODE))
     display_name = fields.String(validate=validate.Length(max=200))
     active = fields.Boolean()
+    member_id = fields.String(validate=validate.Length(min=1, max=120))
     password = fields.String(validate=validate.Length(min=12, max=256), load_only=True)
 
 
@@ -181,6 +184,7 @@ def sign_in(ctx: Context) -> dict[str, Any]:
         "role": account["role"],
         "mrc": account["mrc"],
         "name": account.get("display_name", ""),
+        "member_id": account.get("member_id"),
     }
     return dict(issued, account=public_account(account))
 
@@ -281,7 +285,7 @@ def update_account(ctx: Context, account_id: str) -> dict[str, Any]:
     if not changes:
         return before
     after = rt.store.update_account(account_id, changes)
-    if {"role", "mrc", "active", "password_hash"} & set(changes):
+    if {"role", "mrc", "active", "password_hash", "member_id"} & set(changes):
         # Tokens carry the role and MRC: old ones must not outlive the change.
         rt.store.revoke_account(account_id, int(time.time()))
     return public_account(after)

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from werkzeug.test import Client
 
-from gateway.app import Gateway, create_app
+from gateway.app import Gateway
 from gateway.auth import DEV_SECRET, Tokens, secret_key
 from shared.errors import ConfigError
 from tests.gateway.conftest import (
@@ -17,6 +17,7 @@ from tests.gateway.conftest import (
     SECRET,
     add_account,
     auth,
+    create_app,
     make_config,
     sign_in,
 )

@@ -1,0 +1,491 @@
+"""Boards over HTTP: charters, seats, meetings, motions, votes, minutes, follow-up.
+
+Resource URLs map one to one on the boards service's RPC methods; the request
+bodies are validated by the boards service's own marshmallow schemas (so
+``/openapi.json`` documents them) and forwarded as sent. Two rules are the
+gateway's, on top of the permission table:
+
+- MRC scope: every write on a board (or on one of its meetings or resolutions)
+  is refused unless the board belongs to the signer's MRC. The gateway records
+  the board's MRC when the board is created through it (``mrc_code`` in the
+  body, the administrator's own MRC by default).
+- Seat holders act for themselves: a board member moving, voting or declaring a
+  conflict must name their own ``member_id`` (the account's ``member_id``).
+
+    POST /meetings/m-2026-12/votes
+    {"motion_id": "mo-1", "member_id": "ada", "choice": "for"}
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway import audit
+from gateway.api import Api, Context
+from gateway.permissions import require_same_mrc
+from gateway.routes.common import PageQuery, cached, paginate, sorted_query, user
+from services.boards.schemas import (
+    ID,
+    AgendaItemSchema,
+    AppointInput,
+    CharterSchema,
+    EndTermInput,
+    FollowUpInput,
+    MeetingSchema,
+    MotionInput,
+    ResolutionSchema,
+    ScheduleInput,
+    VoteInput,
+)
+from shared.errors import Conflict, Forbidden
+
+api = Api()
+TAGS = ("boards",)
+SEAT_ROLES = frozenset({"board_member", "citizen_representative"})
+MRC_CODE = r"^24\d\d$"
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class BoardCreate(CharterSchema):
+    mrc_code = fields.String(validate=validate.Regexp(MRC_CODE))
+
+
+class AgendaInput(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    in_camera = fields.Boolean(load_default=False)
+    item_id = fields.String(validate=ID)
+
+
+class AttendanceInput(Strict):
+    member_id = fields.String(required=True, validate=ID)
+    present = fields.Boolean(load_default=True)
+
+
+class ConflictInput(Strict):
+    member_id = fields.String(required=True, validate=ID)
+    item_id = fields.String(required=True, validate=ID)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class MinutesInput(Strict):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=200_000))
+
+
+class AdoptInput(Strict):
+    at_meeting_id = fields.String(required=True, validate=ID)
+
+
+class DayQuery(Strict):
+    on = fields.Date()
+
+
+class TodayQuery(Strict):
+    today = fields.Date()
+
+
+class QuorumQuery(Strict):
+    item_id = fields.String(validate=ID)
+
+
+MeetingsQuery = sorted_query("scheduled_at", "status")
+
+
+def _raw(ctx: Context) -> dict[str, Any]:
+    """The JSON body as sent (already validated): the service loads it again."""
+    body = ctx.request.get_json(silent=True)
+    return dict(body) if isinstance(body, dict) else {}
+
+
+# --- MRC scope ---------------------------------------------------------------------
+
+
+def board_mrc(ctx: Context, board_id: str) -> str | None:
+    rt = ctx.runtime  # type: ignore[attr-defined]
+    mrc = rt.store.board_mrc(board_id)
+    if mrc is None:
+        # boards created outside the gateway (CLI, import) belong to the node's MRC
+        mrc = rt.config.get("MRC_CODE") or os.environ.get("MAILLAGE_MRC_CODE")
+    return mrc
+
+
+def scope_board(ctx: Context, board_id: str) -> None:
+    require_same_mrc(user(ctx), board_mrc(ctx, board_id), f"L'instance {board_id}")
+
+
+def scope_meeting(ctx: Context, meeting_id: str) -> dict[str, Any]:
+    """Scope check through the meeting's board; the meeting is the audit's before."""
+    meeting = ctx.rpc("boards", "get_meeting", meeting_id)
+    scope_board(ctx, meeting["board_id"])
+    audit.record_before(ctx, meeting)
+    return meeting
+
+
+def own_member(ctx: Context, *member_ids: str | None) -> None:
+    """A seat holder names only themself (the secretary records for others)."""
+    account = user(ctx)
+    if account.get("role") not in SEAT_ROLES:
+        return
+    mine = account.get("member_id")
+    for member_id in member_ids:
+        if member_id is not None and member_id != mine:
+            raise Forbidden(
+                f"Vous ne pouvez agir que pour vous-même (membre {mine}).",
+                f"You may only act for yourself (member {mine}).",
+                details={"member_id": member_id},
+            )
+
+
+# --- public --------------------------------------------------------------------------
+
+
+@api.route(
+    "/boards/<board_id>/register",
+    action="boards.register",
+    query=TodayQuery,
+    public=True,
+    tags=TAGS,
+    summary="Public register: composition, public meetings, resolutions",
+)
+def register(ctx: Context, board_id: str) -> Any:
+    today = ctx.request.args.get("today")
+    return cached(ctx, ctx.rpc("boards", "public_register", board_id, today))
+
+
+# --- reads ---------------------------------------------------------------------------
+
+
+@api.route("/boards/<board_id>", action="boards.read", tags=TAGS, summary="One board")
+def get_board(ctx: Context, board_id: str) -> Any:
+    return cached(ctx, ctx.rpc("boards", "get_board", board_id))
+
+
+@api.route(
+    "/boards/<board_id>/meetings",
+    action="boards.read",
+    query=MeetingsQuery,
+    tags=TAGS,
+    summary="Meetings of a board, one page",
+)
+def list_meetings(ctx: Context, board_id: str) -> Any:
+    rows = ctx.rpc("boards", "list_meetings", board_id)
+    return cached(ctx, paginate(rows, ctx.query))
+
+
+@api.route(
+    "/boards/<board_id>/vacancies",
+    action="boards.read",
+    query=DayQuery,
+    tags=TAGS,
+    summary="Vacant seats on a day",
+)
+def vacancies(ctx: Context, board_id: str) -> Any:
+    on = ctx.request.args.get("on")
+    return cached(ctx, {"items": ctx.rpc("boards", "vacancies", board_id, on)})
+
+
+@api.route(
+    "/boards/<board_id>/seats/<seat_id>/history",
+    action="boards.read",
+    query=PageQuery,
+    tags=TAGS,
+    summary="Who held a seat, term by term",
+)
+def seat_history(ctx: Context, board_id: str, seat_id: str) -> Any:
+    rows = ctx.rpc("boards", "seat_history", board_id, seat_id)
+    return cached(ctx, paginate(rows, ctx.query))
+
+
+@api.route(
+    "/boards/<board_id>/overdue",
+    action="boards.read",
+    query=TodayQuery,
+    tags=TAGS,
+    summary="Resolutions whose follow-up is late",
+)
+def overdue(ctx: Context, board_id: str) -> Any:
+    today = ctx.request.args.get("today")
+    return cached(ctx, {"items": ctx.rpc("boards", "overdue", board_id, today)})
+
+
+@api.route(
+    "/meetings/<meeting_id>",
+    action="boards.read",
+    response=MeetingSchema,
+    tags=TAGS,
+    summary="One meeting with its agenda, attendance and motions",
+)
+def get_meeting(ctx: Context, meeting_id: str) -> Any:
+    return cached(ctx, ctx.rpc("boards", "get_meeting", meeting_id))
+
+
+@api.route(
+    "/meetings/<meeting_id>/quorum",
+    action="boards.read",
+    query=QuorumQuery,
+    tags=TAGS,
+    summary="Is the quorum met (for an item, after recusals)?",
+)
+def quorum(ctx: Context, meeting_id: str) -> Any:
+    item_id = ctx.query.get("item_id")
+    return cached(ctx, ctx.rpc("boards", "quorum", meeting_id, item_id))
+
+
+@api.route(
+    "/resolutions/<resolution_id>",
+    action="boards.read",
+    response=ResolutionSchema,
+    tags=TAGS,
+    summary="One resolution and its follow-up",
+)
+def get_resolution(ctx: Context, resolution_id: str) -> Any:
+    return cached(ctx, ctx.rpc("boards", "get_resolution", resolution_id))
+
+
+# --- writes --------------------------------------------------------------------------
+
+
+@api.route(
+    "/boards",
+    ("POST",),
+    action="boards.create",
+    body=BoardCreate,
+    status=201,
+    tags=TAGS,
+    summary="Create a board from its charter",
+)
+def create_board(ctx: Context) -> Any:
+    account = user(ctx)
+    charter = _raw(ctx)
+    mrc = charter.pop("mrc_code", None) or account["mrc"]
+    require_same_mrc(account, mrc, "L'instance")
+    rt = ctx.runtime  # type: ignore[attr-defined]
+    known = rt.store.board_mrc(charter["board_id"])
+    if known is not None and known != mrc:
+        raise Conflict(
+            f"L'instance {charter['board_id']} existe déjà dans une autre MRC.",
+            f"Board {charter['board_id']} already exists in another MRC.",
+        )
+    rt.store.set_board_mrc(charter["board_id"], mrc)
+    return ctx.rpc("boards", "create_board", charter)
+
+
+@api.route(
+    "/boards/<board_id>/appointments",
+    ("POST",),
+    action="boards.seats.manage",
+    body=AppointInput,
+    status=201,
+    tags=TAGS,
+    summary="Appoint a member to a seat for a term",
+)
+def appoint(ctx: Context, board_id: str) -> Any:
+    scope_board(ctx, board_id)
+    return ctx.rpc("boards", "appoint", board_id, _raw(ctx))
+
+
+@api.route(
+    "/boards/<board_id>/end-term",
+    ("POST",),
+    action="boards.seats.manage",
+    body=EndTermInput,
+    tags=TAGS,
+    summary="End a seat holder's term early",
+)
+def end_term(ctx: Context, board_id: str) -> Any:
+    scope_board(ctx, board_id)
+    return ctx.rpc("boards", "end_term", board_id, _raw(ctx))
+
+
+@api.route(
+    "/boards/<board_id>/meetings",
+    ("POST",),
+    action="boards.meetings.manage",
+    body=ScheduleInput,
+    response=MeetingSchema,
+    status=201,
+    tags=TAGS,
+    summary="Schedule a meeting",
+)
+def schedule_meeting(ctx: Context, board_id: str) -> Any:
+    scope_board(ctx, board_id)
+    return ctx.rpc("boards", "schedule_meeting", board_id, _raw(ctx))
+
+
+@api.route(
+    "/meetings/<meeting_id>/agenda",
+    ("POST",),
+    action="boards.meetings.manage",
+    body=AgendaInput,
+    response=AgendaItemSchema,
+    status=201,
+    tags=TAGS,
+    summary="Add an item to a meeting's agenda",
+)
+def add_agenda_item(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "add_agenda_item", meeting_id, _raw(ctx))
+
+
+def _meeting_step(method: str, summary: str) -> None:
+    def handler(ctx: Context, meeting_id: str) -> Any:
+        scope_meeting(ctx, meeting_id)
+        return ctx.rpc("boards", method, meeting_id)
+
+    handler.__name__ = method
+    api.route(
+        f"/meetings/<meeting_id>/{method.split('_')[0]}",
+        ("POST",),
+        action="boards.meetings.manage",
+        tags=TAGS,
+        summary=summary,
+    )(handler)
+
+
+_meeting_step("open_meeting", "Open a meeting")
+_meeting_step("adjourn_meeting", "Adjourn a meeting")
+_meeting_step("cancel_meeting", "Cancel a meeting")
+
+
+@api.route(
+    "/meetings/<meeting_id>/attendance",
+    ("POST",),
+    action="boards.meetings.manage",
+    body=AttendanceInput,
+    tags=TAGS,
+    summary="Record an arrival or a departure",
+)
+def record_attendance(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    present = ctx.rpc(
+        "boards",
+        "record_attendance",
+        meeting_id,
+        ctx.body["member_id"],
+        ctx.body["present"],
+    )
+    return {"present": present}
+
+
+@api.route(
+    "/meetings/<meeting_id>/conflicts",
+    ("POST",),
+    action="boards.conflicts.declare",
+    body=ConflictInput,
+    tags=TAGS,
+    summary="Declare a conflict of interest on an item (recusal)",
+)
+def declare_conflict(ctx: Context, meeting_id: str) -> Any:
+    own_member(ctx, ctx.body["member_id"])
+    scope_meeting(ctx, meeting_id)
+    b = ctx.body
+    return ctx.rpc(
+        "boards",
+        "declare_conflict",
+        meeting_id,
+        b["member_id"],
+        b["item_id"],
+        b["reason"],
+    )
+
+
+@api.route(
+    "/meetings/<meeting_id>/motions",
+    ("POST",),
+    action="boards.motions.move",
+    body=MotionInput,
+    status=201,
+    tags=TAGS,
+    summary="Move a motion on an agenda item",
+)
+def move(ctx: Context, meeting_id: str) -> Any:
+    own_member(ctx, ctx.body["moved_by"])
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "move", meeting_id, _raw(ctx))
+
+
+@api.route(
+    "/meetings/<meeting_id>/votes",
+    ("POST",),
+    action="boards.motions.vote",
+    body=VoteInput,
+    tags=TAGS,
+    summary="Vote on an open motion",
+)
+def vote(ctx: Context, meeting_id: str) -> Any:
+    own_member(ctx, ctx.body["member_id"])
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "vote", meeting_id, _raw(ctx))
+
+
+@api.route(
+    "/meetings/<meeting_id>/motions/<motion_id>/close",
+    ("POST",),
+    action="boards.motions.close",
+    tags=TAGS,
+    summary="Close the vote on a motion (adopted motions become resolutions)",
+)
+def close_vote(ctx: Context, meeting_id: str, motion_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "close_vote", meeting_id, motion_id)
+
+
+@api.route(
+    "/meetings/<meeting_id>/motions/<motion_id>/withdraw",
+    ("POST",),
+    action="boards.motions.close",
+    tags=TAGS,
+    summary="Withdraw a motion",
+)
+def withdraw_motion(ctx: Context, meeting_id: str, motion_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "withdraw_motion", meeting_id, motion_id)
+
+
+@api.route(
+    "/meetings/<meeting_id>/minutes",
+    ("PUT",),
+    action="boards.minutes.manage",
+    body=MinutesInput,
+    tags=TAGS,
+    summary="Draft (or redraft) a meeting's minutes",
+)
+def draft_minutes(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "draft_minutes", meeting_id, ctx.body["text"])
+
+
+@api.route(
+    "/meetings/<meeting_id>/minutes/adopt",
+    ("POST",),
+    action="boards.minutes.manage",
+    body=AdoptInput,
+    tags=TAGS,
+    summary="Adopt a meeting's minutes at a later meeting",
+)
+def adopt_minutes(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    at = ctx.body["at_meeting_id"]
+    return ctx.rpc("boards", "adopt_minutes", meeting_id, at)
+
+
+@api.route(
+    "/resolutions/<resolution_id>/follow-up",
+    ("POST",),
+    action="boards.follow_up",
+    body=FollowUpInput,
+    response=ResolutionSchema,
+    tags=TAGS,
+    summary="Record progress on a resolution",
+)
+def follow_up(ctx: Context, resolution_id: str) -> Any:
+    resolution = ctx.rpc("boards", "get_resolution", resolution_id)
+    scope_board(ctx, resolution["board_id"])
+    audit.record_before(ctx, resolution)
+    return ctx.rpc("boards", "follow_up", resolution_id, _raw(ctx))

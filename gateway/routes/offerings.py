@@ -1,0 +1,232 @@
+"""The directory of services over HTTP: the HSDS 3.0 read API (public) and the
+practitioners' writes.
+
+Reads are public; the audience passed to the offerings service is
+``"confidential"`` only for an account holding ``offerings.read_confidential``
+in the permission table (practitioners, the node administrator), so a shelter's
+address never reaches a citizen or an anonymous client. Query strings are the
+offerings service's own schemas (``SearchInput``, ``ListInput``), validated here
+and forwarded as sent:
+
+    GET /services?search=popote&mrc=2466&no_referral_required=true&per_page=10
+    -> {"total_items": 3, "page_number": 1, "size": 10, "contents": [...]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway.api import Api, Context
+from gateway.permissions import allowed
+from gateway.routes.common import cached
+from services.offerings.schemas import (
+    ListInput,
+    LocationInput,
+    OrganizationInput,
+    SearchInput,
+    ServiceInput,
+)
+
+api = Api()
+TAGS = ("offerings",)
+CONFIDENTIAL = "confidential"
+PUBLIC = "public"
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ServiceChange(ServiceInput):
+    """``PATCH``: every field optional (the service loads it with ``partial``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class OrganizationChange(OrganizationInput):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class LocationChange(LocationInput):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class WithdrawInput(Strict):
+    reason = fields.String(validate=validate.Length(max=2000))
+
+
+class OneQuery(Strict):
+    full_service = fields.Boolean()
+
+
+def audience(ctx: Context) -> str:
+    role = ctx.user.get("role") if ctx.user else None
+    return CONFIDENTIAL if allowed("offerings.read_confidential", role) else PUBLIC
+
+
+def actor(ctx: Context) -> dict[str, Any]:
+    assert ctx.user is not None
+    return {"id": ctx.user["sub"], "name": ctx.user.get("name", "")}
+
+
+def _raw(ctx: Context) -> dict[str, Any]:
+    body = ctx.request.get_json(silent=True)
+    return dict(body) if isinstance(body, dict) else {}
+
+
+def _args(ctx: Context) -> dict[str, Any]:
+    return ctx.request.args.to_dict()
+
+
+# --- public reads ---------------------------------------------------------------
+
+
+@api.route(
+    "/services",
+    action="offerings.search",
+    query=SearchInput,
+    public=True,
+    tags=TAGS,
+    summary="Search services (HSDS /services with the Quebec filters)",
+)
+def search(ctx: Context) -> Any:
+    return cached(ctx, ctx.rpc("offerings", "search", _args(ctx), audience(ctx)))
+
+
+@api.route(
+    "/services/<service_id>",
+    action="offerings.read",
+    public=True,
+    tags=TAGS,
+    summary="One service (HSDS)",
+)
+def get_service(ctx: Context, service_id: str) -> Any:
+    return cached(ctx, ctx.rpc("offerings", "get_service", service_id, audience(ctx)))
+
+
+def _list_route(path: str, method: str, summary: str, audiences: bool = True) -> None:
+    def handler(ctx: Context) -> Any:
+        args: list[Any] = [_args(ctx)]
+        if audiences:
+            args.append(audience(ctx))
+        return cached(ctx, ctx.rpc("offerings", method, *args))
+
+    handler.__name__ = method
+    api.route(
+        path,
+        action="offerings.read",
+        query=ListInput,
+        public=True,
+        tags=TAGS,
+        summary=summary,
+    )(handler)
+
+
+def _one_route(path: str, method: str, summary: str, audiences: bool = True) -> None:
+    def handler(ctx: Context, record_id: str) -> Any:
+        args: list[Any] = [record_id]
+        if audiences:
+            args.append(audience(ctx))
+        return cached(ctx, ctx.rpc("offerings", method, *args))
+
+    handler.__name__ = method
+    api.route(
+        f"{path}/<record_id>",
+        action="offerings.read",
+        public=True,
+        tags=TAGS,
+        summary=summary,
+    )(handler)
+
+
+_list_route("/organizations", "list_organizations", "Organizations (HSDS)")
+_one_route("/organizations", "get_organization", "One organization (HSDS)")
+_list_route(
+    "/service-at-locations", "list_service_at_locations", "Where services are given"
+)
+_one_route(
+    "/service-at-locations", "get_service_at_location", "One service at a location"
+)
+_list_route("/taxonomies", "list_taxonomies", "Taxonomies", audiences=False)
+_one_route("/taxonomies", "get_taxonomy", "One taxonomy", audiences=False)
+_list_route("/taxonomy-terms", "list_taxonomy_terms", "Taxonomy terms", audiences=False)
+_one_route("/taxonomy-terms", "get_taxonomy_term", "One taxonomy term", audiences=False)
+
+
+# --- writes (practitioners, node administrator) -----------------------------------
+
+
+def _write_routes(
+    kind: str, plural: str, body: type[Schema], change: type[Schema]
+) -> None:
+    def create(ctx: Context) -> Any:
+        return ctx.rpc("offerings", f"create_{kind}", _raw(ctx), actor(ctx))
+
+    def update(ctx: Context, record_id: str) -> Any:
+        return ctx.rpc("offerings", f"update_{kind}", record_id, _raw(ctx), actor(ctx))
+
+    def publish(ctx: Context, record_id: str) -> Any:
+        return ctx.rpc("offerings", f"publish_{kind}", record_id, actor(ctx))
+
+    def withdraw(ctx: Context, record_id: str) -> Any:
+        if kind == "service":
+            reason = (ctx.body or {}).get("reason")
+            return ctx.rpc(
+                "offerings", "withdraw_service", record_id, actor(ctx), reason
+            )
+        return ctx.rpc("offerings", f"withdraw_{kind}", record_id, actor(ctx))
+
+    action = "offerings.services.manage"
+    for handler, verb in (
+        (create, "create"),
+        (update, "update"),
+        (publish, "publish"),
+        (withdraw, "withdraw"),
+    ):
+        handler.__name__ = f"{verb}_{kind}"
+    api.route(
+        f"/{plural}",
+        ("POST",),
+        action=action,
+        body=body,
+        status=201,
+        tags=TAGS,
+        summary=f"Create a {kind} (draft)",
+    )(create)
+    api.route(
+        f"/{plural}/<record_id>",
+        ("PATCH",),
+        action=action,
+        body=change,
+        tags=TAGS,
+        summary=f"Change a {kind}",
+    )(update)
+    api.route(
+        f"/{plural}/<record_id>/publish",
+        ("POST",),
+        action=action,
+        tags=TAGS,
+        summary=f"Publish a {kind}",
+    )(publish)
+    api.route(
+        f"/{plural}/<record_id>/withdraw",
+        ("POST",),
+        action=action,
+        body=WithdrawInput if kind == "service" else None,
+        tags=TAGS,
+        summary=f"Withdraw a {kind}",
+    )(withdraw)
+
+
+_write_routes("organization", "organizations", OrganizationInput, OrganizationChange)
+_write_routes("location", "locations", LocationInput, LocationChange)
+_write_routes("service", "services", ServiceInput, ServiceChange)
