@@ -5,13 +5,18 @@ from __future__ import annotations
 import pytest
 
 from services.participation.tally import (
+    ApprovalProfile,
     IRVRules,
     RankedProfile,
     TallyError,
+    approval,
     count,
+    dot_vote,
     irv,
     read_blt,
     read_pb,
+    schulze,
+    score,
 )
 
 NAMES = ["A", "B", "C"]
@@ -89,3 +94,47 @@ def test_a_ranked_method_on_a_budget_file_is_refused_in_both_languages(data_dir)
     instance = read_pb(data_dir / "pabulib" / "poland_warszawa_2019_nadwisle.pb")
     with pytest.raises(TallyError, match="demande.*needs"):
         count("irv", instance)
+
+
+def test_schulze_reproduces_the_published_45_voter_example_won_by_e():
+    # Schulze (2011), the example of his paper: E wins, ranking E > A > C > B > D.
+    names = ["A", "B", "C", "D", "E"]
+    groups = {
+        "ACBED": 5,
+        "ADECB": 5,
+        "BEDAC": 8,
+        "CABED": 3,
+        "CAEBD": 7,
+        "CBADE": 2,
+        "DCEBA": 7,
+        "EBADC": 8,
+    }
+    ballots = {
+        tuple((names.index(c),) for c in order): n for order, n in groups.items()
+    }
+    result = schulze(RankedProfile(names, ballots))
+    assert result.winners == ["E"]
+    assert result.parameters["ranking"] == ["E", "A", "C", "B", "D"]
+    d = result.extra["pairwise"]
+    assert (d[0][1], d[1][0]) == (20, 25)  # A vs B, as in the paper's matrix
+    assert result.extra["strongest_paths"][4][0] == 25  # p[E, A]
+
+
+def test_score_and_dot_votes_add_points_and_refuse_out_of_range_ballots():
+    names = ["A", "B", "C"]
+    profile = ApprovalProfile.from_ballots(
+        names, [{0: 5, 1: 3}, {1: 5}, {2: 4, 0: 1}], seats=1, kind="cumulative"
+    )
+    assert score(profile, max_score=5).rounds[0].counts == {"B": 8, "A": 6, "C": 4}
+    assert dot_vote(profile, dots=8).winners == ["B"]
+    with pytest.raises(TallyError, match="score"):
+        score(profile, max_score=4)
+    with pytest.raises(TallyError, match="dots"):
+        dot_vote(profile, dots=5)
+
+
+def test_approval_breaks_a_tie_for_the_last_seat_by_file_order_and_says_so():
+    profile = ApprovalProfile.from_ballots(["A", "B", "C"], [[0, 1], [0, 2]], seats=2)
+    result = approval(profile)
+    assert result.winners == ["A", "B"]
+    assert "tie" in result.rounds[0].note

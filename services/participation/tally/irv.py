@@ -123,7 +123,7 @@ def irv(profile: RankedProfile, rules: IRVRules | None = None) -> Result:
     number = 0
     while True:
         number += 1
-        counts = {c: 0 for c in continuing}
+        counts: dict[int, Number] = {c: 0 for c in continuing}
         for i, (ballot, count) in enumerate(groups):
             if state[i] != _ACTIVE:
                 continue

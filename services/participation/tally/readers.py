@@ -51,9 +51,9 @@ def _number(text: str, line: int, field: str) -> Fraction:
 def read_blt(path: str | Path) -> RankedProfile:
     lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     tokens: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, 1):
-        line = line.split("#", 1)[0]
-        for tok in shlex.split(line, posix=True) if '"' in line else line.split():
+    for number, raw in enumerate(lines, 1):
+        text = raw.split("#", 1)[0]
+        for tok in shlex.split(text, posix=True) if '"' in text else text.split():
             tokens.append((number, tok))
     if len(tokens) < 2:
         raise _err("fichier", "file", "en-tête BLT manquant", "missing BLT header")
@@ -207,9 +207,11 @@ def read_pb(path: str | Path) -> PBInstance:
     index = {pid: i for i, pid in enumerate(ids)}
     costs = [_number(p.get("cost", ""), int(p["_line"]), "cost") for p in projects]
     kind = meta.get("vote_type", "approval")
-    ballots = []
-    for line, row in votes:
-        chosen = [v.strip() for v in (row.get("vote") or "").split(",") if v.strip()]
+    ballots: list[Any] = []
+    for line, vote_row in votes:
+        chosen = [
+            v.strip() for v in (vote_row.get("vote") or "").split(",") if v.strip()
+        ]
         for pid in chosen:
             if pid not in index:
                 raise _err(
@@ -221,7 +223,7 @@ def read_pb(path: str | Path) -> PBInstance:
         if kind == "approval":
             ballots.append([index[p] for p in chosen])
         else:
-            points = [v for v in (row.get("points") or "").split(",") if v.strip()]
+            points = [v for v in (vote_row.get("points") or "").split(",") if v.strip()]
             if kind == "ordinal" and not points:
                 points = [str(len(chosen) - k) for k in range(len(chosen))]
             if len(points) != len(chosen):

@@ -342,7 +342,9 @@ def stv_meek(profile: RankedProfile, omega_exponent: int = 10) -> Result:
         last = Fraction(nballots)
         while True:
             distribute()
-            total = sum(votes[c] for c in order if state[c] != "defeated")
+            total = sum(
+                (votes[c] for c in order if state[c] != "defeated"), Fraction(0)
+            )
             quota = total / (seats + 1)
             winners = [c for c in hopeful() if votes[c] > quota]
             for c in sorted(winners, key=lambda c: (-votes[c], c)):
