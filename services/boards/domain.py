@@ -1006,13 +1006,15 @@ def participation_items(
     always give the same items.
     """
     items = []
+    process = title.strip() or f"Participation {process_id}"
     for priority in sorted(priorities, key=lambda p: int(p["rank"])):
         rank = int(priority["rank"])
+        proposal = str(priority.get("title") or "").strip()
         items.append(
             AgendaItem(
                 item_id=f"participation-{process_id}-{priority['proposal_id']}",
-                title=f"{title} — priorité {rank} / priority {rank}: "
-                f"{priority['title']}",
+                title=f"{process} — priorité {rank} / priority {rank}: "
+                f"{proposal or priority['proposal_id']}",
                 source=ItemSource.PARTICIPATION,
                 process_id=process_id,
                 proposal_id=str(priority["proposal_id"]),

@@ -407,18 +407,21 @@ class PriorityPayload(Schema):
 
     rank = fields.Integer(required=True, validate=validate.Range(min=1))
     proposal_id = fields.String(required=True, validate=ID)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    title = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ResultsPublishedPayload(Schema):
     """``participation.results_published``; unknown keys are tolerated (``EXCLUDE``)
 
-    so that participation may add fields without breaking this reader.
+    so that participation may add fields (``mrc_code``, ``method``, ``ballots``)
+    without breaking this reader. ``title`` (of the process, and of each
+    priority) may be missing or empty: the items then name the process and
+    proposal ids.
     """
 
     class Meta:
         unknown = EXCLUDE
 
     process_id = fields.String(required=True, validate=ID)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    title = fields.String(load_default="", validate=validate.Length(max=500))
     priorities = fields.List(fields.Nested(PriorityPayload), required=True)

@@ -9,7 +9,12 @@ import pytest
 from marshmallow import ValidationError
 
 from services.boards import events
-from services.boards.domain import AgendaItem, Choice, MeetingKind
+from services.boards.domain import (
+    AgendaItem,
+    Choice,
+    MeetingKind,
+    participation_items,
+)
 from services.boards.exceptions import InvalidCharter
 from services.boards.schemas import (
     BoardSchema,
@@ -104,6 +109,24 @@ def test_results_payload_tolerates_fields_added_by_participation():
         }
     )
     assert payload["priorities"] == [{"rank": 1, "proposal_id": "a", "title": "A"}]
+
+
+def test_results_payload_as_participation_publishes_it_loads():
+    """The shape of ``services/participation/events.py``: no process title."""
+    payload = ResultsPublishedPayload().load(
+        {
+            "process_id": "p1",
+            "mrc_code": "2423",
+            "method": "irv",
+            "priorities": [{"rank": 1, "proposal_id": "a1", "title": ""}],
+            "ballots": 412,
+            "receipts_sha256": "abc",
+        }
+    )
+    items = participation_items(
+        payload["process_id"], payload["title"], payload["priorities"]
+    )
+    assert items[0].title == "Participation p1 — priorité 1 / priority 1: a1"
 
 
 def test_closed_session_resolution_event_carries_no_title_nor_text():

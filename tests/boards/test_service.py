@@ -280,7 +280,14 @@ def test_results_published_before_any_public_meeting_wait_for_the_next_one(
     assert wait_for(lambda: _consumer_queue_ready(vhost))
     publisher = BatchPublisher(amqp_uri)
     try:
-        envelope = Envelope(events.RESULTS_PUBLISHED, RESULTS, origin_node="x")
+        # as participation publishes it: no process title, extra fields
+        shape = {
+            **{k: v for k, v in RESULTS.items() if k != "title"},
+            "mrc_code": "66023",
+            "method": "irv",
+            "ballots": 412,
+        }
+        envelope = Envelope(events.RESULTS_PUBLISHED, shape, origin_node="x")
         publisher.publish_batch([envelope.to_dict()] * 2)
     finally:
         publisher.close()
