@@ -305,6 +305,37 @@ class Charter:
         raise UnknownSeat(seat_id)
 
 
+@dataclass(frozen=True)
+class IndicatorWatch:
+    """The board asks to discuss an indicator when it crosses a threshold."""
+
+    indicator_id: str
+    threshold: float
+    above: bool = True
+    title: str = ""
+
+    def crossed(self, previous: float | None, current: float) -> bool:
+        if self.above:
+            return current > self.threshold and (
+                previous is None or previous <= self.threshold
+            )
+        return current < self.threshold and (
+            previous is None or previous >= self.threshold
+        )
+
+    def item(self, period: str, current: float) -> AgendaItem:
+        direction = ("au-dessus", "above") if self.above else ("sous", "below")
+        label = self.title or self.indicator_id
+        return AgendaItem(
+            item_id=f"indicator-{self.indicator_id}-{period}",
+            title=f"{label} {period}: {current:g} {direction[0]} du seuil / "
+            f"{direction[1]} threshold {self.threshold:g}",
+            source=ItemSource.INDICATOR,
+            indicator_id=self.indicator_id,
+            proposed=True,
+        )
+
+
 # --- members and appointments -------------------------------------------------------
 
 
@@ -353,7 +384,8 @@ class Board:
     appointments: list[Appointment] = field(default_factory=list)
     pending_items: list[AgendaItem] = field(default_factory=list)
     resolution_seq: int = 0
-    placed_processes: set[str] = field(default_factory=set)
+    placed_sources: set[str] = field(default_factory=set)
+    watches: dict[str, IndicatorWatch] = field(default_factory=dict)
 
     @property
     def board_id(self) -> str:
@@ -460,6 +492,13 @@ class Board:
         if appointment.office == Office.MEMBER:
             return label
         return f"{appointment.office.value} — {label}"
+
+    def watch(self, watch: IndicatorWatch) -> IndicatorWatch:
+        self.watches[watch.indicator_id] = watch
+        return watch
+
+    def unwatch(self, indicator_id: str) -> None:
+        self.watches.pop(indicator_id, None)
 
     def next_resolution_number(self, day: date) -> str:
         self.resolution_seq += 1
@@ -1031,7 +1070,7 @@ def process_already_placed(
     """The board remembers every process it placed, so that the check needs
     neither the meetings' history nor their agendas; the meetings given are
     scanned too, for items placed by hand."""
-    if process_id in board.placed_processes:
+    if f"participation:{process_id}" in board.placed_sources:
         return True
     return any(i.process_id == process_id for i in board.pending_items) or any(
         i.process_id == process_id for m in meetings for i in m.agenda
@@ -1062,7 +1101,7 @@ def place_participation_results(
     items = participation_items(process_id, title, priorities)
     if not items:
         return None, []
-    board.placed_processes.add(process_id)
+    board.placed_sources.add(f"participation:{process_id}")
     target = next_meeting(meetings, now, MeetingKind.PUBLIC)
     if target is None:
         board.pending_items.extend(items)
@@ -1070,6 +1109,37 @@ def place_participation_results(
     for item in items:
         target.add_item(item)
     return target, items
+
+
+def place_indicator_value(
+    board: Board,
+    meetings: Sequence[Meeting],
+    indicator_id: str,
+    period: str,
+    value: float,
+    previous: float | None,
+    now: datetime,
+) -> tuple[Meeting | None, AgendaItem | None]:
+    """An indicator the board watches crossed its threshold: propose an item.
+
+    Once per indicator and period, on the next public meeting (or waiting on
+    the board like participation results). Values that stay on the same side
+    of the threshold propose nothing.
+    """
+    watch = board.watches.get(indicator_id)
+    key = f"indicator:{indicator_id}:{period}"
+    if watch is None or key in board.placed_sources:
+        return None, None
+    if not watch.crossed(previous, value):
+        return None, None
+    item = watch.item(period, value)
+    board.placed_sources.add(key)
+    target = next_meeting(meetings, now, MeetingKind.PUBLIC)
+    if target is None:
+        board.pending_items.append(item)
+        return None, item
+    target.add_item(item)
+    return target, item
 
 
 def take_pending(board: Board, meeting: Meeting) -> list[AgendaItem]:
@@ -1080,37 +1150,6 @@ def take_pending(board: Board, meeting: Meeting) -> list[AgendaItem]:
     for item in moved:
         meeting.add_item(item)
     return moved
-
-
-@dataclass(frozen=True)
-class IndicatorWatch:
-    """The board asks to discuss an indicator when it crosses a threshold."""
-
-    indicator_id: str
-    threshold: float
-    above: bool = True
-    title: str = ""
-
-    def crossed(self, previous: float | None, current: float) -> bool:
-        if self.above:
-            return current > self.threshold and (
-                previous is None or previous <= self.threshold
-            )
-        return current < self.threshold and (
-            previous is None or previous >= self.threshold
-        )
-
-    def item(self, period: str, current: float) -> AgendaItem:
-        direction = ("au-dessus", "above") if self.above else ("sous", "below")
-        label = self.title or self.indicator_id
-        return AgendaItem(
-            item_id=f"indicator-{self.indicator_id}-{period}",
-            title=f"{label} {period}: {current:g} {direction[0]} du seuil / "
-            f"{direction[1]} threshold {self.threshold:g}",
-            source=ItemSource.INDICATOR,
-            indicator_id=self.indicator_id,
-            proposed=True,
-        )
 
 
 # --- the public register ------------------------------------------------------------

@@ -36,6 +36,7 @@ from services.boards.domain import (
     Choice,
     DecisionStatus,
     FollowUpUpdate,
+    IndicatorWatch,
     ItemSource,
     MajorityRule,
     Meeting,
@@ -173,6 +174,24 @@ class AgendaItemSchema(Base):
         return AgendaItem(**data)
 
 
+class IndicatorWatchSchema(Base):
+    indicator_id = fields.String(required=True, validate=ID)
+    threshold = fields.Float(required=True, allow_nan=False)
+    above = fields.Boolean(load_default=True)
+    title = fields.String(load_default="", validate=validate.Length(max=300))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> IndicatorWatch:
+        return IndicatorWatch(**data)
+
+
+class IndicatorValueInput(Base):
+    indicator_id = fields.String(required=True, validate=ID)
+    period = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    value = fields.Float(required=True, allow_nan=False)
+    previous = fields.Float(allow_none=True, load_default=None, allow_nan=False)
+
+
 class BoardSchema(Base):
     """The stored board: charter, people, appointments, items waiting."""
 
@@ -181,10 +200,18 @@ class BoardSchema(Base):
     appointments = fields.List(fields.Nested(AppointmentSchema), load_default=list)
     pending_items = fields.List(fields.Nested(AgendaItemSchema), load_default=list)
     resolution_seq = fields.Integer(load_default=0)
-    placed_processes = fields.Method("_dump_placed", deserialize="_load_placed")
+    placed_sources = fields.Method("_dump_placed", deserialize="_load_placed")
+    watches = fields.Method("_dump_watches", deserialize="_load_watches")
+
+    def _dump_watches(self, board: Board) -> list[dict[str, Any]]:
+        return IndicatorWatchSchema(many=True).dump(list(board.watches.values()))
+
+    def _load_watches(self, value: Any) -> dict[str, IndicatorWatch]:
+        watches = IndicatorWatchSchema(many=True).load(value)
+        return {w.indicator_id: w for w in watches}
 
     def _dump_placed(self, board: Board) -> list[str]:
-        return sorted(board.placed_processes)
+        return sorted(board.placed_sources)
 
     def _load_placed(self, value: Any) -> set[str]:
         return set(fields.List(fields.String()).deserialize(value))
@@ -199,7 +226,8 @@ class BoardSchema(Base):
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Board:
         data.setdefault("members", {})
-        data.setdefault("placed_processes", set())
+        data.setdefault("placed_sources", set())
+        data.setdefault("watches", {})
         return Board(**data)
 
 

@@ -44,6 +44,8 @@ from services.boards.schemas import (
     CharterSchema,
     EndTermInput,
     FollowUpInput,
+    IndicatorValueInput,
+    IndicatorWatchSchema,
     MeetingSchema,
     MotionInput,
     MotionSchema,
@@ -212,6 +214,66 @@ class BoardsService(ServiceBase):
     def vacancies(self, board_id: str, on: str | None = None) -> list[str]:
         day = _day(on, self.clock().date())
         return self._run(lambda repo, _: repo.board(board_id).vacancies(day))
+
+    # --- indicators the board watches ------------------------------------------------
+
+    @rpc
+    @boundary
+    def watch_indicator(self, board_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The board sets a threshold: crossing it proposes an agenda item."""
+        watch = IndicatorWatchSchema().load(payload)
+
+        def body(repo: MongoRepository, _: Any) -> domain.IndicatorWatch:
+            board = repo.board(board_id)
+            board.watch(watch)
+            repo.save_board(board)
+            return watch
+
+        return IndicatorWatchSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def unwatch_indicator(self, board_id: str, indicator_id: str) -> None:
+        def body(repo: MongoRepository, _: Any) -> None:
+            board = repo.board(board_id)
+            board.unwatch(indicator_id)
+            repo.save_board(board)
+
+        self._run(body)
+
+    @rpc
+    @boundary
+    def consider_indicator(
+        self, board_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A new indicator value; returns the proposed item if a threshold was crossed.
+
+        ``{"indicator_id": "attente-jours", "period": "2026Q3", "value": 41.0,
+        "previous": 28.0}``. Called by the indicators consumer once indicators
+        publishes approved values per indicator (see the final report).
+        """
+        data = IndicatorValueInput().load(payload)
+
+        def body(repo: MongoRepository, _: Any) -> domain.AgendaItem | None:
+            board = repo.board(board_id)
+            meetings = repo.meetings(board_id, [domain.MeetingStatus.SCHEDULED])
+            target, item = domain.place_indicator_value(
+                board,
+                meetings,
+                data["indicator_id"],
+                data["period"],
+                data["value"],
+                data["previous"],
+                self.clock(),
+            )
+            if target is not None:
+                repo.save_meeting(target)
+            if item is not None:
+                repo.save_board(board)
+            return item
+
+        item = self._run(body)
+        return AgendaItemSchema().dump(item) if item else None
 
     # --- meetings --------------------------------------------------------------------
 

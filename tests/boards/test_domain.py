@@ -26,6 +26,7 @@ from services.boards.domain import (
     Vote,
     adopt_minutes,
     overdue,
+    place_indicator_value,
     place_participation_results,
     public_register,
     take_pending,
@@ -613,6 +614,27 @@ def test_results_wait_on_the_board_until_a_public_meeting_is_scheduled():
     moved = take_pending(board, meeting)
     assert len(moved) == 2 and board.pending_items == []
     assert [i.rank for i in meeting.agenda] == [1, 2]
+
+
+def test_watched_indicator_crossing_lands_on_next_public_meeting_once_per_period():
+    board = full_board()
+    board.watch(IndicatorWatch("attente", 30.0, title="Attente moyenne (jours)"))
+    meetings = [scheduled("closed", 3, MeetingKind.CLOSED), scheduled("next", 9)]
+
+    def consider(period, value, previous):
+        return place_indicator_value(
+            board, meetings, "attente", period, value, previous, MEETING_AT
+        )
+
+    assert consider("2026Q2", 25, None) == (None, None)
+    target, item = consider("2026Q3", 41, 25)
+    assert target is meetings[1] and item.title.startswith("Attente moyenne")
+    assert consider("2026Q3", 41, 25) == (None, None)
+    assert consider("2026Q4", 45, 41) == (None, None)
+    assert place_indicator_value(
+        board, meetings, "autre", "2026Q3", 99, 0, MEETING_AT
+    ) == (None, None)
+    assert [i.source for i in meetings[1].agenda] == ["indicator"]
 
 
 def test_indicator_proposes_an_item_only_when_it_crosses_the_threshold():

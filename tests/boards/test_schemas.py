@@ -12,6 +12,7 @@ from services.boards import events
 from services.boards.domain import (
     AgendaItem,
     Choice,
+    IndicatorWatch,
     MeetingKind,
     participation_items,
 )
@@ -41,6 +42,8 @@ def test_board_round_trips_through_its_stored_form():
     board, _ = sitting()
     board.end_appointment("citizens-2", date(2026, 9, 30))
     board.pending_items.append(AgendaItem("p", "Attente", process_id="proc"))
+    board.watch(IndicatorWatch("attente", 30.5, above=False, title="Attente"))
+    board.placed_sources.add("participation:proc")
     again = BoardSchema().load(BoardSchema().dump(board))
     assert again == board
 

@@ -318,3 +318,26 @@ def test_invalid_input_names_each_field(node):
     with pytest.raises(RemoteError) as missing:
         boards.get_meeting("nope")
     assert missing.value.exc_type == "NotFound"
+
+
+def test_indicator_crossing_a_watched_threshold_proposes_one_item(node):
+    boards, _, _ = node
+    boards.watch_indicator(
+        BOARD, {"indicator_id": "attente", "threshold": 30, "title": "Attente"}
+    )
+    boards.schedule_meeting(
+        BOARD,
+        {
+            "meeting_id": "next",
+            "kind": "public",
+            "scheduled_at": soon(5),
+            "place": "Salle",
+        },
+    )
+    value = {"indicator_id": "attente", "period": "2026Q3", "value": 41, "previous": 25}
+    item = boards.consider_indicator(BOARD, value)
+    assert item["source"] == "indicator" and item["proposed"]
+    assert boards.consider_indicator(BOARD, value) is None
+    assert [i["item_id"] for i in boards.get_meeting("next")["agenda"]] == [
+        item["item_id"]
+    ]
