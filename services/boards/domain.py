@@ -565,7 +565,7 @@ class Motion:
     item_id: str
     text: str
     moved_by: str
-    seconded_by: str
+    seconded_by: str | None
     rule: MajorityRule
     votes: dict[str, Vote] = field(default_factory=dict)
     status: MotionStatus = MotionStatus.OPEN
@@ -762,11 +762,15 @@ class Meeting:
         item_id: str,
         text: str,
         moved_by: str,
-        seconded_by: str,
+        seconded_by: str | None,
         rule: MajorityRule | None = None,
         motion_id: str | None = None,
     ) -> Motion:
-        """A motion, moved and seconded by two different present members."""
+        """A motion, moved and seconded by two different present members.
+
+        ``seconded_by`` may be left out when the seconder acts for themself
+        afterwards (:meth:`second`); no vote is taken before a motion is seconded.
+        """
         self._require(MeetingStatus.OPEN)
         self.item(item_id)
         if not text.strip():
@@ -782,7 +786,8 @@ class Meeting:
                 field="seconded_by",
             )
         self._check_voter(board, moved_by, item_id)
-        self._check_voter(board, seconded_by, item_id)
+        if seconded_by is not None:
+            self._check_voter(board, seconded_by, item_id)
         if any(
             m.item_id == item_id and m.status == MotionStatus.OPEN for m in self.motions
         ):
@@ -802,6 +807,35 @@ class Meeting:
         self.motions.append(motion)
         return motion
 
+    def second(self, board: Board, motion_id: str, member_id: str) -> Motion:
+        """Another present, seated, non-recused member seconds an open motion."""
+        self._require(MeetingStatus.OPEN)
+        motion = self.motion(motion_id)
+        if motion.status != MotionStatus.OPEN or motion.seconded_by is not None:
+            raise InvalidState(
+                f"la proposition « {motion_id} » est déjà appuyée ou close",
+                f'motion "{motion_id}" is already seconded or closed',
+                field="motion_id",
+            )
+        if member_id == motion.moved_by:
+            raise InvalidValue(
+                "champ « member_id » : l'appuyeur doit être un autre membre",
+                'field "member_id": must be another member than the mover',
+                field="member_id",
+            )
+        self._check_voter(board, member_id, motion.item_id)
+        motion.seconded_by = member_id
+        return motion
+
+    def _require_seconded(self, motion: Motion) -> None:
+        if motion.seconded_by is None:
+            raise InvalidState(
+                f"la proposition « {motion.motion_id} » n'est pas appuyée : "
+                "pas de vote",
+                f'motion "{motion.motion_id}" is not seconded: no vote yet',
+                field="seconded_by",
+            )
+
     def cast_vote(
         self,
         board: Board,
@@ -819,6 +853,7 @@ class Meeting:
                 f'the vote on "{motion_id}" is closed',
                 field="motion_id",
             )
+        self._require_seconded(motion)
         self._check_voter(board, member_id, motion.item_id)
         self.quorum(board, motion.item_id).raise_if_not_met()
         if member_id in motion.votes:
@@ -853,6 +888,7 @@ class Meeting:
                 f'the vote on "{motion_id}" is already closed',
                 field="motion_id",
             )
+        self._require_seconded(motion)
         self.quorum(board, motion.item_id).raise_if_not_met()
         result = tally(motion.rule, motion.votes.values())
         if not result.adopted:
@@ -876,7 +912,7 @@ class Meeting:
             votes_against=result.votes_against,
             abstentions=result.abstentions,
             moved_by=motion.moved_by,
-            seconded_by=motion.seconded_by,
+            seconded_by=motion.seconded_by or "",
             objections=[
                 (v.member_id, v.objection) for v in motion.votes.values() if v.objection
             ],

@@ -51,6 +51,7 @@ from services.boards.domain import (
     SeatGroup,
     Vote,
 )
+from services.boards.exceptions import BoardsError
 
 ID = validate.Length(min=1, max=120)
 
@@ -82,6 +83,18 @@ class Base(Schema):
         unknown = RAISE
 
 
+def _build(factory: Any, *args: Any, **kwargs: Any) -> Any:
+    """Build a domain object; its refusal becomes a field error of this schema.
+
+    So that any reader of these schemas (the gateway validates bodies with
+    them) sees a ``ValidationError`` naming the field, never a domain type.
+    """
+    try:
+        return factory(*args, **kwargs)
+    except BoardsError as exc:
+        raise ValidationError(str(exc), field_name=exc.field or "_schema") from exc
+
+
 class SeatGroupSchema(Base):
     constituency = fields.String(required=True)
     seats = fields.Integer(required=True, strict=True)
@@ -90,7 +103,7 @@ class SeatGroupSchema(Base):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> SeatGroup:
-        return SeatGroup(**data)
+        return _build(SeatGroup, **data)
 
 
 class QuorumSchema(Base):
@@ -104,7 +117,7 @@ class QuorumSchema(Base):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> QuorumRule:
-        return QuorumRule(**data)
+        return _build(QuorumRule, **data)
 
 
 class CharterSchema(Base):
@@ -120,7 +133,8 @@ class CharterSchema(Base):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Charter:
-        return Charter(
+        return _build(
+            Charter,
             board_id=data["board_id"],
             name=data["name"],
             seat_groups=tuple(data["seat_groups"]),
@@ -246,7 +260,7 @@ class MotionSchema(Base):
     item_id = fields.String(required=True, validate=ID)
     text = fields.String(required=True)
     moved_by = fields.String(required=True)
-    seconded_by = fields.String(required=True)
+    seconded_by = fields.String(allow_none=True, load_default=None)
     rule = fields.String(required=True, validate=_choice(MajorityRule))
     votes = fields.Method("_dump_votes", deserialize="_load_votes")
     status = fields.String(
@@ -404,7 +418,7 @@ class MotionInput(Base):
     item_id = fields.String(required=True, validate=ID)
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     moved_by = fields.String(required=True, validate=ID)
-    seconded_by = fields.String(required=True, validate=ID)
+    seconded_by = fields.String(allow_none=True, load_default=None, validate=ID)
     rule = fields.String(
         allow_none=True, load_default=None, validate=_choice(MajorityRule)
     )

@@ -436,6 +436,16 @@ class BoardsService(ServiceBase):
 
     @rpc
     @boundary
+    def second(self, meeting_id: str, motion_id: str, member_id: str) -> dict[str, Any]:
+        """A member seconds a motion moved without a seconder (acting for themself)."""
+        motion = self._on_meeting(
+            meeting_id,
+            lambda board, meeting: meeting.second(board, motion_id, member_id),
+        )
+        return MotionSchema().dump(motion)
+
+    @rpc
+    @boundary
     def vote(self, meeting_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """One member's vote; refused (403/409) when recused, absent, no quorum."""
         data = VoteInput().load(payload)

@@ -317,6 +317,27 @@ def test_motion_needs_a_seconder_other_than_the_mover():
     assert err.value.field == "seconded_by"
 
 
+def test_motion_moved_alone_is_voted_only_once_another_member_seconds_it():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    meeting.declare_conflict("denis", "i1", "employeur")
+    motion = meeting.move(board, "i1", "Adopter", "alice", None)
+    with pytest.raises(InvalidState) as refused:
+        meeting.cast_vote(board, motion.motion_id, "bruno", Choice.FOR)
+    assert "not seconded" in str(refused.value)
+    with pytest.raises(InvalidValue):
+        meeting.second(board, motion.motion_id, "alice")
+    with pytest.raises(RecusedMember):
+        meeting.second(board, motion.motion_id, "denis")
+    meeting.second(board, motion.motion_id, "emma")
+    meeting.cast_vote(board, motion.motion_id, "bruno", Choice.FOR)
+    with pytest.raises(InvalidState):
+        meeting.second(board, motion.motion_id, "felix")
+    _, resolution = meeting.close_vote(board, motion.motion_id)
+    assert resolution.seconded_by == "emma"
+
+
 def test_closing_a_vote_after_members_left_is_refused_for_quorum():
     board = full_board(min_citizens=0)
     meeting = open_meeting(board, ["alice", "bruno", "chloe", "denis"])

@@ -16,7 +16,6 @@ from services.boards.domain import (
     MeetingKind,
     participation_items,
 )
-from services.boards.exceptions import InvalidCharter
 from services.boards.schemas import (
     BoardSchema,
     CharterSchema,
@@ -90,14 +89,20 @@ def test_charter_payload_errors_name_the_field():
             }
         )
     assert set(err.value.messages) == {"seat_groups", "quorum"}
-    with pytest.raises(InvalidCharter):
+    with pytest.raises(ValidationError) as refused:
         CharterSchema().load(
             {
                 "board_id": "mrc-1",
                 "name": "Table",
-                "seat_groups": [{"constituency": "citizens", "seats": 0}],
+                "seat_groups": [
+                    {"constituency": "citizens", "seats": 1},
+                    {"constituency": "citizens", "seats": 0},
+                ],
             }
         )
+    assert "seat_groups" in refused.value.messages
+    assert "seats" in refused.value.messages["seat_groups"][1]
+    assert "entre 1 et 100" in str(refused.value.messages)
 
 
 def test_results_payload_tolerates_fields_added_by_participation():
