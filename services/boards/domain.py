@@ -1081,8 +1081,12 @@ def participation_items(
     always give the same items.
     """
     items = []
+    seen: set[str] = set()
     process = title.strip() or f"Participation {process_id}"
     for priority in sorted(priorities, key=lambda p: int(p["rank"])):
+        if str(priority["proposal_id"]) in seen:
+            continue  # a proposal listed twice is discussed once, at its best rank
+        seen.add(str(priority["proposal_id"]))
         rank = int(priority["rank"])
         proposal = str(priority.get("title") or "").strip()
         items.append(

@@ -597,6 +597,17 @@ def test_results_land_on_the_next_public_meeting_in_rank_order():
     assert "Halte-garderie" in target.agenda[0].title
 
 
+def test_a_proposal_listed_twice_in_the_results_is_placed_once_at_its_best_rank():
+    board = full_board()
+    meeting = scheduled("next", 20)
+    twice = [*PRIORITIES, {"rank": 3, "proposal_id": "p-a", "title": "Halte"}]
+    place_participation_results(board, [meeting], "p", "B", twice, MEETING_AT)
+    assert [(i.rank, i.proposal_id) for i in meeting.agenda] == [
+        (1, "p-a"),
+        (2, "p-b"),
+    ]
+
+
 def test_the_same_results_placed_twice_are_added_once():
     board = full_board()
     meetings = [scheduled("next", 20), scheduled("later", 60)]
