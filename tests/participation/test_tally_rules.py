@@ -138,3 +138,11 @@ def test_approval_breaks_a_tie_for_the_last_seat_by_file_order_and_says_so():
     result = approval(profile)
     assert result.winners == ["A", "B"]
     assert "tie" in result.rounds[0].note
+
+
+def test_ballots_given_by_name_are_grouped_without_changing_the_count():
+    rankings = [["A", "B"], ["B"], ["A", "B"], ["C", "B"], ["A", "B"]] * 3
+    grouped = RankedProfile.from_named_rankings(rankings)
+    assert grouped.total == 15 and len(grouped.ballots) == 3
+    assert grouped.candidates == ["A", "B", "C"]
+    assert irv(grouped).rounds[0].counts == {"A": 9, "B": 3, "C": 3}

@@ -60,6 +60,34 @@ class RankedProfile:
             ] += 1
         return cls(list(candidates), dict(counter), seats)
 
+    @classmethod
+    def from_named_rankings(
+        cls,
+        rankings: Iterable[Sequence[str]],
+        seats: int = 1,
+        candidates: Sequence[str] = (),
+    ) -> RankedProfile:
+        """Group ballots given as candidate names, one name per rank.
+
+        Identical ballots are counted first (one hash per ballot), and only
+        the distinct ones are converted: a million Burlington ballots are
+        a few hundred groups.
+        """
+        grouped: Counter[tuple[str, ...]] = Counter(map(tuple, rankings))
+        names = list(candidates)
+        index = {name: i for i, name in enumerate(names)}
+        ballots: dict[RankedBallot, int] = {}
+        for ranking, n in grouped.items():
+            ranks = []
+            for name in ranking:
+                if name not in index:
+                    index[name] = len(names)
+                    names.append(name)
+                ranks.append((index[name],))
+            key = tuple(ranks)
+            ballots[key] = ballots.get(key, 0) + n
+        return cls(names, ballots, seats)
+
     @property
     def total(self) -> int:
         return sum(self.ballots.values())
