@@ -342,3 +342,35 @@ def test_indicator_crossing_a_watched_threshold_proposes_one_item(node):
     assert [i["item_id"] for i in boards.get_meeting("next")["agenda"]] == [
         item["item_id"]
     ]
+
+
+def _queue_depth(vhost: str, name: str) -> int:
+    resp = requests.get(f"{MGMT}/queues/{vhost}/{name}", auth=MGMT_AUTH, timeout=5)
+    return int(resp.json().get("messages", 0)) if resp.status_code == 200 else -1
+
+
+def test_a_malformed_results_event_is_dead_lettered_without_blocking_the_next(
+    node, amqp_uri, vhost
+):
+    boards, db, _ = node
+    boards.schedule_meeting(
+        BOARD,
+        {
+            "meeting_id": "next",
+            "kind": "public",
+            "scheduled_at": soon(5),
+            "place": "Salle",
+        },
+    )
+    assert wait_for(lambda: _consumer_queue_ready(vhost))
+    bad = Envelope(events.RESULTS_PUBLISHED, {"priorities": "?"}, origin_node="x")
+    good = Envelope(events.RESULTS_PUBLISHED, RESULTS, origin_node="x")
+    publisher = BatchPublisher(amqp_uri)
+    try:
+        publisher.publish_batch([bad.to_dict(), good.to_dict()])
+    finally:
+        publisher.close()
+    assert wait_for(lambda: len(boards.get_meeting("next")["agenda"]) == 3)
+    dead = "boards.add_results_to_agenda.dead"
+    assert wait_for(lambda: _queue_depth(vhost, dead) == 1, timeout=30)
+    assert db.processed_events.count_documents({}) == 1
