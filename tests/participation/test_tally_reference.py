@@ -20,6 +20,7 @@ from services.participation.tally import (
     read_pb,
     read_ranks_csv,
     read_rctab,
+    schulze,
     stv_meek,
     stv_scottish,
     stv_wigm,
@@ -210,3 +211,20 @@ def test_abcvoting_committees_for_approval_and_equal_shares(doc):
     assert chosen in _committees(doc, "equal-shares")
     plain = frozenset(int(w) for w in pb_mes(instance, completion="none").winners)
     assert plain <= chosen
+
+
+def test_burlington_2009_condorcet_winner_montroll_wins_schulze_not_irv(data_dir):
+    # The widely published point of Burlington 2009: Montroll beat every rival
+    # head to head, yet IRV elected Kiss.
+    profile = read_ranks_csv(
+        data_dir / "pyrankvote" / "us_vt_btv_2009_03_mayor.normalized.csv"
+    )
+    result = schulze(profile)
+    names = profile.candidates
+    d = result.extra["pairwise"]
+    montroll = names.index("Andy Montroll")
+    assert all(
+        d[montroll][b] > d[b][montroll] for b in range(len(names)) if b != montroll
+    )
+    assert result.winners == ["Andy Montroll"]
+    assert irv(profile).winners == ["Bob Kiss"]
