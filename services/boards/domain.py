@@ -48,7 +48,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -420,7 +420,9 @@ class Board:
         self.member(member_id)
         if end is None:
             months = self.charter.group(constituency).term_months
-            end = add_months(start, months)
+            # a term of 24 months from 2026-01-01 ends on 2027-12-31, so the
+            # next term can start on 2028-01-01 without overlapping
+            end = add_months(start, months) - timedelta(days=1)
         if end < start:
             raise InvalidValue(
                 "champ « end » : la fin du mandat précède son début",

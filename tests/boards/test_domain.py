@@ -139,8 +139,19 @@ def test_quorum_never_asks_more_than_the_filled_seats_nor_less_than_one(
 
 def test_default_term_follows_the_charter_term_length():
     board = full_board()
-    assert board.holder("citizens-1", TERM_START).end == date(2028, 1, 1)
-    assert board.holder("municipal_elected-1", TERM_START).end == date(2030, 1, 1)
+    assert board.holder("citizens-1", TERM_START).end == date(2027, 12, 31)
+    assert board.holder("municipal_elected-1", TERM_START).end == date(2029, 12, 31)
+
+
+def test_a_term_can_be_renewed_from_the_day_after_it_ends():
+    board = full_board()
+    renewed = board.appoint("citizens-1", "alice", date(2028, 1, 1))
+    assert [a.start for a in board.history("citizens-1")] == [
+        TERM_START,
+        date(2028, 1, 1),
+    ]
+    assert board.holder("citizens-1", date(2028, 1, 1)) is renewed
+    assert board.vacancies(date(2027, 12, 31)) == []
 
 
 def test_appointing_to_an_occupied_seat_is_refused_naming_the_holder():
