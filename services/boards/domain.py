@@ -1205,7 +1205,20 @@ def _person(board: Board, member_id: str, day: date) -> dict[str, str]:
     }
 
 
-def _public_meeting(board: Board, meeting: Meeting) -> dict[str, Any]:
+def public_meeting(board: Board, meeting: Meeting) -> dict[str, Any]:
+    """A meeting as anyone outside the board may see it.
+
+    A closed meeting shows only that it exists, when, and its status; a public
+    one its place, open agenda items and, once adopted, its minutes. Never
+    attendance, votes, conflicts or in-camera items.
+    """
+    if meeting.is_closed:
+        return {
+            "meeting_id": meeting.meeting_id,
+            "kind": meeting.kind.value,
+            "date": meeting.scheduled_at.isoformat(),
+            "status": meeting.status.value,
+        }
     agenda = []
     for item in meeting.agenda:
         if item.in_camera:
@@ -1222,6 +1235,8 @@ def _public_meeting(board: Board, meeting: Meeting) -> dict[str, Any]:
             }
         )
     return {
+        "meeting_id": meeting.meeting_id,
+        "kind": meeting.kind.value,
         "date": meeting.scheduled_at.isoformat(),
         "place": meeting.place,
         "status": meeting.status.value,
@@ -1314,7 +1329,7 @@ def public_register(
             "vacancies": sum(1 for s in seats if s["holder"] is None),
         },
         "meetings": [
-            _public_meeting(board, m)
+            public_meeting(board, m)
             for m in sorted(meetings, key=lambda m: m.scheduled_at)
             if m.board_id == board.board_id and not m.is_closed
         ],

@@ -308,14 +308,31 @@ class BoardsService(ServiceBase):
 
     @rpc
     @boundary
-    def get_meeting(self, meeting_id: str) -> dict[str, Any]:
-        return MeetingSchema().dump(self._run(lambda repo, _: repo.meeting(meeting_id)))
+    def get_meeting(self, meeting_id: str, public: bool = False) -> dict[str, Any]:
+        """The whole meeting (board members, secretary), or with ``public=True``
+        what anyone may see (for roles outside the board)."""
+
+        def body(repo: MongoRepository, _: Any) -> dict[str, Any]:
+            meeting = repo.meeting(meeting_id)
+            if public:
+                return domain.public_meeting(repo.board(meeting.board_id), meeting)
+            return MeetingSchema().dump(meeting)
+
+        return self._run(body)
 
     @rpc
     @boundary
-    def list_meetings(self, board_id: str) -> list[dict[str, Any]]:
-        found = self._run(lambda repo, _: repo.meetings(board_id))
-        return MeetingSchema(many=True).dump(found)
+    def list_meetings(
+        self, board_id: str, public: bool = False
+    ) -> list[dict[str, Any]]:
+        def body(repo: MongoRepository, _: Any) -> list[dict[str, Any]]:
+            found = repo.meetings(board_id)
+            if public:
+                board = repo.board(board_id)
+                return [domain.public_meeting(board, m) for m in found]
+            return MeetingSchema(many=True).dump(found)
+
+        return self._run(body)
 
     def _on_meeting(
         self, meeting_id: str, change: Callable[[domain.Board, domain.Meeting], T]

@@ -28,6 +28,7 @@ from services.boards.domain import (
     overdue,
     place_indicator_value,
     place_participation_results,
+    public_meeting,
     public_register,
     take_pending,
     tally,
@@ -773,6 +774,19 @@ def test_register_shows_minutes_only_once_adopted_and_names_who_proposed():
     adopt_minutes(board, first, second)
     shown = public_register(board, [], date(2027, 1, 2), [first])["meetings"][0]
     assert shown["minutes"] == "Procès-verbal de la séance du 30 novembre"
+
+
+def test_public_view_of_a_closed_meeting_shows_only_when_it_sits():
+    board, _, (public, closed) = board_with_public_and_closed_decisions()
+    closed.declare_conflict("chloe", "i3", "famille")
+    assert public_meeting(board, closed) == {
+        "meeting_id": "m2",
+        "kind": "closed",
+        "date": closed.scheduled_at.isoformat(),
+        "status": "open",
+    }
+    shown = json.dumps(public_meeting(board, public), ensure_ascii=False)
+    assert SECRET not in shown and "alice" not in shown and "votes" not in shown
 
 
 def test_register_lists_vacancies():

@@ -221,6 +221,9 @@ def test_closed_session_resolution_stays_out_of_the_register_and_events(node, am
     )
     assert boards.close_vote("m1", motion["motion_id"])["adopted"]
     assert boards.public_register(BOARD)["resolutions"] == []
+    outside = boards.get_meeting("m1", True)
+    assert set(outside) == {"meeting_id", "kind", "date", "status"}
+    assert [m["kind"] for m in boards.list_meetings(BOARD, True)] == ["closed"]
     sent = published(amqp_uri, 2)
     text = json.dumps(sent)
     assert "Gagnon" not in text and "Huis clos" not in text
