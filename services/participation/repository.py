@@ -2,18 +2,28 @@
 
 Who voted and what was voted live in two collections with nothing in common:
 ``participations`` ``{process_id, person_key}`` (unique: one ballot per person,
-enforced by the store even for two ballots sent at the same instant) and
-``ballots`` ``{_id: random, process_id, ballot, receipt}`` without voter,
-time or sequence fields.
+enforced by the store even for two ballots sent at the same instant) and the
+ballot box ``ballot_boxes``: ``BOXES`` documents per process, made when the
+process is created::
+
+    {"_id": "<process_id>:7", "process_id": "…", "n": 41,
+     "ballots": [{"ballot": {"ranking": ["a2", "a1"]}, "receipt": "9f2c…"}, …]}
+
+A ballot carries no voter, time or id, and goes into a random box at a random
+position: the stored order of ballots says nothing about the order of voting,
+so the k-th participation cannot be matched with the k-th ballot.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+
+BOXES = 16
 
 Doc = dict[str, Any]
 
@@ -28,7 +38,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "participations": [
         IndexModel([("process_id", ASCENDING), ("person_key", ASCENDING)], unique=True)
     ],
-    "ballots": [IndexModel([("process_id", ASCENDING)])],
+    "ballot_boxes": [IndexModel([("process_id", ASCENDING)])],
     "comments": [IndexModel([("proposal_id", ASCENDING)])],
 }
 
@@ -44,6 +54,19 @@ class ParticipationRepository:
     # processes
     def add_process(self, doc: Doc, session: ClientSession) -> None:
         self.db.processes.insert_one(doc, session=session)
+        # Boxes exist before the vote: no upsert race between two first ballots.
+        self.db.ballot_boxes.insert_many(
+            [
+                {
+                    "_id": f"{doc['_id']}:{k}",
+                    "process_id": doc["_id"],
+                    "n": 0,
+                    "ballots": [],
+                }
+                for k in range(BOXES)
+            ],
+            session=session,
+        )
 
     def process(
         self, process_id: str, session: ClientSession | None = None
@@ -136,17 +159,33 @@ class ParticipationRepository:
             {"process_id": process_id, "person_key": key}, session=session
         )
 
-    def add_ballot(self, doc: Doc, session: ClientSession) -> None:
-        self.db.ballots.insert_one(doc, session=session)
+    def add_ballot(self, process_id: str, entry: Doc, session: ClientSession) -> None:
+        box = f"{process_id}:{secrets.randbelow(BOXES)}"
+        found = self.db.ballot_boxes.find_one({"_id": box}, {"n": 1}, session=session)
+        size = int(found["n"]) if found else 0
+        # inserting at a uniform position keeps each box a uniform permutation
+        self.db.ballot_boxes.update_one(
+            {"_id": box},
+            {
+                "$push": {
+                    "ballots": {
+                        "$each": [entry],
+                        "$position": secrets.randbelow(size + 1),
+                    }
+                },
+                "$inc": {"n": 1},
+            },
+            session=session,
+        )
 
     def ballots(
         self, process_id: str, session: ClientSession | None = None
     ) -> list[Doc]:
-        return list(self.db.ballots.find({"process_id": process_id}, session=session))
+        boxes = self.db.ballot_boxes.find({"process_id": process_id}, session=session)
+        return [entry for box in boxes for entry in box["ballots"]]
 
     def receipts(self, process_id: str) -> list[str]:
-        docs = self.db.ballots.find({"process_id": process_id}, {"receipt": 1})
-        return sorted(d["receipt"] for d in docs)
+        return sorted(entry["receipt"] for entry in self.ballots(process_id))
 
     def participation_count(self, process_id: str) -> int:
         return self.db.participations.count_documents({"process_id": process_id})

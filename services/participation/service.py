@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from services.participation import domain
 from services.participation.domain import ParticipationRefused
@@ -300,40 +300,37 @@ class ParticipationService(ServiceBase):
     def cast_ballot(
         self, process_id: str, ballot: dict[str, Any], person: str
     ) -> dict[str, str]:
-        """Record that ``person`` voted and, apart, what was voted; one per person."""
+        """Record that ``person`` voted and, apart, what was voted; one per person.
+
+        The transaction is retried on write conflicts (two voters landing in the
+        same ballot box); the unique participation index is what refuses a
+        second ballot from the same person, even sent at the same instant.
+        """
         nonce = secrets.token_hex(16)
-        try:
-            with self.store.transaction() as session:
-                process = self._process(process_id, session)
-                with _refusals():
-                    domain.require_phase(process, "voting", self.clock())
-                key = self._check_person(process, person, session)
-                on_ballot = [
-                    p["_id"]
-                    for p in self.repository.proposals(
-                        process_id, session, on_ballot_only=True
-                    )
-                ]
-                with _refusals():
-                    clean = domain.normalize_ballot(process, ballot, on_ballot)
-                hashed = domain.receipt(clean, nonce)
-                self.repository.record_participation(process_id, key, session)
-                self.repository.add_ballot(
-                    {
-                        "_id": secrets.token_hex(16),
-                        "process_id": process_id,
-                        "ballot": clean,
-                        "receipt": hashed,
-                    },
-                    session,
+
+        def write(session: Any) -> str:
+            process = self._process(process_id, session)
+            with _refusals():
+                domain.require_phase(process, "voting", self.clock())
+            key = self._check_person(process, person, session)
+            on_ballot = [
+                p["_id"]
+                for p in self.repository.proposals(
+                    process_id, session, on_ballot_only=True
                 )
-        except (DuplicateKeyError, OperationFailure) as exc:
-            if (
-                isinstance(exc, OperationFailure)
-                and not isinstance(exc, DuplicateKeyError)
-                and not exc.has_error_label("TransientTransactionError")
-            ):
-                raise
+            ]
+            with _refusals():
+                clean = domain.normalize_ballot(process, ballot, on_ballot)
+            hashed = domain.receipt(clean, nonce)
+            self.repository.record_participation(process_id, key, session)
+            self.repository.add_ballot(
+                process_id, {"ballot": clean, "receipt": hashed}, session
+            )
+            return hashed
+
+        try:
+            hashed = self.store.run_transaction(write)
+        except DuplicateKeyError:
             raise Conflict(
                 "Vous avez déjà voté dans cette consultation.",
                 "You have already voted in this process.",
