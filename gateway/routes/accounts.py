@@ -37,7 +37,7 @@ from gateway.permissions import ROLES, check
 from gateway.ratelimit import RateLimiter, TooManyRequests, from_env
 from gateway.routes.common import PageQuery, cached, page_schema, user
 from gateway.store import GatewayStore
-from shared.errors import HTTP_STATUS, Unauthenticated
+from shared.errors import HTTP_STATUS, Invalid, Unauthenticated
 
 HTTP_STATUS.setdefault(TooManyRequests, 429)  # type: ignore[arg-type]
 
@@ -374,12 +374,22 @@ def install(app: Any) -> None:
             raise
         ctx.user = claims
 
+    def refuse_nul(ctx: Context) -> None:
+        # Document stores refuse NUL in key names; refuse it here, named, not 5xx.
+        if ctx.request.method in audit.WRITE_METHODS:
+            data = ctx.request.get_data(cache=True)
+            if b"\\u0000" in data or b"\x00" in data:
+                raise Invalid(
+                    {"_body": ["Caractère NUL interdit. / NUL character not allowed."]}
+                )
+
     def authorize(ctx: Context, route: Any) -> None:
         check(route.action, ctx.user)
         if audit.WRITE_METHODS & set(route.methods) and ctx.user is not None:
             rt.limits["write"].take(f"write:{ctx.user['sub']}")
 
     app.before_request.append(authenticate)
+    app.before_request.append(refuse_nul)
     app.authorize = authorize
     app.api.routes[:] = [
         dataclasses.replace(r, handler=audit.audited(rt.store, r.handler, r.action))

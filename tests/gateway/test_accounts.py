@@ -292,3 +292,26 @@ def test_reads_carry_an_etag_and_if_none_match_gives_304(
     again = client.get("/accounts/me", headers={**headers, "If-None-Match": tag})
     assert again.status_code == 304
     assert again.get_data() == b""
+
+
+def test_nul_character_in_a_body_is_refused_by_name_not_with_a_server_error(
+    client: Client, tokens: dict[str, str]
+) -> None:
+    resp = client.post(
+        "/accounts",
+        data=b'{"username\\u0000": "x"}',
+        content_type="application/json",
+        headers=auth(tokens["node_admin"]),
+    )
+    assert resp.status_code == 422
+    assert "_body" in resp.get_json()["error"]["fields"]
+
+
+def test_body_over_one_mebibyte_is_413(client: Client, tokens: dict[str, str]) -> None:
+    resp = client.post(
+        "/accounts",
+        data=b'{"username": "' + b"x" * (1024 * 1024) + b'"}',
+        content_type="application/json",
+        headers=auth(tokens["node_admin"]),
+    )
+    assert resp.status_code == 413

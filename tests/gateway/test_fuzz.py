@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import uuid
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,7 +59,9 @@ def running_services() -> list[type[Any]]:
 @pytest.fixture(scope="module")
 def node(store_uri: str) -> Iterator[tuple[Gateway, str]]:
     vhost = f"test-fuzz-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=10).raise_for_status()
+    requests.put(
+        f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=10
+    ).raise_for_status()
     requests.put(
         f"{MGMT}/permissions/{vhost}/guest",
         json={"configure": ".*", "write": ".*", "read": ".*"},
@@ -90,6 +92,27 @@ def node(store_uri: str) -> Iterator[tuple[Gateway, str]]:
         requests.delete(f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=30)
 
 
+def fuzzer(operation: Any, public_page: bool, token: str) -> Any:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def fuzz(case: Any) -> None:
+        if public_page:
+            case.call_and_validate(checks=[not_a_server_error])
+        else:
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
+            )
+
+    return fuzz
+
+
 def test_no_server_error_and_no_answer_contradicts_the_document(
     node: tuple[Gateway, str],
 ) -> None:
@@ -104,29 +127,11 @@ def test_no_server_error_and_no_answer_contradicts_the_document(
             continue  # 503 while a service is not written yet: tested elsewhere
         public_page = operation.path in ("/metrics", "/docs")
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def fuzz(case: Any) -> None:
-            if public_page:
-                case.call_and_validate(checks=[not_a_server_error])
-            else:
-                case.call_and_validate(
-                    headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
-                )
-
+        fuzz = fuzzer(operation, public_page, token)
         try:
             fuzz()
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect all
-            detail = "\n".join(
-                str(e)[:1500] for e in getattr(exc, "exceptions", [exc])
-            )
+            detail = "\n".join(str(e)[:1500] for e in getattr(exc, "exceptions", [exc]))
             failures.append(f"{operation.method.upper()} {operation.path}: {detail}")
     assert operations >= 40
     if failures:
