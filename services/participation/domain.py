@@ -306,9 +306,24 @@ def tally_ballots(
 
 
 def priorities(result: Result, proposals: Sequence[Mapping[str, Any]]) -> list[dict]:
-    """Ranked priorities for the boards: winners first, in order of election."""
+    """Ranked priorities for the boards: the elected first, in order of election,
+    then the others where the method ranks them (Schulze's order, points)::
+
+        [{"rank": 1, "proposal_id": "a2", "title": "Logement", "elected": True}, …]
+    """
     titles = {p["id"]: p.get("title", "") for p in proposals}
+    order = list(result.winners)
+    rest: list[str] = list(result.parameters.get("ranking") or [])
+    if not rest and result.method in CARDINAL and result.rounds:
+        rest = list(result.rounds[0].counts)
+    order += [pid for pid in rest if pid not in order]
+    elected = set(result.winners)
     return [
-        {"rank": i, "proposal_id": pid, "title": titles.get(pid, "")}
-        for i, pid in enumerate(result.winners, 1)
+        {
+            "rank": i,
+            "proposal_id": pid,
+            "title": titles.get(pid, ""),
+            "elected": pid in elected,
+        }
+        for i, pid in enumerate(order, 1)
     ]
