@@ -12,6 +12,12 @@ process is created::
 A ballot carries no voter, time or id, and goes into a random box at a random
 position: the stored order of ballots says nothing about the order of voting,
 so the k-th participation cannot be matched with the k-th ballot.
+
+Limit, stated plainly: both writes are one transaction (that is what makes the
+double ballot impossible), so a replica set's oplog holds them together until
+it rolls over. Reading the oplog is a cluster-administration privilege, not
+store access: production grants the service user no ``local`` database rights
+and keeps the oplog window short.
 """
 
 from __future__ import annotations
