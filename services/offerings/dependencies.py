@@ -16,6 +16,7 @@ from nameko.extensions import DependencyProvider
 
 from services.offerings.domain import GeoReference
 from services.offerings.imports import load_geo
+from services.offerings.repository import LiveIndex
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +36,13 @@ class Geo(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> GeoReference | None:
         return self.reference
+
+
+class SearchIndexProvider(DependencyProvider):
+    """One :class:`LiveIndex` per service process, shared by its workers."""
+
+    def setup(self) -> None:
+        self.live = LiveIndex()
+
+    def get_dependency(self, worker_ctx: Any) -> LiveIndex:
+        return self.live

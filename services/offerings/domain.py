@@ -14,6 +14,7 @@ A problem found in a file, as shown to a person::
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 import uuid
@@ -953,32 +954,154 @@ class SearchQuery:
         return tokens(self.text)
 
 
-def relevance(terms: list[str], entry: Mapping[str, Any]) -> float:
-    """Name matches weigh three times a match elsewhere; an exact name wins.
+class SearchIndex:
+    """An in-memory inverted index over the search projections.
 
-        >>> relevance(["repas"], {"name_tokens": ["repas"], "tokens": ["repas"]})
-        5.0
+    Why: the store is the source of truth and keeps one projection per service
+    (collection ``search``), but a multikey index over ~30 tokens per service
+    is slow to maintain on the local store (SecantusDB) and every broad query
+    would still rank thousands of documents. Each service process keeps this
+    index, filled from the projections and refreshed from the store when the
+    directory's generation changes (see ``OfferingsRepository.refresh_index``).
+
+    Services are numbered once; every facet is a posting set of numbers; a
+    query intersects the smallest sets first, then ranks the survivors.
+    Hours are bucketed by hour of the week, so "open now" only checks the
+    exact slots of services open at some time in the current hour.
     """
-    if not terms:
-        return 0.0
-    names = set(entry.get("name_tokens", ()))
-    words = set(entry.get("tokens", ()))
-    score = sum(3.0 for t in terms if t in names) + sum(
-        1.0 for t in terms if t in words
-    )
-    if names and names == set(terms):
-        score += 1.0
-    return score
+
+    FACETS = ("tokens", "name_tokens", "mrc", "municipality", "language",
+              "taxonomy_term", "outreach")
+    FLAGS = ("published", "no_referral", "waiting_list_open")
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.entries: dict[int, Record] = {}
+        self.postings: dict[str, dict[str, set[int]]] = {f: {} for f in self.FACETS}
+        self.postings["organization_id"] = {}
+        self.flags: dict[str, set[int]] = {f: set() for f in self.FLAGS}
+        self.hours: list[set[int]] = [set() for _ in range(168)]
+        self.everything: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def put(self, entry: Mapping[str, Any]) -> None:
+        """Add or replace one service's projection."""
+        number = self.numbers.setdefault(entry["_id"], len(self.numbers))
+        if number in self.entries:
+            self._unlink(number)
+        lite = {
+            "_id": entry["_id"],
+            "name": entry.get("name", ""),
+            "sort_name": entry.get("sort_name") or fold(str(entry.get("name", ""))),
+            "name_tokens": list(entry.get("name_tokens", ())),
+            "slots": list(entry.get("slots", ())),
+            "modified": entry.get("modified", ""),
+            "keys": {f: list(entry.get(f) or ()) for f in self.FACETS},
+            "organization_id": entry.get("organization_id"),
+        }
+        self.entries[number] = lite
+        self.everything.add(number)
+        for facet, values in lite["keys"].items():
+            postings = self.postings[facet]
+            for value in values:
+                postings.setdefault(value, set()).add(number)
+        if lite["organization_id"]:
+            self.postings["organization_id"].setdefault(
+                lite["organization_id"], set()).add(number)
+        for flag in self.FLAGS:
+            if entry.get(flag):
+                self.flags[flag].add(number)
+        for hour in _hours_of(lite["slots"]):
+            self.hours[hour].add(number)
+
+    def _unlink(self, number: int) -> None:
+        old = self.entries.pop(number)
+        for facet, values in old["keys"].items():
+            for value in values:
+                self.postings[facet].get(value, set()).discard(number)
+        if old["organization_id"]:
+            self.postings["organization_id"].get(
+                old["organization_id"], set()).discard(number)
+        for members in self.flags.values():
+            members.discard(number)
+        for hour in _hours_of(old["slots"]):
+            self.hours[hour].discard(number)
+
+    def search(self, query: SearchQuery) -> tuple[int, list[Record]]:
+        """``(total, one page of projections)``, most relevant first."""
+        terms = query.terms
+        sets: list[set[int]] = []
+        if not query.include_unpublished:
+            sets.append(self.flags["published"])
+        for term in terms:
+            sets.append(self.postings["tokens"].get(term, set()))
+        for facet, value in (("mrc", query.mrc),
+                             ("municipality", query.municipality),
+                             ("taxonomy_term", query.taxonomy_term_id),
+                             ("outreach", query.outreach_mode),
+                             ("organization_id", query.organization_id)):
+            if value:
+                sets.append(self.postings[facet].get(value, set()))
+        if query.language:
+            sets.append(self.postings["language"].get(fold(query.language), set()))
+        for flag, wanted in (("no_referral", query.no_referral_required),
+                             ("waiting_list_open", query.waiting_list_open)):
+            if wanted is True:
+                sets.append(self.flags[flag])
+        if query.open_at is not None:
+            sets.append(self.hours[week_minute(query.open_at) // 60])
+        found = _intersect(sets, self.everything)
+        for flag, wanted in (("no_referral", query.no_referral_required),
+                             ("waiting_list_open", query.waiting_list_open)):
+            if wanted is False:
+                found -= self.flags[flag]
+        if query.modified_after:
+            found = {n for n in found
+                     if self.entries[n]["modified"] >= query.modified_after}
+        if query.open_at is not None:
+            found = {n for n in found
+                     if is_open(self.entries[n]["slots"], query.open_at)}
+        score: dict[int, int] = {}
+        for term in terms:
+            for number in self.postings["name_tokens"].get(term, set()) & found:
+                score[number] = score.get(number, 0) + 3
+        skip = (query.page - 1) * query.per_page
+
+        def key(number: int) -> tuple[int, str, str]:
+            entry = self.entries[number]
+            return (-score.get(number, 0), entry["sort_name"], entry["_id"])
+
+        if score:
+            best = sorted(score, key=key)
+            rest = heapq.nsmallest(
+                max(0, skip + query.per_page - len(best)), found - set(best),
+                key=key)
+            ordered = best + rest
+        else:
+            ordered = heapq.nsmallest(skip + query.per_page, found, key=key)
+        return len(found), [self.entries[n] for n in
+                            ordered[skip: skip + query.per_page]]
 
 
-def rank(
-    terms: list[str], entries: Iterable[Mapping[str, Any]]
-) -> list[Mapping[str, Any]]:
-    """Most relevant first, then by name, then id: a stable order for paging."""
-    return sorted(
-        entries,
-        key=lambda e: (-relevance(terms, e), fold(str(e.get("name", ""))), e["_id"]),
-    )
+def _intersect(sets: list[set[int]], everything: set[int]) -> set[int]:
+    if not sets:
+        return set(everything)
+    ordered = sorted(sets, key=len)
+    result = set(ordered[0])
+    for other in ordered[1:]:
+        if not result:
+            break
+        result &= other
+    return result
+
+
+def _hours_of(slots: Iterable[Mapping[str, Any]]) -> set[int]:
+    hours: set[int] = set()
+    for slot in slots:
+        hours.update(range(slot["s"] // 60, min(168, -(-slot["e"] // 60))))
+    return hours
 
 
 def page_envelope(

@@ -116,6 +116,7 @@ def import_path(
         return report
     with db.client.start_session() as session, session.start_transaction():
         report.written = repository.upsert(dataset, who, session, action=None)
+    repository.bump_generation()
     return report
 
 

@@ -16,8 +16,9 @@ Layout of the ``<prefix>offerings`` database:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReplaceOne
@@ -25,19 +26,19 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from services.offerings.domain import (
+    SearchIndex,
     SearchQuery,
     ServiceView,
     audit,
     fold,
     identifier_key,
-    is_open,
-    rank,
     search_entry,
-    week_minute,
 )
 from services.offerings.hsds import REFERENCES, TABLES, Dataset, Record, empty_dataset
 
 SEARCH = "search"
+GENERATION = "search_meta"
+REFRESH_MARGIN = timedelta(seconds=10)
 _FK_COLUMNS = sorted({c for links in REFERENCES.values() for c in links}
                      | {"link_id", "resource_id"})
 
@@ -55,11 +56,9 @@ def _indexes() -> dict[str, list[IndexModel]]:
         ]
     indexes[collection_name("organization_identifier")].append(
         IndexModel("identifier"))
-    indexes[SEARCH] = [
-        IndexModel(field)
-        for field in ("tokens", "mrc", "municipality", "language", "taxonomy_term",
-                      "outreach", "organization_id", "modified")
-    ] + [IndexModel([("published", ASCENDING), ("sort_name", ASCENDING)])]
+    # Filtering and ranking happen in :class:`domain.SearchIndex`; the store
+    # only serves "what changed since" to keep each process's index current.
+    indexes[SEARCH] = [IndexModel("modified")]
     return indexes
 
 
@@ -312,16 +311,14 @@ class OfferingsRepository:
                        session: ClientSession | None = None) -> None:
         writes = []
         ids = sorted(service_ids)
-        stamps = {d["_id"]: d.get("_modified", "") for d in self.db[
-            collection_name("service")].find({"_id": {"$in": ids}},
-                                             {"_modified": 1}, session=session)}
+        stamp = _now()  # taken last, close to the commit (see LiveIndex)
         for service_id in ids:
             view = self.view(service_id, session)
             if view is None:
                 continue
             entry = search_entry(view)
             entry["sort_name"] = fold(entry["name"])
-            entry["modified"] = stamps.get(service_id, "")
+            entry["modified"] = stamp
             writes.append(ReplaceOne({"_id": service_id}, entry, upsert=True))
         if writes:
             self.db[SEARCH].bulk_write(writes, ordered=False, session=session)
@@ -335,49 +332,62 @@ class OfferingsRepository:
 
     # --- search -------------------------------------------------------------
 
-    def search(self, query: SearchQuery) -> tuple[int, list[Record]]:
+    def search(self, query: SearchQuery,
+               index: SearchIndex | None = None) -> tuple[int, list[Record]]:
         """One page of search projections, most relevant first.
 
-        The store narrows with its indexes (every term must be present, every
-        filter must hold); ranking by relevance and the dated validity of
-        opening hours are then applied to the narrowed set.
+        ``index`` is the process's live index; without one, an index is built
+        from every projection for this one call (tests, small directories).
         """
-        filt: dict[str, Any] = {}
-        if not query.include_unpublished:
-            filt["published"] = True
-        terms = query.terms
-        if terms:
-            filt["tokens"] = {"$all": terms} if len(terms) > 1 else terms[0]
-        for column, value in (("mrc", query.mrc),
-                              ("municipality", query.municipality),
-                              ("taxonomy_term", query.taxonomy_term_id),
-                              ("outreach", query.outreach_mode),
-                              ("organization_id", query.organization_id)):
-            if value:
-                filt[column] = value
-        if query.language:
-            filt["language"] = fold(query.language)
-        if query.no_referral_required is not None:
-            filt["no_referral"] = query.no_referral_required
-        if query.waiting_list_open is not None:
-            filt["waiting_list_open"] = query.waiting_list_open
-        if query.modified_after:
-            filt["modified"] = {"$gte": query.modified_after}
-        if query.open_at is not None:
-            minute = week_minute(query.open_at)
-            filt["slots"] = {"$elemMatch": {"s": {"$lte": minute},
-                                            "e": {"$gt": minute}}}
-        skip = (query.page - 1) * query.per_page
-        coll = self.db[SEARCH]
-        if not terms and query.open_at is None:
-            total = coll.count_documents(filt)
-            docs = list(coll.find(filt, {"tokens": 0}).sort(
-                [("sort_name", ASCENDING), ("_id", ASCENDING)]
-            ).skip(skip).limit(query.per_page))
-            return total, docs
-        projection = {"name_tokens": 1, "name": 1, "slots": 1}
-        found = list(coll.find(filt, projection))
-        if query.open_at is not None:
-            found = [d for d in found if is_open(d.get("slots", []), query.open_at)]
-        ranked = rank(terms, found)
-        return len(ranked), ranked[skip: skip + query.per_page]
+        if index is None:
+            index = SearchIndex()
+            for entry in self.load_entries(None):
+                index.put(entry)
+        return index.search(query)
+
+    # --- keeping in-memory indexes current ---------------------------------------
+
+    def generation(self) -> int:
+        doc = self.db[GENERATION].find_one({"_id": "generation"})
+        return int(doc["value"]) if doc else 0
+
+    def bump_generation(self) -> None:
+        """Called after a commit that changed projections: every process's
+        :class:`LiveIndex` re-reads what changed before its next search."""
+        self.db[GENERATION].update_one({"_id": "generation"},
+                                       {"$inc": {"value": 1}}, upsert=True)
+
+    def load_entries(self, since: str | None) -> Iterable[Record]:
+        filt = {"modified": {"$gte": since}} if since else {}
+        return self.db[SEARCH].find(filt)
+
+
+class LiveIndex:
+    """A process's :class:`SearchIndex`, refreshed from the store on demand.
+
+    Each search first reads the directory's generation (one small document);
+    if it moved, the projections modified since the previous refresh (minus a
+    margin, since a projection is stamped just before its transaction
+    commits) are read and put again. Putting twice is harmless.
+    """
+
+    def __init__(self) -> None:
+        self.index = SearchIndex()
+        self.generation: int | None = None
+        self.refreshed_at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def current(self, repository: OfferingsRepository) -> SearchIndex:
+        generation = repository.generation()
+        if generation != self.generation:
+            with self._lock:
+                if generation != self.generation:
+                    started = datetime.now(UTC)
+                    since = None if self.refreshed_at is None else (
+                        (self.refreshed_at - REFRESH_MARGIN).isoformat(
+                            timespec="seconds").replace("+00:00", "Z"))
+                    for entry in repository.load_entries(since):
+                        self.index.put(entry)
+                    self.generation = generation
+                    self.refreshed_at = started
+        return self.index

@@ -16,13 +16,15 @@ shelters' addresses; the gateway passes it only to roles holding
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
 from pymongo.client_session import ClientSession
 
-from services.offerings.dependencies import Geo
+from services.offerings.dependencies import Geo, SearchIndexProvider
 from services.offerings.domain import (
     LINK_FIELDS,
     Nester,
@@ -77,6 +79,7 @@ class OfferingsService(ServiceBase):
     store = Store(indexes=INDEXES)
     outbox = Outbox()
     geo = Geo()
+    search_index = SearchIndexProvider()
 
     @property
     def repository(self) -> OfferingsRepository:
@@ -97,7 +100,7 @@ class OfferingsService(ServiceBase):
             ident_id = str(uuid.uuid4())
             fragment["organization_identifier"][ident_id] = {
                 "id": ident_id, "organization_id": org_id, **ident}
-        with self.store.transaction() as session:
+        with self._changing() as session:
             known = self.repository.known_identifiers(
                 [i.get("identifier", "") for i in identifiers], session)
             for ident in fragment["organization_identifier"].values():
@@ -128,7 +131,7 @@ class OfferingsService(ServiceBase):
             address_id = str(uuid.uuid4())
             fragment["address"][address_id] = {
                 "id": address_id, "location_id": location_id, **address}
-        with self.store.transaction() as session:
+        with self._changing() as session:
             self._write(fragment, user, session)
         return fragment["location"][location_id]
 
@@ -168,7 +171,7 @@ class OfferingsService(ServiceBase):
         :meth:`publish_service`."""
         changes = load(ServiceInput(), data)
         service_id = str(uuid.uuid4())
-        with self.store.transaction() as session:
+        with self._changing() as session:
             record = self._save_service(
                 service_id, None, {**changes, "publication_status": "draft"},
                 user, session)
@@ -178,7 +181,7 @@ class OfferingsService(ServiceBase):
     def update_service(self, service_id: str, changes: dict[str, Any],
                        user: Any = None) -> Record:
         loaded = load(ServiceInput(), changes, partial=True)
-        with self.store.transaction() as session:
+        with self._changing() as session:
             current = self._existing("service", service_id, session)
             record = self._save_service(service_id, current, loaded, user, session)
             if record.get("publication_status") == "published":
@@ -194,7 +197,7 @@ class OfferingsService(ServiceBase):
 
     @rpc
     def publish_service(self, service_id: str, user: Any = None) -> Record:
-        with self.store.transaction() as session:
+        with self._changing() as session:
             current = self._existing("service", service_id, session)
             if current.get("publication_status") == "published":
                 raise Conflict("Service déjà publié.", "Service already published.")
@@ -212,7 +215,7 @@ class OfferingsService(ServiceBase):
     @rpc
     def withdraw_service(self, service_id: str, user: Any = None,
                          reason: str | None = None) -> Record:
-        with self.store.transaction() as session:
+        with self._changing() as session:
             current = self._existing("service", service_id, session)
             if current.get("publication_status") == "withdrawn":
                 raise Conflict("Service déjà retiré.", "Service already withdrawn.")
@@ -248,7 +251,8 @@ class OfferingsService(ServiceBase):
             per_page=query["per_page"],
             include_unpublished=audience != PUBLIC,
         )
-        total, entries = self.repository.search(search)
+        index = self.search_index.current(self.repository)
+        total, entries = self.repository.search(search, index)
         ids = [e["_id"] for e in entries]
         if query["minimal"]:
             contents = [{"id": e["_id"], "modified_date": e.get("modified")}
@@ -306,6 +310,14 @@ class OfferingsService(ServiceBase):
 
     # --- helpers -----------------------------------------------------------------
 
+    @contextmanager
+    def _changing(self) -> Iterator[ClientSession]:
+        """One transaction; once committed, other processes' search indexes
+        are told to catch up."""
+        with self.store.transaction() as session:
+            yield session
+        self.repository.bump_generation()
+
     def _existing(self, table: str, record_id: str,
                   session: ClientSession | None = None) -> Record:
         record = self.repository.get(table, record_id, session)
@@ -323,7 +335,7 @@ class OfferingsService(ServiceBase):
 
     def _update(self, table: str, record_id: str, changes: dict[str, Any],
                 user: Any) -> Record:
-        with self.store.transaction() as session:
+        with self._changing() as session:
             current = self._existing(table, record_id, session)
             fragment = empty_dataset()
             fragment[table][record_id] = {**current, **changes}

@@ -8,6 +8,8 @@ from services.offerings.domain import (
     Flattener,
     Nester,
     Origin,
+    SearchIndex,
+    SearchQuery,
     check_record,
     deduplicate_organizations,
     fold,
@@ -15,7 +17,6 @@ from services.offerings.domain import (
     opening_slots,
     parse_cell,
     public_location,
-    relevance,
     tokens,
 )
 from services.offerings.hsds import empty_dataset
@@ -131,10 +132,34 @@ def test_opening_slots_handle_overnight_and_validity():
                            "closes_at": "10:00"}]) == []
 
 
-def test_relevance_prefers_the_name():
-    in_name = {"name_tokens": ["repas"], "tokens": ["repas"]}
-    in_text = {"name_tokens": ["popote"], "tokens": ["popote", "repas"]}
-    assert relevance(["repas"], in_name) > relevance(["repas"], in_text) > 0
+def test_index_ranks_name_matches_first_and_pages_stably():
+    index = SearchIndex()
+    for number, (name, text) in enumerate([
+        ("Popote roulante", "repas livrés"),
+        ("Repas communautaire", "repas le midi"),
+        ("Aide aux devoirs", "collation et repas"),
+        ("Banque alimentaire", "paniers"),
+    ]):
+        index.put({"_id": f"s{number}", "name": name, "name_tokens": tokens(name),
+                   "tokens": tokens(f"{name} {text}"), "published": True})
+    total, page = index.search(SearchQuery(text="repas"))
+    assert total == 3
+    assert [e["name"] for e in page] == [
+        "Repas communautaire", "Aide aux devoirs", "Popote roulante"]
+    _, second = index.search(SearchQuery(text="repas", per_page=2, page=2))
+    assert [e["name"] for e in second] == ["Popote roulante"]
+
+
+def test_index_replaces_a_changed_service_and_forgets_its_old_words():
+    index = SearchIndex()
+    index.put({"_id": "s", "name": "Friperie", "tokens": ["friperie"],
+               "mrc": ["2466"], "published": True})
+    index.put({"_id": "s", "name": "Vestiaire", "tokens": ["vestiaire"],
+               "mrc": ["2423"], "published": False})
+    assert index.search(SearchQuery(text="friperie"))[0] == 0
+    assert index.search(SearchQuery(text="vestiaire"))[0] == 0  # unpublished
+    query = SearchQuery(text="vestiaire", mrc="2423", include_unpublished=True)
+    assert index.search(query)[0] == 1 and len(index) == 1
 
 
 def test_public_location_hides_coordinates_only_when_confidential():

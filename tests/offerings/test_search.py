@@ -143,3 +143,20 @@ def test_every_change_is_recorded_in_metadata(directory):
     assert ("update", "waiting_list_length", "12", "3", "ana@example.org") in changes
     assert ("update", "name", "Popote roulante pour aînés", "Popote",
             "ana@example.org") in changes
+
+
+def test_a_live_index_catches_up_with_an_import_made_elsewhere(
+    offerings_db, hsds_dir, geo
+):
+    from services.offerings.imports import import_path
+    from services.offerings.repository import LiveIndex
+
+    repository = OfferingsRepository(offerings_db)
+    live = LiveIndex()
+    assert repository.search(SearchQuery(text="counselling"),
+                             live.current(repository))[0] == 0
+    # another process (the CLI) imports, then bumps the generation
+    assert import_path(hsds_dir / "examples" / "csv", offerings_db, "cli", geo).ok
+    total, [entry] = repository.search(SearchQuery(text="counselling"),
+                                       live.current(repository))
+    assert total == 1 and entry["name"] == "Community Counselling"

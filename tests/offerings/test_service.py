@@ -18,7 +18,7 @@ from services.offerings.events import (
     SERVICE_WITHDRAWN,
     WAITING_LIST_CHANGED,
 )
-from services.offerings.repository import OfferingsRepository
+from services.offerings.repository import LiveIndex, OfferingsRepository
 from services.offerings.service import OfferingsService
 from shared.envelope import Envelope
 from shared.errors import Conflict, Invalid, NotFound
@@ -53,7 +53,7 @@ def service(store_uri: str, db_prefix: str, geo) -> Iterator[OfferingsService]:
     db = client[f"{db_prefix}offerings"]
     OfferingsRepository(db).ensure_indexes()
     worker = worker_factory(OfferingsService, store=StoreHandle(client, db),
-                            outbox=FakeOutbox(), geo=geo)
+                            outbox=FakeOutbox(), geo=geo, search_index=LiveIndex())
     yield worker
     client.drop_database(db.name)
     client.close()
