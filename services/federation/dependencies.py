@@ -17,7 +17,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.federation import metrics
-from services.federation.domain import NodeConfig, prepare_outgoing
+from services.federation.domain import NodeConfig, Outgoing, prepare_outgoing
 from services.federation.identity import NodeIdentity, load_identity
 from services.federation.schemas import load_config
 from services.federation.transport import FederationPublisher
@@ -38,10 +38,10 @@ class FederationHandle:
         self.identity = identity
         self.publisher = publisher
 
-    def share(self, envelope: Envelope) -> int:
-        """Publish, with confirms, one signed copy per agreement; return how many."""
-        if self.identity is None or self.publisher is None:
-            return 0  # a node without federation config shares nothing
+    def prepare(self, envelope: Envelope) -> list[Outgoing]:
+        """The signed copies agreements allow; what is held back is counted."""
+        if self.identity is None:
+            return []  # a node without federation config shares nothing
         sent, withheld = prepare_outgoing(
             envelope, self.config, self.identity.private_key, utcnow()
         )
@@ -55,9 +55,14 @@ class FederationHandle:
                     item.agreement_id,
                     item.reason.value,
                 )
-        for outgoing in sent:
-            self.publisher.publish(outgoing)
-        return len(sent)
+        return sent
+
+    def share(self, envelopes: list[Envelope]) -> int:
+        """Publish, with confirms, what agreements allow of a batch; return how many."""
+        outgoing = [item for env in envelopes for item in self.prepare(env)]
+        if outgoing and self.publisher is not None:
+            self.publisher.publish_many(outgoing)
+        return len(outgoing)
 
 
 class Federation(DependencyProvider):

@@ -25,6 +25,7 @@ others (secondary suppression).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,6 +41,7 @@ from shared.envelope import Envelope, EnvelopeSchema
 from shared.signing import key_id_for, sign_mapping, verify_mapping
 
 Direction = Literal["in", "out"]
+_ENVELOPES = EnvelopeSchema()  # one instance: building a schema costs more than a load
 
 
 class Reason(enum.StrEnum):
@@ -92,7 +94,7 @@ class Peer:
     upstream_uri: str | None = None
     management_url: str | None = None
 
-    @property
+    @functools.cached_property
     def key_id(self) -> str:
         return key_id_for(self.id, self.public_key)
 
@@ -230,7 +232,7 @@ def prepare_outgoing(
             signature=None,
             key_id=None,
         )
-        data = sign_mapping(outgoing.to_dict(), private_key, key_id)
+        data = sign_mapping(_ENVELOPES.dump(outgoing), private_key, key_id)
         sent.append(Outgoing(agreement.id, agreement.peer, data))
     if not sent and not withheld:
         withheld.append(Withheld(None, Reason.NO_AGREEMENT))
@@ -277,7 +279,7 @@ def check_incoming(
     if not verify_mapping(data, peer.public_key):
         return _reject(Reason.BAD_SIGNATURE, "signature does not verify", peer.id)
     try:
-        envelope: Envelope = EnvelopeSchema().load(dict(data))
+        envelope: Envelope = _ENVELOPES.load(dict(data))
     except ValidationError as exc:
         return _reject(Reason.MALFORMED, str(exc.messages), peer.id)
     candidates = [

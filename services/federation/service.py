@@ -27,13 +27,14 @@ from services.federation import metrics
 from services.federation.dependencies import Federation
 from services.federation.domain import Reason, check_incoming
 from services.federation.events import EVENT_RECEIVED, EVENT_REJECTED
-from services.federation.management import status
+from services.federation.management import ManagementError
+from services.federation.management import status as link_status
 from services.federation.repository import RECEIVED, REJECTED
 from services.federation.topology import INBOX
-from shared.consumer import EventConsumer, consume
+from shared import service as kit
+from shared.consumer import EventConsumer, consume_batch
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
-from shared.service import ServiceBase
 from shared.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def receive_entrypoint(**options: Any) -> Any:
     return InboxConsumer.decorator(("#",), **options)
 
 
-class FederationService(ServiceBase):
+class FederationService(kit.ServiceBase):  # base not in module scope: nameko run
     name = "federation"
     store = Store(
         indexes={
@@ -81,11 +82,11 @@ class FederationService(ServiceBase):
     outbox = Outbox()
     federation = Federation()
 
-    @consume("#")
-    def share(self, envelope: Envelope, session: Any) -> None:
-        if envelope.service == self.name:
-            return  # what we received is never sent on: no loops between nodes
-        self.federation.share(envelope)
+    @consume_batch("#")
+    def share(self, envelopes: list[Envelope], session: Any) -> None:
+        # What we received is never sent on: no loops between nodes.
+        local = [env for env in envelopes if env.service != self.name]
+        self.federation.share(local)
 
     @receive_entrypoint()
     def receive(self, bodies: list[str]) -> int:
@@ -105,20 +106,29 @@ class FederationService(ServiceBase):
         def body(session: Any) -> list[tuple[str, str | None, str]]:
             db = self.store.db
             outcomes: list[tuple[str, str | None, str]] = []
+            keys = [
+                f"{v.peer}:{d['event_id']}" for _, d, v in checked if v and v.accepted
+            ]
+            seen = {
+                doc["_id"]
+                for doc in db[RECEIVED].find(
+                    {"_id": {"$in": keys}}, {"_id": 1}, session=session
+                )
+            }
+            received, rejected = [], []
             for text, data, verdict in checked:
                 if verdict is None or not verdict.accepted:
                     reason = verdict.reason.value if verdict else Reason.MALFORMED.value
                     peer = verdict.peer if verdict else None
                     detail = verdict.detail if verdict else "not a JSON object"
-                    db[REJECTED].insert_one(
+                    rejected.append(
                         {
                             "reason": reason,
                             "peer": peer,
                             "detail": detail,
                             "raw": text[:10_000],
                             "at": now,
-                        },
-                        session=session,
+                        }
                     )
                     self.outbox.add(
                         EVENT_REJECTED,
@@ -128,10 +138,11 @@ class FederationService(ServiceBase):
                     outcomes.append(("rejected", peer, reason))
                     continue
                 key = f"{verdict.peer}:{data['event_id']}"
-                if db[RECEIVED].find_one({"_id": key}, {"_id": 1}, session=session):
+                if key in seen:
                     outcomes.append(("duplicate", verdict.peer, ""))
                     continue
-                db[RECEIVED].insert_one(
+                seen.add(key)
+                received.append(
                     {
                         "_id": key,
                         "peer": verdict.peer,
@@ -139,8 +150,7 @@ class FederationService(ServiceBase):
                         "event_type": data["event_type"],
                         "received_at": now,
                         "envelope": data,
-                    },
-                    session=session,
+                    }
                 )
                 self.outbox.add(
                     EVENT_RECEIVED,
@@ -152,6 +162,10 @@ class FederationService(ServiceBase):
                     session=session,
                 )
                 outcomes.append(("applied", verdict.peer, data["event_type"]))
+            if received:
+                db[RECEIVED].insert_many(received, session=session)
+            if rejected:
+                db[REJECTED].insert_many(rejected, session=session)
             return outcomes
 
         outcomes = self.store.run_transaction(body)
@@ -175,6 +189,7 @@ class FederationService(ServiceBase):
             rows.append(
                 {
                     "id": a.id,
+                    "agreement_id": a.id,
                     "peer": a.peer,
                     "direction": a.direction,
                     "event_types": sorted(a.rules),
@@ -193,4 +208,32 @@ class FederationService(ServiceBase):
         """Link states and lag, as ``maillage federation status`` shows them."""
         if not self.federation.config.management_url:
             return []  # not federated
-        return status(self.federation.config)
+        return link_status(self.federation.config)
+
+    @rpc
+    def status(self) -> dict[str, Any]:
+        """For the admin page: links with the last event seen from each peer."""
+        config = self.federation.config
+        try:
+            links = self.links()
+        except ManagementError as exc:
+            links = [
+                {
+                    "peer": a.peer,
+                    "direction": a.direction,
+                    "state": "unknown",
+                    "error": str(exc),
+                }
+                for a in config.agreements
+            ]
+        for row in links:
+            last = self.store.db[RECEIVED].find_one(
+                {"peer": row["peer"]}, {"received_at": 1}, sort=[("received_at", -1)]
+            )
+            row["last_seen"] = last["received_at"].isoformat() if last else None
+        return {
+            "node_id": config.node_id,
+            "federated": bool(config.management_url),
+            "links": links,
+            "agreements": self.agreements(),
+        }

@@ -26,6 +26,7 @@ from services.federation import metrics
 from services.federation.domain import NodeConfig, Outgoing, Reason, check_incoming
 from services.federation.repository import FederationRepository
 from services.federation.topology import outgoing_exchange
+from shared.broker import BatchPublisher
 from shared.envelope import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 class FederationPublisher:
     def __init__(self, amqp_uri: str) -> None:
+        self.amqp_uri = amqp_uri
+        self._batch: dict[str, BatchPublisher] = {}
         self.connection = Connection(
             amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5
         )
@@ -65,7 +68,35 @@ class FederationPublisher:
         )
         metrics.SENT.labels(outgoing.peer, outgoing.data["event_type"]).inc()
 
+    def publish_many(self, items: list[Outgoing], timeout: float = 30.0) -> None:
+        """Publish a batch, one confirm wait per peer (the kit's batch publisher).
+
+        Raises if the broker does not confirm everything; the caller's batch is
+        then retried and the peer de-duplicates what had already gone.
+        """
+        by_peer: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_peer.setdefault(item.peer, []).append(item.data)
+        for peer, batch in by_peer.items():
+            publisher = self._batch.get(peer)
+            if publisher is None:
+                publisher = BatchPublisher(
+                    self.amqp_uri, exchange=outgoing_exchange(peer)
+                )
+                self._batch[peer] = publisher
+            try:
+                publisher.publish_batch(batch, timeout=timeout)
+            except Exception:
+                publisher.close()
+                self._batch.pop(peer, None)
+                raise
+            for data in batch:
+                metrics.SENT.labels(peer, data["event_type"]).inc()
+
     def close(self) -> None:
+        for publisher in self._batch.values():
+            publisher.close()
+        self._batch.clear()
         self.connection.release()
 
 

@@ -161,6 +161,15 @@ def test_agreements_are_listed_for_the_boards(nodes, second_broker):
         (row,) = proxy.agreements()
     assert row["peer"] == "mrc-66023" and row["direction"] == "in"
     assert row["event_types"] == [APPROVED] and row["suppression_threshold"] == 5
+    with ServiceRpcProxy("federation", b_config) as proxy:
+        status = proxy.status()
+    assert status["node_id"] == "region-06" and status["federated"] is True
+    (link,) = status["links"]
+    assert (link["peer"], link["state"], link["last_seen"]) == (
+        "mrc-66023",
+        "running",
+        None,
+    )
 
 
 def test_node_without_federation_config_starts_shares_nothing_and_refuses_inbox(
