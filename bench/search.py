@@ -215,9 +215,10 @@ def measure(
     call: Callable[[dict[str, Any]], Any],
     queries: list[dict[str, Any]],
     requests: int = REQUESTS,
+    warm_up: bool = True,
 ) -> dict[str, Any]:
     """Run ``requests`` calls cycling through ``queries``, one at a time."""
-    for params in queries:  # warm-up: one pass, not measured
+    for params in queries if warm_up else ():  # one pass, not measured
         call(params)
     latencies = []
     started = time.perf_counter()
@@ -243,9 +244,12 @@ def store_filter(params: dict[str, Any]) -> dict[str, Any]:
     filt: dict[str, Any] = {"published": True}
     if query.terms:
         filt["tokens"] = {"$all": query.terms}
-    for column, value in (("mrc", query.mrc), ("municipality", query.municipality),
-                          ("taxonomy_term", query.taxonomy_term_id),
-                          ("outreach", query.outreach_mode)):
+    for column, value in (
+        ("mrc", query.mrc),
+        ("municipality", query.municipality),
+        ("taxonomy_term", query.taxonomy_term_id),
+        ("outreach", query.outreach_mode),
+    ):
         if value:
             filt[column] = value
     if query.language:
@@ -298,10 +302,14 @@ def run() -> list[dict[str, Any]]:
             return list(db[SEARCH].find(filt, {"_id": 1}).limit(per_page))
 
         rows = [
-            measure("repository.search with live index (project)", project,
-                    QUERIES),
-            measure("store find, same filter (baseline)", direct, QUERIES,
-                    SCAN_REQUESTS, warm_up=False),
+            measure("repository.search with live index (project)", project, QUERIES),
+            measure(
+                "store find, same filter (baseline)",
+                direct,
+                QUERIES,
+                SCAN_REQUESTS,
+                warm_up=False,
+            ),
         ]
         for row in rows:
             row["store_load_s"] = load_seconds

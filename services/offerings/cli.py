@@ -32,23 +32,36 @@ def _env_uri() -> str:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "offerings", help="répertoire des services / service directory (HSDS 3.0)")
+        "offerings", help="répertoire des services / service directory (HSDS 3.0)"
+    )
     commands = parser.add_subparsers(dest="offerings_command", metavar="ACTION")
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--store-uri", default=None,
-                         help="mongodb:// URI (default: $MAILLAGE_STORE_URI)")
-        sub.add_argument("--db-prefix",
-                         default=os.environ.get("MAILLAGE_DB_PREFIX", "maillage_"))
+        sub.add_argument(
+            "--store-uri",
+            default=None,
+            help="mongodb:// URI (default: $MAILLAGE_STORE_URI)",
+        )
+        sub.add_argument(
+            "--db-prefix", default=os.environ.get("MAILLAGE_DB_PREFIX", "maillage_")
+        )
 
     imp = commands.add_parser(
-        "import", help="importer HSDS 3.0 JSON/CSV ou 1.1 / import HSDS files")
+        "import", help="importer HSDS 3.0 JSON/CSV ou 1.1 / import HSDS files"
+    )
     imp.add_argument("path", type=Path)
-    imp.add_argument("--user", default=os.environ.get("USER", "cli"),
-                     help="recorded as updated_by in metadata")
+    imp.add_argument(
+        "--user",
+        default=os.environ.get("USER", "cli"),
+        help="recorded as updated_by in metadata",
+    )
     imp.add_argument("--report", type=Path, help="write the JSON report here")
-    imp.add_argument("--geo-dir", type=Path, default=DEFAULT_GEO,
-                     help="quebec_geo/ folder used to check MRC codes")
+    imp.add_argument(
+        "--geo-dir",
+        type=Path,
+        default=DEFAULT_GEO,
+        help="quebec_geo/ folder used to check MRC codes",
+    )
     imp.add_argument("--no-progress", action="store_true")
     common(imp)
     imp.set_defaults(func=run_import)
@@ -56,8 +69,11 @@ def register(subparsers: Any) -> None:
     exp = commands.add_parser("export", help="exporter en HSDS 3.0 / export")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=("json", "csv"), default="json")
-    exp.add_argument("--include-confidential", action="store_true",
-                     help="keep confidential addresses (non-public copies only)")
+    exp.add_argument(
+        "--include-confidential",
+        action="store_true",
+        help="keep confidential addresses (non-public copies only)",
+    )
     common(exp)
     exp.set_defaults(func=run_export)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
@@ -67,7 +83,8 @@ def _db(args: argparse.Namespace) -> Any:
     from pymongo import MongoClient
 
     client: MongoClient[dict[str, Any]] = MongoClient(
-        args.store_uri or _env_uri(), serverSelectionTimeoutMS=5000, tz_aware=True)
+        args.store_uri or _env_uri(), serverSelectionTimeoutMS=5000, tz_aware=True
+    )
     return client, client[f"{args.db_prefix}offerings"]
 
 
@@ -79,31 +96,46 @@ def run_import(args: argparse.Namespace) -> int:
 
     path: Path = args.path
     kind = detect(path)
-    total = (len(list(path.glob("*.json" if kind == "json" else "*.csv")))
-             if path.is_dir() else 1)
+    total = (
+        len(list(path.glob("*.json" if kind == "json" else "*.csv")))
+        if path.is_dir()
+        else 1
+    )
     client, db = _db(args)
     try:
-        with tqdm(total=total, unit="fichier", disable=args.no_progress,
-                  file=sys.stderr, desc="import") as bar:
-            report = import_path(path, db, args.user, load_geo(args.geo_dir),
-                                 progress=bar.update)
+        with tqdm(
+            total=total,
+            unit="fichier",
+            disable=args.no_progress,
+            file=sys.stderr,
+            desc="import",
+        ) as bar:
+            report = import_path(
+                path, db, args.user, load_geo(args.geo_dir), progress=bar.update
+            )
     finally:
         client.close()
     if args.report:
-        args.report.write_text(json.dumps(report.as_dict(), indent=2,
-                                          ensure_ascii=False), encoding="utf-8")
+        args.report.write_text(
+            json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
     for warning in report.warnings:
         print(f"avertissement / warning: {warning}", file=sys.stderr)
     if not report.ok:
-        print(f"Import refusé, rien n'a été écrit ({len(report.problems)} "
-              f"problème(s)) / Import refused, nothing was written "
-              f"({len(report.problems)} problem(s)):", file=sys.stderr)
+        print(
+            f"Import refusé, rien n'a été écrit ({len(report.problems)} "
+            f"problème(s)) / Import refused, nothing was written "
+            f"({len(report.problems)} problem(s)):",
+            file=sys.stderr,
+        )
         for problem in report.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     merged = len(report.merged_organizations)
-    print(f"Importé / imported: {report.written} ; organisations fusionnées / "
-          f"merged organizations: {merged}")
+    print(
+        f"Importé / imported: {report.written} ; organisations fusionnées / "
+        f"merged organizations: {merged}"
+    )
     return 0
 
 
@@ -112,8 +144,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     client, db = _db(args)
     try:
-        files = export_directory(db, args.directory, args.format,
-                                 args.include_confidential)
+        files = export_directory(
+            db, args.directory, args.format, args.include_confidential
+        )
     finally:
         client.close()
     print(f"{len(files)} fichier(s) écrit(s) / file(s) written in {args.directory}")

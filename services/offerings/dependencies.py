@@ -31,8 +31,9 @@ class Geo(DependencyProvider):
         directory = Path(configured) if configured else DEFAULT_GEO_DIR
         self.reference: GeoReference | None = load_geo(directory)
         if self.reference is None:
-            log.warning("no Quebec geography in %s: codes checked by shape only",
-                        directory)
+            log.warning(
+                "no Quebec geography in %s: codes checked by shape only", directory
+            )
 
     def get_dependency(self, worker_ctx: Any) -> GeoReference | None:
         return self.reference

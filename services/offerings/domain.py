@@ -173,8 +173,11 @@ def check_record(
             bad(column, "texte attendu", "text expected")
         elif column in spec.enums and value not in spec.enums[column]:
             allowed = ", ".join(spec.enums[column])
-            bad(column, f"valeur hors liste ({allowed})",
-                f"value not allowed ({allowed})")
+            bad(
+                column,
+                f"valeur hors liste ({allowed})",
+                f"value not allowed ({allowed})",
+            )
     if table == "service":
         problems += _check_service_profile(record, origin)
     elif table == "location":
@@ -189,26 +192,45 @@ def _check_service_profile(record: Record, origin: Origin) -> list[Problem]:
         for mode in modes.split(","):
             if mode.strip() not in OUTREACH_MODES:
                 allowed = ", ".join(OUTREACH_MODES)
-                problems.append(Problem(
-                    origin.file, origin.row, "outreach_modes",
-                    f"mode « {mode} » inconnu ({allowed})",
-                    f'unknown mode "{mode}" ({allowed})'))
+                problems.append(
+                    Problem(
+                        origin.file,
+                        origin.row,
+                        "outreach_modes",
+                        f"mode « {mode} » inconnu ({allowed})",
+                        f'unknown mode "{mode}" ({allowed})',
+                    )
+                )
     for column in ("waiting_list_length", "typical_wait_days", "capacity"):
         value = record.get(column)
-        if isinstance(value, int | float) and not isinstance(value, bool) and (
-            value < 0 or not float(value).is_integer()
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and (value < 0 or not float(value).is_integer())
         ):
-            problems.append(Problem(
-                origin.file, origin.row, column,
-                "entier positif ou nul attendu", "non-negative integer expected"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    column,
+                    "entier positif ou nul attendu",
+                    "non-negative integer expected",
+                )
+            )
     updated = record.get("waiting_list_updated_at")
     if isinstance(updated, str) and updated:
         try:
             datetime.fromisoformat(updated.replace("Z", "+00:00"))
         except ValueError:
-            problems.append(Problem(
-                origin.file, origin.row, "waiting_list_updated_at",
-                "date-heure ISO 8601 attendue", "ISO 8601 date-time expected"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    "waiting_list_updated_at",
+                    "date-heure ISO 8601 attendue",
+                    "ISO 8601 date-time expected",
+                )
+            )
     return problems
 
 
@@ -233,23 +255,38 @@ def _check_location_profile(
     if isinstance(mrc, str) and (
         not _MRC.match(mrc) or (geo is not None and mrc not in geo.divisions)
     ):
-        problems.append(Problem(
-            origin.file, origin.row, "mrc_code",
-            "code de division de recensement du Québec inconnu",
-            "unknown Quebec census division code"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.row,
+                "mrc_code",
+                "code de division de recensement du Québec inconnu",
+                "unknown Quebec census division code",
+            )
+        )
     if isinstance(municipality, str):
         if not _MUNICIPALITY.match(municipality) or (
             geo is not None and municipality not in geo.municipalities
         ):
-            problems.append(Problem(
-                origin.file, origin.row, "municipality_code",
-                "code de municipalité du Québec inconnu",
-                "unknown Quebec municipality code"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    "municipality_code",
+                    "code de municipalité du Québec inconnu",
+                    "unknown Quebec municipality code",
+                )
+            )
         elif isinstance(mrc, str) and not municipality.startswith(mrc):
-            problems.append(Problem(
-                origin.file, origin.row, "municipality_code",
-                f"la municipalité n'est pas dans la MRC {mrc}",
-                f"the municipality is not in MRC {mrc}"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    "municipality_code",
+                    f"la municipalité n'est pas dans la MRC {mrc}",
+                    f"the municipality is not in MRC {mrc}",
+                )
+            )
     return problems
 
 
@@ -281,9 +318,15 @@ class Flattener:
     ) -> str | None:
         """Add ``doc`` (and what it nests); return its id."""
         if not isinstance(doc, dict):
-            self.problems.append(Problem(
-                origin.file, origin.row, None, "objet JSON attendu",
-                "JSON object expected"))
+            self.problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    None,
+                    "objet JSON attendu",
+                    "JSON object expected",
+                )
+            )
             return None
         spec = TABLES[table]
         children = {child.prop: child for child in NESTING[table]}
@@ -292,14 +335,20 @@ class Flattener:
             if key in children:
                 continue
             if key not in spec.all_columns:
-                self.problems.append(Problem(
-                    origin.file, origin.row, key, "champ inconnu", "unknown field"))
+                self.problems.append(
+                    Problem(
+                        origin.file, origin.row, key, "champ inconnu", "unknown field"
+                    )
+                )
             elif value is not None:
                 record[key] = value
         record_id = record.get("id")
         if not isinstance(record_id, str) or not record_id:
-            self.problems.append(Problem(
-                origin.file, origin.row, "id", "valeur requise", "value required"))
+            self.problems.append(
+                Problem(
+                    origin.file, origin.row, "id", "valeur requise", "value required"
+                )
+            )
             return None
         if parent is not None and link is not None:
             parent_table, parent_id = parent
@@ -323,22 +372,34 @@ class Flattener:
             if value is None or not child.many:
                 continue
             if not isinstance(value, list):
-                self.problems.append(Problem(
-                    origin.file, origin.row, prop, "liste attendue",
-                    "list expected"))
+                self.problems.append(
+                    Problem(
+                        origin.file, origin.row, prop, "liste attendue", "list expected"
+                    )
+                )
                 continue
             for index, item in enumerate(value):
-                self.add(child.table, item, _deeper(origin, f"{prop}/{index}"),
-                         parent=(table, record_id), link=child.fk)
+                self.add(
+                    child.table,
+                    item,
+                    _deeper(origin, f"{prop}/{index}"),
+                    parent=(table, record_id),
+                    link=child.fk,
+                )
         return record_id
 
     def _link(self, record: Record, column: str, value: str, origin: Origin) -> None:
         current = record.get(column)
         if current is not None and current != value:
-            self.problems.append(Problem(
-                origin.file, origin.row, column,
-                f"lien contradictoire ({current} ≠ {value})",
-                f"conflicting link ({current} != {value})"))
+            self.problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    column,
+                    f"lien contradictoire ({current} ≠ {value})",
+                    f"conflicting link ({current} != {value})",
+                )
+            )
         record[column] = value
 
     def _merge(self, table: str, record: Record, origin: Origin) -> None:
@@ -350,10 +411,15 @@ class Flattener:
             return
         for column, value in record.items():
             if column in existing and existing[column] != value:
-                self.problems.append(Problem(
-                    origin.file, origin.row, column,
-                    f"valeur contradictoire pour {table} {record['id']}",
-                    f"conflicting value for {table} {record['id']}"))
+                self.problems.append(
+                    Problem(
+                        origin.file,
+                        origin.row,
+                        column,
+                        f"valeur contradictoire pour {table} {record['id']}",
+                        f"conflicting value for {table} {record['id']}",
+                    )
+                )
             else:
                 existing[column] = value
 
@@ -391,9 +457,7 @@ class Nester:
                 ids = sorted(self.index.get((child.table, child.fk, record_id), ()))
                 if child.table == "attribute":
                     ids = [i for i in ids if self._links_here(i, table)]
-                doc[child.prop] = [
-                    self.document(child.table, i, trail) for i in ids
-                ]
+                doc[child.prop] = [self.document(child.table, i, trail) for i in ids]
             else:
                 target = row.get(child.fk)
                 if target in self.dataset[child.table]:
@@ -441,9 +505,15 @@ def check_dataset(
             problems += check_record(table, record, origin, geo)
             for column in spec.tabular_required:
                 if record.get(column) in (None, ""):
-                    problems.append(Problem(
-                        origin.file, origin.row, column, "valeur requise",
-                        "value required"))
+                    problems.append(
+                        Problem(
+                            origin.file,
+                            origin.row,
+                            column,
+                            "valeur requise",
+                            "value required",
+                        )
+                    )
             if links:
                 problems += _check_links(dataset, existing, table, record, origin)
     return problems
@@ -467,22 +537,38 @@ def _check_links(
         if resolves(links[column], value):
             continue
         if column in hard:
-            problems.append(Problem(
-                origin.file, origin.row, column,
-                f"référence introuvable : {links[column]} {value}",
-                f"broken reference: {links[column]} {value}"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    column,
+                    f"référence introuvable : {links[column]} {value}",
+                    f"broken reference: {links[column]} {value}",
+                )
+            )
         else:
-            problems.append(Problem(
-                origin.file, origin.row, column,
-                f"référence externe gardée telle quelle : {value}",
-                f"outside reference kept as is: {value}", fatal=False))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    column,
+                    f"référence externe gardée telle quelle : {value}",
+                    f"outside reference kept as is: {value}",
+                    fatal=False,
+                )
+            )
     if table in OWNED_TABLES:
         owners = [c for c in present if c != "parent_organization_id"]
         if not any(resolves(links[c], present[c]) for c in owners):
-            problems.append(Problem(
-                origin.file, origin.row, None,
-                "enregistrement orphelin : aucun parent connu",
-                "orphan record: no known parent"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.row,
+                    None,
+                    "enregistrement orphelin : aucun parent connu",
+                    "orphan record: no known parent",
+                )
+            )
     return problems
 
 
@@ -607,13 +693,18 @@ def audit(
 
 # --- commands on one service ---------------------------------------------------
 
-WAITING_LIST_FIELDS = ("waiting_list_open", "waiting_list_length",
-                       "typical_wait_days", "capacity")
+WAITING_LIST_FIELDS = (
+    "waiting_list_open",
+    "waiting_list_length",
+    "typical_wait_days",
+    "capacity",
+)
 LINK_FIELDS = ("languages", "location_ids", "taxonomy_term_ids")
 
 
-def apply_changes(current: Record | None, changes: Mapping[str, Any],
-                  now: str) -> Record:
+def apply_changes(
+    current: Record | None, changes: Mapping[str, Any], now: str
+) -> Record:
     """The record after ``changes``; a waiting-list change stamps
     ``waiting_list_updated_at`` and any change stamps ``last_modified``.
 
@@ -642,22 +733,29 @@ def service_links(service_id: str, changes: Mapping[str, Any]) -> Dataset:
     links = empty_dataset()
 
     def link_id(kind: str, value: str) -> str:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL,
-                              f"maillage:{service_id}:{kind}:{value}"))
+        return str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"maillage:{service_id}:{kind}:{value}")
+        )
 
     for code in changes.get("languages", ()):
         rid = link_id("language", code)
-        links["language"][rid] = {"id": rid, "service_id": service_id,
-                                  "code": code}
+        links["language"][rid] = {"id": rid, "service_id": service_id, "code": code}
     for location_id in changes.get("location_ids", ()):
         rid = link_id("location", location_id)
         links["service_at_location"][rid] = {
-            "id": rid, "service_id": service_id, "location_id": location_id}
+            "id": rid,
+            "service_id": service_id,
+            "location_id": location_id,
+        }
     for term_id in changes.get("taxonomy_term_ids", ()):
         rid = link_id("taxonomy_term", term_id)
         links["attribute"][rid] = {
-            "id": rid, "link_id": service_id, "link_entity": "service",
-            "link_type": "taxonomy", "taxonomy_term_id": term_id}
+            "id": rid,
+            "link_id": service_id,
+            "link_entity": "service",
+            "link_type": "taxonomy",
+            "taxonomy_term_id": term_id,
+        }
     return links
 
 
@@ -693,12 +791,16 @@ def public_view(dataset: Dataset) -> Dataset:
     only (drafts and withdrawn ones are gone, with the records hanging on
     them), then :func:`redact` for confidential addresses."""
     hidden: dict[str, set[str]] = {
-        table: {i for i, r in dataset[table].items()
-                if r.get("publication_status") not in PUBLIC_STATUSES}
+        table: {
+            i
+            for i, r in dataset[table].items()
+            if r.get("publication_status") not in PUBLIC_STATUSES
+        }
         for table in ("organization", "location", "service")
     }
     hidden["service"] |= {
-        i for i, r in dataset["service"].items()
+        i
+        for i, r in dataset["service"].items()
         if r.get("organization_id") in hidden["organization"]
     }
     if not any(hidden.values()):
@@ -709,17 +811,24 @@ def public_view(dataset: Dataset) -> Dataset:
             view[table].pop(row_id, None)
     gone = set().union(*hidden.values())
     view["service_at_location"] = {
-        i: r for i, r in view["service_at_location"].items()
+        i: r
+        for i, r in view["service_at_location"].items()
         if r.get("service_id") not in gone and r.get("location_id") not in gone
     }
     gone |= set(dataset["service_at_location"]) - set(view["service_at_location"])
     for table in (*OWNED_TABLES, "attribute", "metadata"):
-        links = [c for c in (*REFERENCES.get(table, {}), "link_id", "resource_id")
-                 if c not in ("parent_organization_id", "taxonomy_term_id")]
+        links = [
+            c
+            for c in (*REFERENCES.get(table, {}), "link_id", "resource_id")
+            if c not in ("parent_organization_id", "taxonomy_term_id")
+        ]
         view[table] = {
-            i: r for i, r in view[table].items()
-            if not (any(r.get(c) in gone for c in links)
-                    and all(r.get(c) in gone or not r.get(c) for c in links))
+            i: r
+            for i, r in view[table].items()
+            if not (
+                any(r.get(c) in gone for c in links)
+                and all(r.get(c) in gone or not r.get(c) for c in links)
+            )
         }
     return redact(view)
 
@@ -736,8 +845,7 @@ def outside_ids(dataset: Dataset) -> dict[str, set[str]]:
     return wanted
 
 
-_LOCATING = ("latitude", "longitude", "external_identifier",
-             "external_identifier_type")
+_LOCATING = ("latitude", "longitude", "external_identifier", "external_identifier_type")
 
 
 def public_location(location: Record) -> Record:
@@ -809,8 +917,9 @@ def opening_slots(schedules: Iterable[Record]) -> list[dict[str, Any]]:
     for schedule in schedules:
         if schedule.get("freq") not in (None, "WEEKLY"):
             continue
-        opens, closes = _minutes(schedule.get("opens_at")), _minutes(
-            schedule.get("closes_at")
+        opens, closes = (
+            _minutes(schedule.get("opens_at")),
+            _minutes(schedule.get("closes_at")),
         )
         if opens is None or closes is None:
             continue
@@ -880,14 +989,24 @@ def search_entry(view: ServiceView) -> Record:
     service = view.service
     text_parts = [
         service.get(column, "")
-        for column in ("name", "alternate_name", "description",
-                       "eligibility_description", "application_process")
+        for column in (
+            "name",
+            "alternate_name",
+            "description",
+            "eligibility_description",
+            "application_process",
+        )
     ]
     if view.organization:
-        text_parts += [view.organization.get("name", ""),
-                       view.organization.get("alternate_name", "")]
-    locations = [loc for loc in view.locations
-                 if loc.get("publication_status") in PUBLIC_STATUSES]
+        text_parts += [
+            view.organization.get("name", ""),
+            view.organization.get("alternate_name", ""),
+        ]
+    locations = [
+        loc
+        for loc in view.locations
+        if loc.get("publication_status") in PUBLIC_STATUSES
+    ]
     for location in locations:
         text_parts.append(location.get("name", ""))
     for term in view.taxonomy_terms:
@@ -902,17 +1021,22 @@ def search_entry(view: ServiceView) -> Record:
             if value:
                 language_codes.setdefault(fold(str(value)), None)
     outreach = [
-        m.strip() for m in str(service.get("outreach_modes") or "").split(",")
+        m.strip()
+        for m in str(service.get("outreach_modes") or "").split(",")
         if m.strip()
     ]
     return {
         "_id": service["id"],
         "name_tokens": name_tokens,
         "tokens": all_tokens,
-        "mrc": sorted({loc["mrc_code"] for loc in locations
-                       if loc.get("mrc_code")}),
-        "municipality": sorted({loc["municipality_code"] for loc in locations
-                                if loc.get("municipality_code")}),
+        "mrc": sorted({loc["mrc_code"] for loc in locations if loc.get("mrc_code")}),
+        "municipality": sorted(
+            {
+                loc["municipality_code"]
+                for loc in locations
+                if loc.get("municipality_code")
+            }
+        ),
         "language": list(language_codes),
         "taxonomy_term": sorted(set(view.taxonomy_term_ids)),
         "no_referral": service.get("no_referral_required") is True,
@@ -970,8 +1094,15 @@ class SearchIndex:
     exact slots of services open at some time in the current hour.
     """
 
-    FACETS = ("tokens", "name_tokens", "mrc", "municipality", "language",
-              "taxonomy_term", "outreach")
+    FACETS = (
+        "tokens",
+        "name_tokens",
+        "mrc",
+        "municipality",
+        "language",
+        "taxonomy_term",
+        "outreach",
+    )
     FLAGS = ("published", "no_referral", "waiting_list_open")
 
     def __init__(self) -> None:
@@ -1009,7 +1140,8 @@ class SearchIndex:
                 postings.setdefault(value, set()).add(number)
         if lite["organization_id"]:
             self.postings["organization_id"].setdefault(
-                lite["organization_id"], set()).add(number)
+                lite["organization_id"], set()
+            ).add(number)
         for flag in self.FLAGS:
             if entry.get(flag):
                 self.flags[flag].add(number)
@@ -1022,8 +1154,9 @@ class SearchIndex:
             for value in values:
                 self.postings[facet].get(value, set()).discard(number)
         if old["organization_id"]:
-            self.postings["organization_id"].get(
-                old["organization_id"], set()).discard(number)
+            self.postings["organization_id"].get(old["organization_id"], set()).discard(
+                number
+            )
         for members in self.flags.values():
             members.discard(number)
         for hour in _hours_of(old["slots"]):
@@ -1037,32 +1170,40 @@ class SearchIndex:
             sets.append(self.flags["published"])
         for term in terms:
             sets.append(self.postings["tokens"].get(term, set()))
-        for facet, value in (("mrc", query.mrc),
-                             ("municipality", query.municipality),
-                             ("taxonomy_term", query.taxonomy_term_id),
-                             ("outreach", query.outreach_mode),
-                             ("organization_id", query.organization_id)):
+        for facet, value in (
+            ("mrc", query.mrc),
+            ("municipality", query.municipality),
+            ("taxonomy_term", query.taxonomy_term_id),
+            ("outreach", query.outreach_mode),
+            ("organization_id", query.organization_id),
+        ):
             if value:
                 sets.append(self.postings[facet].get(value, set()))
         if query.language:
             sets.append(self.postings["language"].get(fold(query.language), set()))
-        for flag, wanted in (("no_referral", query.no_referral_required),
-                             ("waiting_list_open", query.waiting_list_open)):
+        for flag, wanted in (
+            ("no_referral", query.no_referral_required),
+            ("waiting_list_open", query.waiting_list_open),
+        ):
             if wanted is True:
                 sets.append(self.flags[flag])
         if query.open_at is not None:
             sets.append(self.hours[week_minute(query.open_at) // 60])
         found = _intersect(sets, self.everything)
-        for flag, wanted in (("no_referral", query.no_referral_required),
-                             ("waiting_list_open", query.waiting_list_open)):
+        for flag, wanted in (
+            ("no_referral", query.no_referral_required),
+            ("waiting_list_open", query.waiting_list_open),
+        ):
             if wanted is False:
                 found -= self.flags[flag]
         if query.modified_after:
-            found = {n for n in found
-                     if self.entries[n]["modified"] >= query.modified_after}
+            found = {
+                n for n in found if self.entries[n]["modified"] >= query.modified_after
+            }
         if query.open_at is not None:
-            found = {n for n in found
-                     if is_open(self.entries[n]["slots"], query.open_at)}
+            found = {
+                n for n in found if is_open(self.entries[n]["slots"], query.open_at)
+            }
         score: dict[int, int] = {}
         for term in terms:
             for number in self.postings["name_tokens"].get(term, set()) & found:
@@ -1076,13 +1217,14 @@ class SearchIndex:
         if score:
             best = sorted(score, key=key)
             rest = heapq.nsmallest(
-                max(0, skip + query.per_page - len(best)), found - set(best),
-                key=key)
+                max(0, skip + query.per_page - len(best)), found - set(best), key=key
+            )
             ordered = best + rest
         else:
             ordered = heapq.nsmallest(skip + query.per_page, found, key=key)
-        return len(found), [self.entries[n] for n in
-                            ordered[skip: skip + query.per_page]]
+        return len(found), [
+            self.entries[n] for n in ordered[skip : skip + query.per_page]
+        ]
 
 
 def _intersect(sets: list[set[int]], everything: set[int]) -> set[int]:

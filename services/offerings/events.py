@@ -22,8 +22,12 @@ SERVICE_UPDATED = "offerings.service_updated"
 SERVICE_WITHDRAWN = "offerings.service_withdrawn"
 WAITING_LIST_CHANGED = "offerings.waiting_list_changed"
 
-WAITING_LIST_FIELDS = ("waiting_list_open", "waiting_list_length",
-                       "typical_wait_days", "capacity")
+WAITING_LIST_FIELDS = (
+    "waiting_list_open",
+    "waiting_list_length",
+    "typical_wait_days",
+    "capacity",
+)
 
 
 class _Payload(Schema):

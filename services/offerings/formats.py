@@ -50,11 +50,18 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 # HSDS 1.1 files that 3.0 renamed or removed: their presence means 1.1.
-V11_MARKERS = ("services_at_location.csv", "physical_addresses.csv",
-               "postal_addresses.csv", "regular_schedules.csv",
-               "holiday_schedules.csv", "services_taxonomy.csv", "taxonomy.csv",
-               "eligibility.csv", "payments_accepted.csv",
-               "accessibility_for_disabilities.csv")
+V11_MARKERS = (
+    "services_at_location.csv",
+    "physical_addresses.csv",
+    "postal_addresses.csv",
+    "regular_schedules.csv",
+    "holiday_schedules.csv",
+    "services_taxonomy.csv",
+    "taxonomy.csv",
+    "eligibility.csv",
+    "payments_accepted.csv",
+    "accessibility_for_disabilities.csv",
+)
 
 
 @dataclass
@@ -94,17 +101,28 @@ def read(path: Path, progress: Progress | None = None) -> Parsed:
 
         return read_hsds11(path, progress)
     parsed = Parsed(source_format=kind)
-    parsed.problems.append(Problem(
-        str(path), None, None,
-        "ni fichier JSON HSDS ni dossier de paquet de données CSV",
-        "neither an HSDS JSON file nor a CSV datapackage directory"))
+    parsed.problems.append(
+        Problem(
+            str(path),
+            None,
+            None,
+            "ni fichier JSON HSDS ni dossier de paquet de données CSV",
+            "neither an HSDS JSON file nor a CSV datapackage directory",
+        )
+    )
     return parsed
 
 
 # --- JSON ---------------------------------------------------------------------
 
-_LIST_HINTS = ("service_at_location", "taxonomy_term", "organization", "service",
-               "location", "taxonomy")
+_LIST_HINTS = (
+    "service_at_location",
+    "taxonomy_term",
+    "organization",
+    "service",
+    "location",
+    "taxonomy",
+)
 
 
 def _table_hint(stem: str) -> str | None:
@@ -145,9 +163,15 @@ def read_json(path: Path, progress: Progress | None = None) -> Parsed:
         try:
             doc = json.loads(file.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            parsed.problems.append(Problem(
-                file.name, getattr(exc, "lineno", None), None,
-                f"JSON illisible ({exc})", f"unreadable JSON ({exc})"))
+            parsed.problems.append(
+                Problem(
+                    file.name,
+                    getattr(exc, "lineno", None),
+                    None,
+                    f"JSON illisible ({exc})",
+                    f"unreadable JSON ({exc})",
+                )
+            )
             continue
         _read_json_doc(doc, file, flattener, parsed)
         if progress:
@@ -163,9 +187,13 @@ def _read_json_doc(doc: Any, file: Path, flattener: Flattener, parsed: Parsed) -
     hint = _table_hint(file.stem)
     if isinstance(doc, dict) and "openapi_url" in doc and "id" not in doc:
         return  # base.json: describes the API, holds no records
-    if isinstance(doc, dict) and doc and all(
-        isinstance(v, list) and (k in TABLES or k in TABLE_BY_PATH)
-        for k, v in doc.items()
+    if (
+        isinstance(doc, dict)
+        and doc
+        and all(
+            isinstance(v, list) and (k in TABLES or k in TABLE_BY_PATH)
+            for k, v in doc.items()
+        )
     ):
         for key, rows in doc.items():
             table = TABLES[key].name if key in TABLES else TABLE_BY_PATH[key]
@@ -186,9 +214,15 @@ def _read_json_doc(doc: Any, file: Path, flattener: Flattener, parsed: Parsed) -
         parsed.rows_read += 1
         table = _guess_table(item, hint) if isinstance(item, dict) else None
         if table is None:
-            parsed.problems.append(Problem(
-                name, pointer or "/", None,
-                "type d'entité HSDS non reconnu", "unrecognised HSDS entity type"))
+            parsed.problems.append(
+                Problem(
+                    name,
+                    pointer or "/",
+                    None,
+                    "type d'entité HSDS non reconnu",
+                    "unrecognised HSDS entity type",
+                )
+            )
             continue
         flattener.add(table, item, Origin(name, pointer or "/"))
 
@@ -225,9 +259,15 @@ def read_csv_package(path: Path, progress: Progress | None = None) -> Parsed:
     for file in sorted(path.glob("*.csv")):
         table = TABLE_BY_PATH.get(file.name)
         if table is None:
-            parsed.problems.append(Problem(
-                file.name, None, None, "fichier inconnu de HSDS 3.0",
-                "file unknown to HSDS 3.0"))
+            parsed.problems.append(
+                Problem(
+                    file.name,
+                    None,
+                    None,
+                    "fichier inconnu de HSDS 3.0",
+                    "file unknown to HSDS 3.0",
+                )
+            )
             continue
         parsed.files.append(file.name)
         _read_csv_table(file, table, parsed)
@@ -242,16 +282,21 @@ def _read_csv_table(file: Path, table: str, parsed: Parsed) -> None:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), [])
     except UnicodeDecodeError:
-        parsed.problems.append(Problem(
-            file.name, None, None, "encodage UTF-8 attendu", "UTF-8 expected"))
+        parsed.problems.append(
+            Problem(file.name, None, None, "encodage UTF-8 attendu", "UTF-8 expected")
+        )
         return
     unknown = [c for c in header if c not in spec.all_columns]
     for column in unknown:
-        parsed.problems.append(Problem(
-            file.name, 1, column, "colonne inconnue", "unknown column"))
+        parsed.problems.append(
+            Problem(file.name, 1, column, "colonne inconnue", "unknown column")
+        )
     if "id" not in header:
-        parsed.problems.append(Problem(
-            file.name, 1, "id", "colonne requise absente", "required column missing"))
+        parsed.problems.append(
+            Problem(
+                file.name, 1, "id", "colonne requise absente", "required column missing"
+            )
+        )
     if unknown or "id" not in header:
         return
     try:
@@ -259,35 +304,56 @@ def _read_csv_table(file: Path, table: str, parsed: Parsed) -> None:
             parsed.rows_read += 1
             origin = Origin(file.name, line)
             if None in raw:
-                parsed.problems.append(Problem(
-                    file.name, line, None, "plus de cellules que de colonnes",
-                    "more cells than columns"))
+                parsed.problems.append(
+                    Problem(
+                        file.name,
+                        line,
+                        None,
+                        "plus de cellules que de colonnes",
+                        "more cells than columns",
+                    )
+                )
                 continue
             record: dict[str, Any] = {}
             for column, text in raw.items():
                 value, problem = parse_cell(table, column, text or "")
                 if problem is not None:
-                    parsed.problems.append(Problem(
-                        file.name, line, column, problem.fr, problem.en))
+                    parsed.problems.append(
+                        Problem(file.name, line, column, problem.fr, problem.en)
+                    )
                 elif value is not None:
                     record[column] = value
                 elif column in spec.required:
                     record[column] = ""
             record_id = record.get("id")
             if not record_id:
-                parsed.problems.append(Problem(
-                    file.name, line, "id", "valeur requise", "value required"))
+                parsed.problems.append(
+                    Problem(file.name, line, "id", "valeur requise", "value required")
+                )
                 continue
             if record_id in parsed.dataset[table]:
-                parsed.problems.append(Problem(
-                    file.name, line, "id", f"identifiant en double : {record_id}",
-                    f"duplicate id: {record_id}"))
+                parsed.problems.append(
+                    Problem(
+                        file.name,
+                        line,
+                        "id",
+                        f"identifiant en double : {record_id}",
+                        f"duplicate id: {record_id}",
+                    )
+                )
                 continue
             parsed.dataset[table][record_id] = record
             parsed.origins[(table, record_id)] = origin
     except (UnicodeDecodeError, csv.Error) as exc:
-        parsed.problems.append(Problem(
-            file.name, None, None, f"CSV illisible ({exc})", f"unreadable CSV ({exc})"))
+        parsed.problems.append(
+            Problem(
+                file.name,
+                None,
+                None,
+                f"CSV illisible ({exc})",
+                f"unreadable CSV ({exc})",
+            )
+        )
 
 
 # --- export -------------------------------------------------------------------
@@ -308,13 +374,17 @@ def write_csv_package(dataset: Dataset, directory: Path) -> list[Path]:
                 record = dataset[name][record_id]
                 writer.writerow([format_cell(record.get(c)) for c in spec.all_columns])
         written.append(file)
-        resources.append({
-            "name": name,
-            "path": spec.path,
-            "profile": "tabular-data-resource",
-            "schema": {"fields": [{"name": c} for c in spec.all_columns],
-                       "primaryKey": "id"},
-        })
+        resources.append(
+            {
+                "name": name,
+                "path": spec.path,
+                "profile": "tabular-data-resource",
+                "schema": {
+                    "fields": [{"name": c} for c in spec.all_columns],
+                    "primaryKey": "id",
+                },
+            }
+        )
     package = {
         "name": "maillage-offerings",
         "profile": "tabular-data-package",
@@ -331,10 +401,7 @@ def write_csv_package(dataset: Dataset, directory: Path) -> list[Path]:
 def tabular_document(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
     """The whole directory as one JSON object keyed by table (the shape the
     compiled ``tabular.json`` schema describes)."""
-    return {
-        name: [dataset[name][i] for i in sorted(dataset[name])]
-        for name in TABLES
-    }
+    return {name: [dataset[name][i] for i in sorted(dataset[name])] for name in TABLES}
 
 
 def write_json(dataset: Dataset, directory: Path) -> list[Path]:
@@ -348,8 +415,7 @@ def write_json(dataset: Dataset, directory: Path) -> list[Path]:
             nester.document("service", i) for i in sorted(dataset["service"])
         ],
         "organizations.json": [
-            nester.document("organization", i)
-            for i in sorted(dataset["organization"])
+            nester.document("organization", i) for i in sorted(dataset["organization"])
         ],
     }
     written = []

@@ -75,26 +75,34 @@ def prepare(
 ) -> tuple[Dataset, ImportReport]:
     """Read and check; nothing is written."""
     parsed = read(path, progress)
-    report = ImportReport(str(path), parsed.source_format, parsed.files,
-                          parsed.rows_read)
+    report = ImportReport(
+        str(path), parsed.source_format, parsed.files, parsed.rows_read
+    )
     dataset = parsed.dataset
     for service in dataset["service"].values():
         service.setdefault("publication_status", "published")
-    identifiers = [str(i.get("identifier", ""))
-                   for i in dataset["organization_identifier"].values()]
+    identifiers = [
+        str(i.get("identifier", ""))
+        for i in dataset["organization_identifier"].values()
+    ]
     report.merged_organizations = deduplicate_organizations(
-        dataset, repository.known_identifiers(identifiers))
+        dataset, repository.known_identifiers(identifiers)
+    )
     for kept in set(report.merged_organizations.values()):
         stored = repository.get("organization", kept)
         if stored is not None:
             # the directory's values win; the newcomer only fills the gaps
             dataset["organization"][kept] = {
-                **dataset["organization"].get(kept, {}), **stored}
+                **dataset["organization"].get(kept, {}),
+                **stored,
+            }
     existing = repository.existing_ids(outside_ids(dataset))
     whole_file_refused = any(
-        p.fatal and (p.row is None or p.row == 1) for p in parsed.problems)
+        p.fatal and (p.row is None or p.row == 1) for p in parsed.problems
+    )
     problems = parsed.problems + check_dataset(
-        dataset, parsed.origins, existing, geo, links=not whole_file_refused)
+        dataset, parsed.origins, existing, geo, links=not whole_file_refused
+    )
     report.problems = [p for p in problems if p.fatal]
     report.warnings = [p for p in problems if not p.fatal]
     report.records = count(dataset)
@@ -154,5 +162,6 @@ def load_geo(directory: Path) -> GeoReference | None:
                 if marker in row["id"]
             }
 
-    return GeoReference(codes(divisions_file, "cd:"),
-                        codes(municipalities_file, "csd:"))
+    return GeoReference(
+        codes(divisions_file, "cd:"), codes(municipalities_file, "csd:")
+    )

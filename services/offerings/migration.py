@@ -52,10 +52,21 @@ from services.offerings.hsds import TABLES, Record
 NAMESPACE = uuid.UUID("6b1c3c52-4f0e-4d8e-9c8e-2a1f0d6e7b11")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _LANGUAGE_CODES = {
-    "english": "en", "anglais": "en", "french": "fr", "français": "fr",
-    "francais": "fr", "spanish": "es", "espagnol": "es", "arabic": "ar",
-    "mandarin": "zh", "chinese": "zh", "portuguese": "pt", "italian": "it",
-    "german": "de", "cree": "cr", "inuktitut": "iu",
+    "english": "en",
+    "anglais": "en",
+    "french": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "spanish": "es",
+    "espagnol": "es",
+    "arabic": "ar",
+    "mandarin": "zh",
+    "chinese": "zh",
+    "portuguese": "pt",
+    "italian": "it",
+    "german": "de",
+    "cree": "cr",
+    "inuktitut": "iu",
 }
 
 # 1.1 file -> (3.0 table, column renames, columns moved elsewhere)
@@ -72,7 +83,9 @@ _DIRECT: dict[str, tuple[str, dict[str, str]]] = {
     "required_documents.csv": ("required_document", {}),
     "languages.csv": ("language", {"language": "name"}),
     "accessibility_for_disabilities.csv": (
-        "accessibility", {"accessibility": "description"}),
+        "accessibility",
+        {"accessibility": "description"},
+    ),
     "metadata.csv": ("metadata", {}),
     "meta_table_descriptions.csv": ("meta_table_description", {}),
     "taxonomy.csv": ("taxonomy_term", {"vocabulary": "taxonomy"}),
@@ -83,8 +96,12 @@ _EXTRA = {
     "taxonomy.csv": ("parent_name",),
 }
 _HANDLED = set(_DIRECT) | {
-    "physical_addresses.csv", "postal_addresses.csv", "regular_schedules.csv",
-    "holiday_schedules.csv", "eligibility.csv", "payments_accepted.csv",
+    "physical_addresses.csv",
+    "postal_addresses.csv",
+    "regular_schedules.csv",
+    "holiday_schedules.csv",
+    "eligibility.csv",
+    "payments_accepted.csv",
     "services_taxonomy.csv",
 }
 
@@ -104,14 +121,24 @@ class _Migration:
     def run(self) -> Parsed:
         for file in sorted(self.path.glob("*.csv")):
             if file.name not in _HANDLED:
-                self.problem(file.name, None, None, "fichier inconnu de HSDS 1.1",
-                             "file unknown to HSDS 1.1")
+                self.problem(
+                    file.name,
+                    None,
+                    None,
+                    "fichier inconnu de HSDS 1.1",
+                    "file unknown to HSDS 1.1",
+                )
                 continue
             try:
                 self.rows[file.name] = list(iter_csv(file))
             except (UnicodeDecodeError, ValueError) as exc:
-                self.problem(file.name, None, None, f"CSV illisible ({exc})",
-                             f"unreadable CSV ({exc})")
+                self.problem(
+                    file.name,
+                    None,
+                    None,
+                    f"CSV illisible ({exc})",
+                    f"unreadable CSV ({exc})",
+                )
                 continue
             self.parsed.files.append(file.name)
             self.parsed.rows_read += len(self.rows[file.name])
@@ -128,16 +155,22 @@ class _Migration:
         self.fix_ids()
         return self.parsed
 
-    def problem(self, file: str, line: int | None, column: str | None,
-                fr: str, en: str) -> None:
+    def problem(
+        self, file: str, line: int | None, column: str | None, fr: str, en: str
+    ) -> None:
         self.parsed.problems.append(Problem(file, line, column, fr, en))
 
     def put(self, table: str, record: Record, origin: Origin) -> None:
         rows = self.parsed.dataset[table]
         record_id = record.get("id")
         if not record_id:
-            self.problem(origin.file, origin.row if isinstance(origin.row, int)
-                         else None, "id", "valeur requise", "value required")
+            self.problem(
+                origin.file,
+                origin.row if isinstance(origin.row, int) else None,
+                "id",
+                "valeur requise",
+                "value required",
+            )
             return
         if record_id in rows:
             new_id = _derived_id(table + ":" + origin.file, record_id)
@@ -147,8 +180,15 @@ class _Migration:
         rows[record_id] = record
         self.parsed.origins[(table, record_id)] = origin
 
-    def typed(self, file: str, line: int, table: str, raw: dict[str, str],
-              renames: dict[str, str], skip: tuple[str, ...] = ()) -> Record:
+    def typed(
+        self,
+        file: str,
+        line: int,
+        table: str,
+        raw: dict[str, str],
+        renames: dict[str, str],
+        skip: tuple[str, ...] = (),
+    ) -> Record:
         from services.offerings.domain import parse_cell
 
         record: Record = {}
@@ -158,8 +198,7 @@ class _Migration:
                 continue
             target = renames.get(column, column)
             if target not in columns:
-                self.problem(file, line, column, "colonne inconnue",
-                             "unknown column")
+                self.problem(file, line, column, "colonne inconnue", "unknown column")
                 continue
             value, problem = parse_cell(table, target, text or "")
             if problem is not None:
@@ -168,8 +207,14 @@ class _Migration:
                 record[target] = value
         return record
 
-    def direct(self, file: str, line: int, raw: dict[str, str], table: str,
-               renames: dict[str, str]) -> None:
+    def direct(
+        self,
+        file: str,
+        line: int,
+        raw: dict[str, str],
+        table: str,
+        renames: dict[str, str],
+    ) -> None:
         extra = _EXTRA.get(file, ())
         record = self.typed(file, line, table, raw, renames, skip=extra)
         origin = Origin(file, line)
@@ -177,14 +222,22 @@ class _Migration:
             department = (raw.get("department") or "").strip()
             if department:
                 record["description"] = "; ".join(
-                    p for p in (record.get("description", ""), department) if p)
+                    p for p in (record.get("description", ""), department) if p
+                )
             for code in (raw.get("language") or "").split(","):
                 code = code.strip()
                 if code:
-                    self.put("language", {
-                        "id": _derived_id("phone-language", f"{record['id']}:{code}"),
-                        "phone_id": record["id"], "code": code,
-                    }, origin)
+                    self.put(
+                        "language",
+                        {
+                            "id": _derived_id(
+                                "phone-language", f"{record['id']}:{code}"
+                            ),
+                            "phone_id": record["id"],
+                            "code": code,
+                        },
+                        origin,
+                    )
         if file == "languages.csv" and "name" in record:
             code = _LANGUAGE_CODES.get(str(record["name"]).strip().lower())
             if code:
@@ -196,20 +249,31 @@ class _Migration:
         self.put(table, record, origin)
 
     def link_term(self, service_id: str, term_id: str, origin: Origin) -> None:
-        self.put("attribute", {
-            "id": _derived_id("service-taxonomy", f"{service_id}:{term_id}"),
-            "link_id": service_id, "link_entity": "service",
-            "link_type": "taxonomy", "taxonomy_term_id": term_id,
-        }, origin)
+        self.put(
+            "attribute",
+            {
+                "id": _derived_id("service-taxonomy", f"{service_id}:{term_id}"),
+                "link_id": service_id,
+                "link_entity": "service",
+                "link_type": "taxonomy",
+                "taxonomy_term_id": term_id,
+            },
+            origin,
+        )
 
     def addresses(self) -> None:
-        for file, kind in (("physical_addresses.csv", "physical"),
-                           ("postal_addresses.csv", "postal")):
+        for file, kind in (
+            ("physical_addresses.csv", "physical"),
+            ("postal_addresses.csv", "postal"),
+        ):
             for line, raw in self.rows.get(file, []):
-                extra = [(raw.get(c) or "").strip() for c in
-                         ("address_2", "address_3", "address_4")]
-                raw = {k: v for k, v in raw.items()
-                       if k not in ("address_3", "address_4")}
+                extra = [
+                    (raw.get(c) or "").strip()
+                    for c in ("address_2", "address_3", "address_4")
+                ]
+                raw = {
+                    k: v for k, v in raw.items() if k not in ("address_3", "address_4")
+                }
                 record = self.typed(file, line, "address", raw, {})
                 joined = ", ".join(p for p in extra if p)
                 if joined:
@@ -227,53 +291,69 @@ class _Migration:
                 record["freq"] = "WEEKLY"
                 record["byday"] = _WEEKDAYS[int(weekday) - 1]
             else:
-                self.problem(file, line, "weekday", "jour 1 à 7 attendu",
-                             "day 1 to 7 expected")
+                self.problem(
+                    file, line, "weekday", "jour 1 à 7 attendu", "day 1 to 7 expected"
+                )
             self.put("schedule", record, Origin(file, line))
         file = "holiday_schedules.csv"
         for line, raw in self.rows.get(file, []):
             closed = (raw.get("closed") or "").strip().lower() in ("true", "1")
-            fields = {k: v for k, v in raw.items()
-                      if k not in ("closed", "start_date", "end_date")}
+            fields = {
+                k: v
+                for k, v in raw.items()
+                if k not in ("closed", "start_date", "end_date")
+            }
             record = self.typed(file, line, "schedule", fields, {})
             if raw.get("start_date"):
                 record["valid_from"] = raw["start_date"]
             if raw.get("end_date"):
                 record["valid_to"] = raw["end_date"]
             record["description"] = (
-                "Fermé (jour férié) / Closed (holiday)" if closed
-                else "Horaire de jour férié / Holiday hours")
+                "Fermé (jour férié) / Closed (holiday)"
+                if closed
+                else "Horaire de jour férié / Holiday hours"
+            )
             self.put("schedule", record, Origin(file, line))
 
     def eligibility_and_payments(self) -> None:
         services = self.parsed.dataset["service"]
         for file, column, target, label in (
             ("eligibility.csv", "eligibility", "eligibility_description", ""),
-            ("payments_accepted.csv", "payment", "fees_description",
-             "Paiement accepté / Payment accepted: "),
+            (
+                "payments_accepted.csv",
+                "payment",
+                "fees_description",
+                "Paiement accepté / Payment accepted: ",
+            ),
         ):
             grouped: dict[str, list[str]] = defaultdict(list)
             for line, raw in self.rows.get(file, []):
                 service_id = (raw.get("service_id") or "").strip()
                 if service_id not in services:
-                    self.problem(file, line, "service_id",
-                                 f"référence introuvable : service {service_id}",
-                                 f"broken reference: service {service_id}")
+                    self.problem(
+                        file,
+                        line,
+                        "service_id",
+                        f"référence introuvable : service {service_id}",
+                        f"broken reference: service {service_id}",
+                    )
                     continue
                 if (raw.get(column) or "").strip():
                     grouped[service_id].append(raw[column].strip())
             for service_id, values in grouped.items():
                 text = label + ", ".join(values) if label else "; ".join(values)
                 current = services[service_id].get(target)
-                services[service_id][target] = (
-                    f"{current}; {text}" if current else text)
+                services[service_id][target] = f"{current}; {text}" if current else text
 
     def service_taxonomy(self) -> None:
         file = "services_taxonomy.csv"
         for line, raw in self.rows.get(file, []):
             if raw.get("service_id") and raw.get("taxonomy_id"):
-                self.link_term(raw["service_id"].strip(),
-                               raw["taxonomy_id"].strip(), Origin(file, line))
+                self.link_term(
+                    raw["service_id"].strip(),
+                    raw["taxonomy_id"].strip(),
+                    Origin(file, line),
+                )
 
     def fill_required(self) -> None:
         data = self.parsed.dataset
@@ -283,10 +363,19 @@ class _Migration:
             for record in data[table].values():
                 if not record.get("description"):
                     record["description"] = record.get(
-                        "alternate_name", record.get("name", ""))
-        kinds = {rid: table for table in ("organization", "service", "location",
-                                          "service_at_location", "program")
-                 for rid in data[table]}
+                        "alternate_name", record.get("name", "")
+                    )
+        kinds = {
+            rid: table
+            for table in (
+                "organization",
+                "service",
+                "location",
+                "service_at_location",
+                "program",
+            )
+            for rid in data[table]
+        }
         for record in data["metadata"].values():
             found = kinds.get(str(record.get("resource_id", "")))
             if found:
@@ -301,12 +390,16 @@ class _Migration:
             remap_ids(data, table, mapping)
             for old, new in mapping.items():
                 self.parsed.origins[(table, new)] = self.parsed.origins.pop(
-                    (table, old), Origin(table, None))
-            renamed = {**{new: old for old, new in mapping.items()},
-                       **self.renamed.get(table, {})}
+                    (table, old), Origin(table, None)
+                )
+            renamed = {
+                **{new: old for old, new in mapping.items()},
+                **self.renamed.get(table, {}),
+            }
             for new, old in sorted(renamed.items()):
-                self.put("metadata", _id_change(table, old, new),
-                         Origin("migration", None))
+                self.put(
+                    "metadata", _id_change(table, old, new), Origin("migration", None)
+                )
 
 
 def _id_change(table: str, old: str, new: str) -> dict[str, Any]:

@@ -39,8 +39,9 @@ from services.offerings.hsds import REFERENCES, TABLES, Dataset, Record, empty_d
 SEARCH = "search"
 GENERATION = "search_meta"
 REFRESH_MARGIN = timedelta(seconds=10)
-_FK_COLUMNS = sorted({c for links in REFERENCES.values() for c in links}
-                     | {"link_id", "resource_id"})
+_FK_COLUMNS = sorted(
+    {c for links in REFERENCES.values() for c in links} | {"link_id", "resource_id"}
+)
 
 
 def collection_name(table: str) -> str:
@@ -54,8 +55,7 @@ def _indexes() -> dict[str, list[IndexModel]]:
         indexes[collection_name(table)] = [IndexModel(c) for c in columns] + [
             IndexModel("_modified")
         ]
-    indexes[collection_name("organization_identifier")].append(
-        IndexModel("identifier"))
+    indexes[collection_name("organization_identifier")].append(IndexModel("identifier"))
     # Filtering and ranking happen in :class:`domain.SearchIndex`; the store
     # only serves "what changed since" to keep each process's index current.
     indexes[SEARCH] = [IndexModel("modified")]
@@ -85,39 +85,51 @@ class OfferingsRepository:
 
     # --- reading ------------------------------------------------------------
 
-    def get(self, table: str, record_id: str, session: ClientSession | None = None
-            ) -> Record | None:
-        doc = self.db[collection_name(table)].find_one({"_id": record_id},
-                                                       session=session)
+    def get(
+        self, table: str, record_id: str, session: ClientSession | None = None
+    ) -> Record | None:
+        doc = self.db[collection_name(table)].find_one(
+            {"_id": record_id}, session=session
+        )
         return _plain(doc) if doc else None
 
-    def find(self, table: str, query: Mapping[str, Any],
-             session: ClientSession | None = None) -> list[Record]:
-        return [_plain(d) for d in self.db[collection_name(table)].find(
-            dict(query), session=session)]
+    def find(
+        self, table: str, query: Mapping[str, Any], session: ClientSession | None = None
+    ) -> list[Record]:
+        return [
+            _plain(d)
+            for d in self.db[collection_name(table)].find(dict(query), session=session)
+        ]
 
-    def existing_ids(self, wanted: Mapping[str, Iterable[str]],
-                     session: ClientSession | None = None) -> dict[str, set[str]]:
+    def existing_ids(
+        self, wanted: Mapping[str, Iterable[str]], session: ClientSession | None = None
+    ) -> dict[str, set[str]]:
         """Which of these ids (by table) the directory already holds."""
         found: dict[str, set[str]] = {}
         for table, ids in wanted.items():
             ids = list(set(ids))
             if ids:
                 found[table] = {
-                    d["_id"] for d in self.db[collection_name(table)].find(
-                        {"_id": {"$in": ids}}, {"_id": 1}, session=session)
+                    d["_id"]
+                    for d in self.db[collection_name(table)].find(
+                        {"_id": {"$in": ids}}, {"_id": 1}, session=session
+                    )
                 }
         return found
 
-    def known_identifiers(self, keys: Iterable[str],
-                          session: ClientSession | None = None
-                          ) -> dict[tuple[str, str, str], str]:
+    def known_identifiers(
+        self, keys: Iterable[str], session: ClientSession | None = None
+    ) -> dict[tuple[str, str, str], str]:
         """Organization identifiers already held, for de-duplication."""
         values = sorted(set(keys))
         docs = self.db[collection_name("organization_identifier")].find(
-            {"identifier": {"$in": values}}, session=session)
-        return {identifier_key(d): d["organization_id"] for d in docs
-                if d.get("organization_id")}
+            {"identifier": {"$in": values}}, session=session
+        )
+        return {
+            identifier_key(d): d["organization_id"]
+            for d in docs
+            if d.get("organization_id")
+        }
 
     def load_all(self, session: ClientSession | None = None) -> Dataset:
         dataset = empty_dataset()
@@ -129,8 +141,9 @@ class OfferingsRepository:
     def count(self, table: str) -> int:
         return self.db[collection_name(table)].count_documents({})
 
-    def subset_for(self, table: str, ids: list[str],
-                   session: ClientSession | None = None) -> Dataset:
+    def subset_for(
+        self, table: str, ids: list[str], session: ClientSession | None = None
+    ) -> Dataset:
         """The records needed to nest these services / organizations /
         service-at-locations / locations / taxonomy terms fully."""
         data = empty_dataset()
@@ -147,72 +160,109 @@ class OfferingsRepository:
         location_ids = {r["id"] for r in roots} if table == "location" else set()
         sal_ids: set[str] = set()
         if table == "organization":
-            service_ids |= {r["id"] for r in take(
-                "service", {"organization_id": {"$in": list(org_ids)}})}
+            service_ids |= {
+                r["id"]
+                for r in take("service", {"organization_id": {"$in": list(org_ids)}})
+            }
         if table == "service_at_location":
             sal_ids = set(ids)
             service_ids |= {r["service_id"] for r in roots if r.get("service_id")}
             location_ids |= {r["location_id"] for r in roots if r.get("location_id")}
         if service_ids:
             services = take("service", {"_id": {"$in": list(service_ids)}})
-            org_ids |= {s["organization_id"] for s in services
-                        if s.get("organization_id")}
-            sals = take("service_at_location",
-                        {"service_id": {"$in": list(service_ids)}})
+            org_ids |= {
+                s["organization_id"] for s in services if s.get("organization_id")
+            }
+            sals = take(
+                "service_at_location", {"service_id": {"$in": list(service_ids)}}
+            )
             sal_ids |= {s["id"] for s in sals}
             location_ids |= {s["location_id"] for s in sals if s.get("location_id")}
         if org_ids:
             take("organization", {"_id": {"$in": list(org_ids)}})
-            location_ids |= {r["id"] for r in take(
-                "location", {"organization_id": {"$in": list(org_ids)}})}
+            location_ids |= {
+                r["id"]
+                for r in take("location", {"organization_id": {"$in": list(org_ids)}})
+            }
         take("location", {"_id": {"$in": list(location_ids)}})
         owners = {
-            "service_id": list(service_ids), "organization_id": list(org_ids),
+            "service_id": list(service_ids),
+            "organization_id": list(org_ids),
             "location_id": list(location_ids),
             "service_at_location_id": list(sal_ids),
         }
-        for name in ("phone", "contact", "schedule", "language", "funding",
-                     "cost_option", "service_area", "required_document",
-                     "address", "accessibility", "program",
-                     "organization_identifier"):
+        for name in (
+            "phone",
+            "contact",
+            "schedule",
+            "language",
+            "funding",
+            "cost_option",
+            "service_area",
+            "required_document",
+            "address",
+            "accessibility",
+            "program",
+            "organization_identifier",
+        ):
             columns = [c for c in owners if c in TABLES[name].columns and owners[c]]
             if columns:
                 take(name, {"$or": [{c: {"$in": owners[c]}} for c in columns]})
-        program_ids = [s["program_id"] for s in data["service"].values()
-                       if s.get("program_id")]
+        program_ids = [
+            s["program_id"] for s in data["service"].values() if s.get("program_id")
+        ]
         take("program", {"_id": {"$in": program_ids}})
         take("phone", {"contact_id": {"$in": list(data["contact"])}})
         take("language", {"phone_id": {"$in": list(data["phone"])}})
         every_id = [i for rows in data.values() for i in rows]
         attributes = take("attribute", {"link_id": {"$in": every_id}})
-        term_ids = [a["taxonomy_term_id"] for a in attributes
-                    if a.get("taxonomy_term_id")]
+        term_ids = [
+            a["taxonomy_term_id"] for a in attributes if a.get("taxonomy_term_id")
+        ]
         if table == "taxonomy_term":
             term_ids += ids
         terms = take("taxonomy_term", {"_id": {"$in": term_ids}})
-        take("taxonomy", {"_id": {"$in": [t["taxonomy_id"] for t in terms
-                                          if t.get("taxonomy_id")]}})
-        take("metadata", {"resource_id": {"$in": [i for rows in data.values()
-                                                  for i in rows]}})
+        take(
+            "taxonomy",
+            {"_id": {"$in": [t["taxonomy_id"] for t in terms if t.get("taxonomy_id")]}},
+        )
+        take(
+            "metadata",
+            {"resource_id": {"$in": [i for rows in data.values() for i in rows]}},
+        )
         return data
 
-    def ids_modified_after(self, table: str, after: str | None, page: int,
-                           per_page: int, query: Mapping[str, Any] | None = None
-                           ) -> tuple[int, list[Record]]:
+    def ids_modified_after(
+        self,
+        table: str,
+        after: str | None,
+        page: int,
+        per_page: int,
+        query: Mapping[str, Any] | None = None,
+    ) -> tuple[int, list[Record]]:
         """A page of ``(id, _modified)`` for HSDS ``minimal`` and list routes."""
         filt: dict[str, Any] = dict(query or {})
         if after:
             filt["_modified"] = {"$gte": after}
         coll = self.db[collection_name(table)]
         total = coll.count_documents(filt)
-        docs = coll.find(filt).sort("_id", ASCENDING).skip(
-            (page - 1) * per_page).limit(per_page)
+        docs = (
+            coll.find(filt)
+            .sort("_id", ASCENDING)
+            .skip((page - 1) * per_page)
+            .limit(per_page)
+        )
         return total, [_plain(d) | {"_modified": d.get("_modified")} for d in docs]
 
     # --- writing ------------------------------------------------------------
 
-    def upsert(self, dataset: Dataset, who: str, session: ClientSession | None,
-               action: str | None = None) -> dict[str, int]:
+    def upsert(
+        self,
+        dataset: Dataset,
+        who: str,
+        session: ClientSession | None,
+        action: str | None = None,
+    ) -> dict[str, int]:
         """Write every record, audit each change in ``metadata``, and rebuild
         the search projection of every service the change touches.
 
@@ -226,8 +276,10 @@ class OfferingsRepository:
             if not rows:
                 continue
             coll = self.db[collection_name(table)]
-            before = {d["_id"]: _plain(d) for d in coll.find(
-                {"_id": {"$in": list(rows)}}, session=session)}
+            before = {
+                d["_id"]: _plain(d)
+                for d in coll.find({"_id": {"$in": list(rows)}}, session=session)
+            }
             writes = []
             for record_id, record in rows.items():
                 old = before.get(record_id)
@@ -236,26 +288,34 @@ class OfferingsRepository:
                     continue
                 counts["created" if old is None else "updated"] += 1
                 trail += audit(table, old, record, who, when, action)
-                writes.append(ReplaceOne(
-                    {"_id": record_id}, {**record, "_id": record_id,
-                                         "_modified": stamp}, upsert=True))
+                writes.append(
+                    ReplaceOne(
+                        {"_id": record_id},
+                        {**record, "_id": record_id, "_modified": stamp},
+                        upsert=True,
+                    )
+                )
             if writes:
                 coll.bulk_write(writes, ordered=False, session=session)
         if trail:
             self.db[collection_name("metadata")].insert_many(
                 [{**m, "_id": m["id"], "_modified": stamp} for m in trail],
-                session=session)
+                session=session,
+            )
         self.refresh_search(self.touched_services(dataset, session), session)
         return counts
 
-    def delete(self, table: str, query: Mapping[str, Any],
-               session: ClientSession | None = None) -> int:
-        result = self.db[collection_name(table)].delete_many(dict(query),
-                                                              session=session)
+    def delete(
+        self, table: str, query: Mapping[str, Any], session: ClientSession | None = None
+    ) -> int:
+        result = self.db[collection_name(table)].delete_many(
+            dict(query), session=session
+        )
         return int(result.deleted_count)
 
-    def touched_services(self, dataset: Dataset,
-                         session: ClientSession | None = None) -> set[str]:
+    def touched_services(
+        self, dataset: Dataset, session: ClientSession | None = None
+    ) -> set[str]:
         services = set(dataset["service"])
         locations = set(dataset["location"])
         orgs = set(dataset["organization"])
@@ -270,21 +330,36 @@ class OfferingsRepository:
             services.add(row.get("link_id", ""))
             terms.discard(row.get("taxonomy_term_id", ""))
         if terms:
-            services |= {a["link_id"] for a in self.find(
-                "attribute", {"taxonomy_term_id": {"$in": list(terms)}}, session)
-                if a.get("link_id")}
+            services |= {
+                a["link_id"]
+                for a in self.find(
+                    "attribute", {"taxonomy_term_id": {"$in": list(terms)}}, session
+                )
+                if a.get("link_id")
+            }
         if locations:
-            services |= {s["service_id"] for s in self.find(
-                "service_at_location", {"location_id": {"$in": list(locations)}},
-                session) if s.get("service_id")}
+            services |= {
+                s["service_id"]
+                for s in self.find(
+                    "service_at_location",
+                    {"location_id": {"$in": list(locations)}},
+                    session,
+                )
+                if s.get("service_id")
+            }
         if orgs:
-            services |= {s["id"] for s in self.find(
-                "service", {"organization_id": {"$in": list(orgs)}}, session)}
+            services |= {
+                s["id"]
+                for s in self.find(
+                    "service", {"organization_id": {"$in": list(orgs)}}, session
+                )
+            }
         services.discard("")
         return services
 
-    def view(self, service_id: str, session: ClientSession | None = None
-             ) -> ServiceView | None:
+    def view(
+        self, service_id: str, session: ClientSession | None = None
+    ) -> ServiceView | None:
         service = self.get("service", service_id, session)
         if service is None:
             return None
@@ -292,23 +367,43 @@ class OfferingsRepository:
         location_ids = [s["location_id"] for s in sals if s.get("location_id")]
         sal_ids = [s["id"] for s in sals]
         locations = self.find("location", {"_id": {"$in": location_ids}}, session)
-        languages = self.find("language", {"$or": [
-            {"service_id": service_id}, {"location_id": {"$in": location_ids}}]},
-            session)
-        schedules = self.find("schedule", {"$or": [
-            {"service_id": service_id},
-            {"service_at_location_id": {"$in": sal_ids}}]}, session)
+        languages = self.find(
+            "language",
+            {
+                "$or": [
+                    {"service_id": service_id},
+                    {"location_id": {"$in": location_ids}},
+                ]
+            },
+            session,
+        )
+        schedules = self.find(
+            "schedule",
+            {
+                "$or": [
+                    {"service_id": service_id},
+                    {"service_at_location_id": {"$in": sal_ids}},
+                ]
+            },
+            session,
+        )
         attributes = self.find("attribute", {"link_id": service_id}, session)
-        term_ids = [a["taxonomy_term_id"] for a in attributes
-                    if a.get("taxonomy_term_id")]
+        term_ids = [
+            a["taxonomy_term_id"] for a in attributes if a.get("taxonomy_term_id")
+        ]
         terms = self.find("taxonomy_term", {"_id": {"$in": term_ids}}, session)
-        organization = (self.get("organization", service["organization_id"], session)
-                        if service.get("organization_id") else None)
-        return ServiceView(service, organization, locations, languages, schedules,
-                           term_ids, terms)
+        organization = (
+            self.get("organization", service["organization_id"], session)
+            if service.get("organization_id")
+            else None
+        )
+        return ServiceView(
+            service, organization, locations, languages, schedules, term_ids, terms
+        )
 
-    def refresh_search(self, service_ids: Iterable[str],
-                       session: ClientSession | None = None) -> None:
+    def refresh_search(
+        self, service_ids: Iterable[str], session: ClientSession | None = None
+    ) -> None:
         writes = []
         ids = sorted(service_ids)
         stamp = _now()  # taken last, close to the commit (see LiveIndex)
@@ -332,8 +427,9 @@ class OfferingsRepository:
 
     # --- search -------------------------------------------------------------
 
-    def search(self, query: SearchQuery,
-               index: SearchIndex | None = None) -> tuple[int, list[Record]]:
+    def search(
+        self, query: SearchQuery, index: SearchIndex | None = None
+    ) -> tuple[int, list[Record]]:
         """One page of search projections, most relevant first.
 
         ``index`` is the process's live index; without one, an index is built
@@ -354,8 +450,9 @@ class OfferingsRepository:
     def bump_generation(self) -> None:
         """Called after a commit that changed projections: every process's
         :class:`LiveIndex` re-reads what changed before its next search."""
-        self.db[GENERATION].update_one({"_id": "generation"},
-                                       {"$inc": {"value": 1}}, upsert=True)
+        self.db[GENERATION].update_one(
+            {"_id": "generation"}, {"$inc": {"value": 1}}, upsert=True
+        )
 
     def load_entries(self, since: str | None) -> Iterable[Record]:
         filt = {"modified": {"$gte": since}} if since else {}
@@ -383,9 +480,15 @@ class LiveIndex:
             with self._lock:
                 if generation != self.generation:
                     started = datetime.now(UTC)
-                    since = None if self.refreshed_at is None else (
-                        (self.refreshed_at - REFRESH_MARGIN).isoformat(
-                            timespec="seconds").replace("+00:00", "Z"))
+                    since = (
+                        None
+                        if self.refreshed_at is None
+                        else (
+                            (self.refreshed_at - REFRESH_MARGIN)
+                            .isoformat(timespec="seconds")
+                            .replace("+00:00", "Z")
+                        )
+                    )
                     for entry in repository.load_entries(since):
                         self.index.put(entry)
                     self.generation = generation

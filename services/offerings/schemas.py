@@ -41,7 +41,7 @@ def _bilingual(message: str) -> str:
     if message in _FRENCH:
         return f"{_FRENCH[message]} / {message}"
     if message.startswith("Must be one of:"):
-        return f"Doit être parmi :{message[len('Must be one of:'):]} / {message}"
+        return f"Doit être parmi :{message[len('Must be one of:') :]} / {message}"
     if message.startswith("Must be greater than or equal to"):
         return f"Valeur trop petite. / {message}"
     if message.startswith("Shorter than minimum length"):
@@ -53,8 +53,9 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            out.update(_flatten(value, f"{prefix}{key}" if not prefix
-                                else f"{prefix}.{key}"))
+            out.update(
+                _flatten(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+            )
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         out[prefix or "_schema"] = [_bilingual(m) for m in messages]
     else:
@@ -92,8 +93,7 @@ class OrganizationInput(_Strict):
     legal_status = fields.String()
     year_incorporated = fields.Integer(validate=_NON_NEGATIVE)
     parent_organization_id = fields.UUID()
-    identifiers = fields.List(fields.Dict(keys=fields.String(),
-                                          values=fields.String()))
+    identifiers = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
 
     @post_load
     def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -109,15 +109,19 @@ class AddressInput(_Strict):
     state_province = fields.String(load_default="QC")
     postal_code = fields.String(required=True)
     country = fields.String(load_default="CA")
-    address_type = fields.String(load_default="physical", validate=validate.OneOf(
-        TABLES["address"].enums["address_type"]))
+    address_type = fields.String(
+        load_default="physical",
+        validate=validate.OneOf(TABLES["address"].enums["address_type"]),
+    )
 
 
 class LocationInput(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1))
     organization_id = fields.UUID()
-    location_type = fields.String(load_default="physical", validate=validate.OneOf(
-        TABLES["location"].enums["location_type"]))
+    location_type = fields.String(
+        load_default="physical",
+        validate=validate.OneOf(TABLES["location"].enums["location_type"]),
+    )
     description = fields.String()
     transportation = fields.String()
     latitude = fields.Float(validate=validate.Range(min=-90, max=90))
@@ -142,8 +146,10 @@ class ServiceInput(_Strict):
     description = fields.String()
     url = fields.Url()
     email = fields.Email()
-    status = fields.String(load_default="active", validate=validate.OneOf(
-        TABLES["service"].enums["status"]))
+    status = fields.String(
+        load_default="active",
+        validate=validate.OneOf(TABLES["service"].enums["status"]),
+    )
     interpretation_services = fields.String()
     application_process = fields.String()
     fees_description = fields.String()
@@ -152,8 +158,7 @@ class ServiceInput(_Strict):
     maximum_age = fields.Integer(validate=_NON_NEGATIVE)
     alert = fields.String()
     no_referral_required = fields.Boolean()
-    outreach_modes = fields.List(fields.String(validate=validate.OneOf(
-        OUTREACH_MODES)))
+    outreach_modes = fields.List(fields.String(validate=validate.OneOf(OUTREACH_MODES)))
     waiting_list_open = fields.Boolean()
     waiting_list_length = fields.Integer(validate=_NON_NEGATIVE)
     typical_wait_days = fields.Integer(validate=_NON_NEGATIVE)
@@ -196,8 +201,7 @@ class SearchInput(Schema):
     minimal = fields.Boolean(load_default=False)
     full = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1,
-                                                                       max=200))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
 class ListInput(Schema):
@@ -210,7 +214,6 @@ class ListInput(Schema):
     minimal = fields.Boolean(load_default=False)
     full_service = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1,
-                                                                       max=200))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
     taxonomy_id = fields.String()
     search = fields.String()

@@ -88,34 +88,41 @@ class OfferingsService(ServiceBase):
     # --- organizations and locations --------------------------------------------
 
     @rpc
-    def create_organization(self, data: dict[str, Any], user: Any = None
-                            ) -> Record:
+    def create_organization(self, data: dict[str, Any], user: Any = None) -> Record:
         loaded = load(OrganizationInput(), data)
         identifiers = loaded.pop("identifiers", [])
         org_id = str(uuid.uuid4())
         fragment = empty_dataset()
-        fragment["organization"][org_id] = {"id": org_id, **loaded,
-                                            "publication_status": "draft"}
+        fragment["organization"][org_id] = {
+            "id": org_id,
+            **loaded,
+            "publication_status": "draft",
+        }
         for ident in identifiers:
             ident_id = str(uuid.uuid4())
             fragment["organization_identifier"][ident_id] = {
-                "id": ident_id, "organization_id": org_id, **ident}
+                "id": ident_id,
+                "organization_id": org_id,
+                **ident,
+            }
         with self._changing() as session:
             known = self.repository.known_identifiers(
-                [i.get("identifier", "") for i in identifiers], session)
+                [i.get("identifier", "") for i in identifiers], session
+            )
             for ident in fragment["organization_identifier"].values():
                 if identifier_key(ident) in known:
                     raise Conflict(
                         f"Organisme déjà inscrit : {known[identifier_key(ident)]}",
-                        f"Organization already listed: "
-                        f"{known[identifier_key(ident)]}",
-                        details={"organization_id": known[identifier_key(ident)]})
+                        f"Organization already listed: {known[identifier_key(ident)]}",
+                        details={"organization_id": known[identifier_key(ident)]},
+                    )
             self._write(fragment, user, session)
         return fragment["organization"][org_id]
 
     @rpc
-    def update_organization(self, organization_id: str, changes: dict[str, Any],
-                            user: Any = None) -> Record:
+    def update_organization(
+        self, organization_id: str, changes: dict[str, Any], user: Any = None
+    ) -> Record:
         loaded = load(OrganizationInput(), changes, partial=True)
         loaded.pop("identifiers", None)
         return self._update("organization", organization_id, loaded, user)
@@ -130,38 +137,45 @@ class OfferingsService(ServiceBase):
         for address in addresses:
             address_id = str(uuid.uuid4())
             fragment["address"][address_id] = {
-                "id": address_id, "location_id": location_id, **address}
+                "id": address_id,
+                "location_id": location_id,
+                **address,
+            }
         with self._changing() as session:
             self._write(fragment, user, session)
         return fragment["location"][location_id]
 
     @rpc
-    def update_location(self, location_id: str, changes: dict[str, Any],
-                        user: Any = None) -> Record:
+    def update_location(
+        self, location_id: str, changes: dict[str, Any], user: Any = None
+    ) -> Record:
         loaded = load(LocationInput(), changes, partial=True)
         loaded.pop("addresses", None)
         return self._update("location", location_id, loaded, user)
 
     @rpc
     def publish_organization(self, organization_id: str, user: Any = None) -> Record:
-        return self._update("organization", organization_id,
-                            {"publication_status": "published"}, user)
+        return self._update(
+            "organization", organization_id, {"publication_status": "published"}, user
+        )
 
     @rpc
-    def withdraw_organization(self, organization_id: str, user: Any = None
-                              ) -> Record:
-        return self._update("organization", organization_id,
-                            {"publication_status": "withdrawn"}, user)
+    def withdraw_organization(self, organization_id: str, user: Any = None) -> Record:
+        return self._update(
+            "organization", organization_id, {"publication_status": "withdrawn"}, user
+        )
 
     @rpc
     def publish_location(self, location_id: str, user: Any = None) -> Record:
-        return self._update("location", location_id,
-                            {"publication_status": "published"}, user)
+        return self._update(
+            "location", location_id, {"publication_status": "published"}, user
+        )
 
     @rpc
     def withdraw_location(self, location_id: str, user: Any = None) -> Record:
-        return self._update("location", location_id,
-                            {"publication_status": "withdrawn"}, user)
+        return self._update(
+            "location", location_id, {"publication_status": "withdrawn"}, user
+        )
 
     # --- services ------------------------------------------------------------------
 
@@ -173,24 +187,29 @@ class OfferingsService(ServiceBase):
         service_id = str(uuid.uuid4())
         with self._changing() as session:
             record = self._save_service(
-                service_id, None, {**changes, "publication_status": "draft"},
-                user, session)
+                service_id,
+                None,
+                {**changes, "publication_status": "draft"},
+                user,
+                session,
+            )
         return record
 
     @rpc
-    def update_service(self, service_id: str, changes: dict[str, Any],
-                       user: Any = None) -> Record:
+    def update_service(
+        self, service_id: str, changes: dict[str, Any], user: Any = None
+    ) -> Record:
         loaded = load(ServiceInput(), changes, partial=True)
         with self._changing() as session:
             current = self._existing("service", service_id, session)
             record = self._save_service(service_id, current, loaded, user, session)
             if record.get("publication_status") == "published":
-                changed = sorted(k for k in set(record) | set(current)
-                                 if record.get(k) != current.get(k)
-                                 and k != "last_modified") + sorted(
-                    k for k in LINK_FIELDS if k in loaded)
-                self._emit(SERVICE_UPDATED, service_id, session,
-                           changed_fields=changed)
+                changed = sorted(
+                    k
+                    for k in set(record) | set(current)
+                    if record.get(k) != current.get(k) and k != "last_modified"
+                ) + sorted(k for k in LINK_FIELDS if k in loaded)
+                self._emit(SERVICE_UPDATED, service_id, session, changed_fields=changed)
                 if waiting_list_changed(current, record):
                     self._emit(WAITING_LIST_CHANGED, service_id, session)
         return record
@@ -202,34 +221,41 @@ class OfferingsService(ServiceBase):
             if current.get("publication_status") == "published":
                 raise Conflict("Service déjà publié.", "Service already published.")
             record = self._save_service(
-                service_id, current, {"publication_status": "published"}, user,
-                session)
-            self._emit(SERVICE_PUBLISHED, service_id, session,
-                       name=record["name"],
-                       no_referral_required=bool(record.get("no_referral_required")),
-                       outreach_modes=[m for m in str(
-                           record.get("outreach_modes") or "").split(",") if m])
+                service_id, current, {"publication_status": "published"}, user, session
+            )
+            self._emit(
+                SERVICE_PUBLISHED,
+                service_id,
+                session,
+                name=record["name"],
+                no_referral_required=bool(record.get("no_referral_required")),
+                outreach_modes=[
+                    m for m in str(record.get("outreach_modes") or "").split(",") if m
+                ],
+            )
             self._emit(WAITING_LIST_CHANGED, service_id, session)
         return record
 
     @rpc
-    def withdraw_service(self, service_id: str, user: Any = None,
-                         reason: str | None = None) -> Record:
+    def withdraw_service(
+        self, service_id: str, user: Any = None, reason: str | None = None
+    ) -> Record:
         with self._changing() as session:
             current = self._existing("service", service_id, session)
             if current.get("publication_status") == "withdrawn":
                 raise Conflict("Service déjà retiré.", "Service already withdrawn.")
             record = self._save_service(
-                service_id, current, {"publication_status": "withdrawn"}, user,
-                session)
+                service_id, current, {"publication_status": "withdrawn"}, user, session
+            )
             self._emit(SERVICE_WITHDRAWN, service_id, session, reason=reason)
         return record
 
     # --- reading (HSDS 3.0 API) --------------------------------------------------
 
     @rpc
-    def search(self, params: dict[str, Any] | None = None,
-               audience: str = PUBLIC) -> dict[str, Any]:
+    def search(
+        self, params: dict[str, Any] | None = None, audience: str = PUBLIC
+    ) -> dict[str, Any]:
         """HSDS ``GET /services``: a ``Page`` of services, most relevant first."""
         from zoneinfo import ZoneInfo
 
@@ -243,7 +269,8 @@ class OfferingsService(ServiceBase):
             no_referral_required=query.get("no_referral_required"),
             outreach_mode=query.get("outreach_mode"),
             open_at=datetime.now(ZoneInfo(ZONE)).replace(tzinfo=None)
-            if query["open_now"] else None,
+            if query["open_now"]
+            else None,
             waiting_list_open=query.get("waiting_list_open"),
             organization_id=query.get("organization_id"),
             modified_after=_iso(query.get("modified_after")),
@@ -255,11 +282,11 @@ class OfferingsService(ServiceBase):
         total, entries = self.repository.search(search, index)
         ids = [e["_id"] for e in entries]
         if query["minimal"]:
-            contents = [{"id": e["_id"], "modified_date": e.get("modified")}
-                        for e in entries]
+            contents = [
+                {"id": e["_id"], "modified_date": e.get("modified")} for e in entries
+            ]
         else:
-            contents = self._documents("service", ids, audience,
-                                       full=query["full"])
+            contents = self._documents("service", ids, audience, full=query["full"])
         return page_envelope(total, search.page, search.per_page, contents)
 
     @rpc
@@ -267,28 +294,31 @@ class OfferingsService(ServiceBase):
         return self._one("service", service_id, audience)
 
     @rpc
-    def list_organizations(self, params: dict[str, Any] | None = None,
-                           audience: str = PUBLIC) -> dict[str, Any]:
+    def list_organizations(
+        self, params: dict[str, Any] | None = None, audience: str = PUBLIC
+    ) -> dict[str, Any]:
         return self._list("organization", params, audience)
 
     @rpc
-    def get_organization(self, organization_id: str, audience: str = PUBLIC,
-                         full_service: bool = False) -> Record:
+    def get_organization(
+        self, organization_id: str, audience: str = PUBLIC, full_service: bool = False
+    ) -> Record:
         doc = self._one("organization", organization_id, audience)
         if not full_service:
             doc["services"] = [
                 {k: v for k, v in s.items() if not isinstance(v, list | dict)}
-                for s in doc.get("services", [])]
+                for s in doc.get("services", [])
+            ]
         return doc
 
     @rpc
-    def list_service_at_locations(self, params: dict[str, Any] | None = None,
-                                  audience: str = PUBLIC) -> dict[str, Any]:
+    def list_service_at_locations(
+        self, params: dict[str, Any] | None = None, audience: str = PUBLIC
+    ) -> dict[str, Any]:
         return self._list("service_at_location", params, audience)
 
     @rpc
-    def get_service_at_location(self, sal_id: str, audience: str = PUBLIC
-                                ) -> Record:
+    def get_service_at_location(self, sal_id: str, audience: str = PUBLIC) -> Record:
         return self._one("service_at_location", sal_id, audience)
 
     @rpc
@@ -300,8 +330,9 @@ class OfferingsService(ServiceBase):
         return self._one("taxonomy", taxonomy_id, PUBLIC)
 
     @rpc
-    def list_taxonomy_terms(self, params: dict[str, Any] | None = None
-                            ) -> dict[str, Any]:
+    def list_taxonomy_terms(
+        self, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return self._list("taxonomy_term", params, PUBLIC)
 
     @rpc
@@ -318,8 +349,9 @@ class OfferingsService(ServiceBase):
             yield session
         self.repository.bump_generation()
 
-    def _existing(self, table: str, record_id: str,
-                  session: ClientSession | None = None) -> Record:
+    def _existing(
+        self, table: str, record_id: str, session: ClientSession | None = None
+    ) -> Record:
         record = self.repository.get(table, record_id, session)
         if record is None:
             raise NotFound(table, record_id)
@@ -327,14 +359,16 @@ class OfferingsService(ServiceBase):
 
     def _write(self, fragment: Dataset, user: Any, session: ClientSession) -> None:
         existing = self.repository.existing_ids(outside_ids(fragment), session)
-        problems = [p for p in check_dataset(fragment, {}, existing, self.geo)
-                    if p.fatal]
+        problems = [
+            p for p in check_dataset(fragment, {}, existing, self.geo) if p.fatal
+        ]
         if problems:
             raise invalid_from(problems)
         self.repository.upsert(fragment, _who(user), session)
 
-    def _update(self, table: str, record_id: str, changes: dict[str, Any],
-                user: Any) -> Record:
+    def _update(
+        self, table: str, record_id: str, changes: dict[str, Any], user: Any
+    ) -> Record:
         with self._changing() as session:
             current = self._existing(table, record_id, session)
             fragment = empty_dataset()
@@ -342,50 +376,73 @@ class OfferingsService(ServiceBase):
             self._write(fragment, user, session)
         return fragment[table][record_id]
 
-    def _save_service(self, service_id: str, current: Record | None,
-                      changes: dict[str, Any], user: Any,
-                      session: ClientSession) -> Record:
+    def _save_service(
+        self,
+        service_id: str,
+        current: Record | None,
+        changes: dict[str, Any],
+        user: Any,
+        session: ClientSession,
+    ) -> Record:
         record = apply_changes(current, changes, _now())
         record["id"] = service_id
         fragment = service_links(service_id, changes)
         fragment["service"][service_id] = record
-        for table, column, kind in (("language", "service_id", "languages"),
-                                    ("service_at_location", "service_id",
-                                     "location_ids"),
-                                    ("attribute", "link_id", "taxonomy_term_ids")):
+        for table, column, kind in (
+            ("language", "service_id", "languages"),
+            ("service_at_location", "service_id", "location_ids"),
+            ("attribute", "link_id", "taxonomy_term_ids"),
+        ):
             if kind in changes:
-                query: dict[str, Any] = {column: service_id,
-                                         "_id": {"$nin": list(fragment[table])}}
+                query: dict[str, Any] = {
+                    column: service_id,
+                    "_id": {"$nin": list(fragment[table])},
+                }
                 if table == "attribute":
                     query["link_type"] = "taxonomy"
                 self.repository.delete(table, query, session)
         self._write(fragment, user, session)
         return record
 
-    def _emit(self, event_type: str, service_id: str, session: ClientSession,
-              **extra: Any) -> None:
+    def _emit(
+        self, event_type: str, service_id: str, session: ClientSession, **extra: Any
+    ) -> None:
         view = self.repository.view(service_id, session)
         assert view is not None
         service = view.service
         data: dict[str, Any] = {
             "service_id": service_id,
             "organization_id": service["organization_id"],
-            "mrc_codes": sorted({loc["mrc_code"] for loc in view.locations
-                                 if loc.get("mrc_code")}),
-            "municipality_codes": sorted({
-                loc["municipality_code"] for loc in view.locations
-                if loc.get("municipality_code")}),
+            "mrc_codes": sorted(
+                {loc["mrc_code"] for loc in view.locations if loc.get("mrc_code")}
+            ),
+            "municipality_codes": sorted(
+                {
+                    loc["municipality_code"]
+                    for loc in view.locations
+                    if loc.get("municipality_code")
+                }
+            ),
             **extra,
         }
         if event_type == WAITING_LIST_CHANGED:
-            data.update({k: service.get(k) for k in (
-                "waiting_list_open", "waiting_list_length", "typical_wait_days",
-                "capacity")})
+            data.update(
+                {
+                    k: service.get(k)
+                    for k in (
+                        "waiting_list_open",
+                        "waiting_list_length",
+                        "typical_wait_days",
+                        "capacity",
+                    )
+                }
+            )
             data["updated_at"] = service.get("waiting_list_updated_at") or _now()
         self.outbox.add(event_type, payload(event_type, data), session=session)
 
-    def _documents(self, table: str, ids: list[str], audience: str,
-                   full: bool = True) -> list[Record]:
+    def _documents(
+        self, table: str, ids: list[str], audience: str, full: bool = True
+    ) -> list[Record]:
         if not ids:
             return []
         subset = self.repository.subset_for(table, ids)
@@ -408,8 +465,9 @@ class OfferingsService(ServiceBase):
             raise NotFound(table, record_id)
         return docs[0]
 
-    def _list(self, table: str, params: dict[str, Any] | None,
-              audience: str) -> dict[str, Any]:
+    def _list(
+        self, table: str, params: dict[str, Any] | None, audience: str
+    ) -> dict[str, Any]:
         query = load(ListInput(), params or {})
         filt: dict[str, Any] = {}
         if audience == PUBLIC and table in ("organization", "location"):
@@ -417,24 +475,29 @@ class OfferingsService(ServiceBase):
         if table == "taxonomy_term" and query.get("taxonomy_id"):
             filt["taxonomy_id"] = query["taxonomy_id"]
         total, rows = self.repository.ids_modified_after(
-            table, _iso(query.get("modified_after")), query["page"],
-            query["per_page"], filt)
+            table,
+            _iso(query.get("modified_after")),
+            query["page"],
+            query["per_page"],
+            filt,
+        )
         if query["minimal"]:
-            contents = [{"id": r["id"], "modified_date": r.get("_modified")}
-                        for r in rows]
+            contents = [
+                {"id": r["id"], "modified_date": r.get("_modified")} for r in rows
+            ]
         elif table in ("taxonomy", "taxonomy_term"):
             contents = self._documents(table, [r["id"] for r in rows], audience)
         else:
-            contents = self._documents(table, [r["id"] for r in rows], audience,
-                                       full=query["full_service"])
+            contents = self._documents(
+                table, [r["id"] for r in rows], audience, full=query["full_service"]
+            )
         return page_envelope(total, query["page"], query["per_page"], contents)
 
 
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace(
-        "+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _list_item(doc: Record) -> Record:

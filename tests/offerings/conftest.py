@@ -57,8 +57,12 @@ class HsdsSchemas:
             compiled / "organization_list.json"
         )
         resources = [
-            (BASE + f.name, Resource.from_contents(json.loads(f.read_text()),
-                                                   default_specification=DRAFT7))
+            (
+                BASE + f.name,
+                Resource.from_contents(
+                    json.loads(f.read_text()), default_specification=DRAFT7
+                ),
+            )
             for f in schema_dir.glob("*.json")
             if f.name != "openapi.json"
         ]
@@ -71,12 +75,14 @@ class HsdsSchemas:
 
     @staticmethod
     def _compiled(file: Path) -> Draft7Validator:
-        return Draft7Validator(json.loads(file.read_text()),
-                               format_checker=FormatChecker())
+        return Draft7Validator(
+            json.loads(file.read_text()), format_checker=FormatChecker()
+        )
 
     def table(self, name: str) -> Draft7Validator:
-        return Draft7Validator(self.tabular["properties"][name]["items"],
-                               format_checker=FormatChecker())
+        return Draft7Validator(
+            self.tabular["properties"][name]["items"], format_checker=FormatChecker()
+        )
 
     def column_types(self, name: str) -> dict[str, str]:
         props = self.tabular["properties"][name]["items"]["properties"]
@@ -89,5 +95,6 @@ def schemas(hsds_dir: Path) -> HsdsSchemas:
 
 
 def errors_of(validator: Draft7Validator, instance: Any) -> list[str]:
-    return [f"{list(e.absolute_path)}: {e.message}"
-            for e in validator.iter_errors(instance)]
+    return [
+        f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)
+    ]

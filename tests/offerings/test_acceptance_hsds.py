@@ -23,10 +23,18 @@ from tests.offerings.conftest import errors_of
 pytestmark = pytest.mark.integration
 
 EXAMPLE_FILES = [
-    "location.json", "organization_full.json", "organization_list.json",
-    "service_at_location_full.json", "service_at_location_list.json",
-    "service_full.json", "service_list.json", "tabular.json", "taxonomy.json",
-    "taxonomy_list.json", "taxonomy_term.json", "taxonomy_term_list.json",
+    "location.json",
+    "organization_full.json",
+    "organization_list.json",
+    "service_at_location_full.json",
+    "service_at_location_list.json",
+    "service_full.json",
+    "service_list.json",
+    "tabular.json",
+    "taxonomy.json",
+    "taxonomy_list.json",
+    "taxonomy_term.json",
+    "taxonomy_term_list.json",
 ]
 
 
@@ -93,8 +101,9 @@ def test_each_json_example_round_trips_record_by_record_and_validates(
     original = _objects_with_id(json.loads(source.read_text()))
     # tabular.json holds rows under "x.csv" keys; its nested tables come as lists
     if name == "tabular.json":
-        original = [row for rows in json.loads(source.read_text()).values()
-                    for row in rows]
+        original = [
+            row for rows in json.loads(source.read_text()).values() for row in rows
+        ]
     assert original
     for obj in original:
         assert obj["id"] in by_id, obj["id"]
@@ -102,16 +111,23 @@ def test_each_json_example_round_trips_record_by_record_and_validates(
             if isinstance(value, dict | list) or value is None:
                 continue
             assert any(_text(r.get(key)) == _text(value) for r in by_id[obj["id"]]), (
-                name, obj["id"], key)
+                name,
+                obj["id"],
+                key,
+            )
 
     # what was added is only the audit trail and the Quebec profile defaults
     added = {r["id"] for rows in exported.values() for r in rows} - {
-        o["id"] for o in original}
+        o["id"] for o in original
+    }
     assert all(r["last_action_type"] == "create" for i in added for r in by_id[i])
     for service in exported["service"]:
         source_service = next(o for o in original if o["id"] == service["id"])
         assert set(service) - set(source_service) <= {
-            "organization_id", "program_id", *SERVICE_PROFILE}
+            "organization_id",
+            "program_id",
+            *SERVICE_PROFILE,
+        }
 
 
 def test_json_export_imports_back_into_an_identical_directory(
@@ -119,8 +135,9 @@ def test_json_export_imports_back_into_an_identical_directory(
 ):
     import pymongo
 
-    assert import_path(hsds_dir / "examples" / "service_full.json",
-                       offerings_db, "test", geo).ok
+    assert import_path(
+        hsds_dir / "examples" / "service_full.json", offerings_db, "test", geo
+    ).ok
     export_directory(offerings_db, tmp_path / "out", "json")
     client: pymongo.MongoClient = pymongo.MongoClient(store_uri)
     second = client[offerings_db.name + "_again"]
@@ -188,8 +205,9 @@ def test_the_examples_folder_as_one_import_is_refused_for_its_contradictions(
     they cannot all be true, so nothing is written and each clash is named."""
     report = import_path(hsds_dir / "examples", offerings_db, "test", geo)
     assert not report.ok
-    assert any(p.field == "external_identifier" and "location" in p.en
-               for p in report.problems)
+    assert any(
+        p.field == "external_identifier" and "location" in p.en for p in report.problems
+    )
     assert any(p.field == "opens_at" for p in report.problems)
     assert all(p.file and p.row for p in report.problems)
     assert OfferingsRepository(offerings_db).count("service") == 0
@@ -206,8 +224,11 @@ def test_hsds_1_1_sample_arrives_in_3_0_form_with_every_organization_service_loc
 
     repository = OfferingsRepository(offerings_db)
     data = repository.load_all()
-    for file, table in (("organizations.csv", "organization"),
-                        ("services.csv", "service"), ("locations.csv", "location")):
+    for file, table in (
+        ("organizations.csv", "organization"),
+        ("services.csv", "service"),
+        ("locations.csv", "location"),
+    ):
         original = _csv_rows(source / file)
         assert set(original) == set(data[table]), table
         validator = schemas.table(table)
@@ -224,22 +245,30 @@ def test_hsds_1_1_sample_arrives_in_3_0_form_with_every_organization_service_loc
     assert service["eligibility_description"] == "adult"
     assert "cash, credit card" in service["fees_description"]
     address_types = sorted(
-        a["address_type"] for a in data["address"].values()
-        if a["location_id"] == "30b83c60-64a1-11e6-8b77-86f30ca893d3")
+        a["address_type"]
+        for a in data["address"].values()
+        if a["location_id"] == "30b83c60-64a1-11e6-8b77-86f30ca893d3"
+    )
     assert address_types == ["physical", "postal"]
-    weekly = sorted(s["byday"] for s in data["schedule"].values()
-                    if s.get("freq") == "WEEKLY")
+    weekly = sorted(
+        s["byday"] for s in data["schedule"].values() if s.get("freq") == "WEEKLY"
+    )
     assert weekly == ["MO", "TU", "WE"]
     holiday = [s for s in data["schedule"].values() if s.get("valid_from")]
     assert [(h["valid_from"], h["valid_to"]) for h in holiday] == [
-        ("2019-12-24", "2019-12-26")]
+        ("2019-12-24", "2019-12-26")
+    ]
     assert len(_csv_rows(source / "services_at_location.csv")) == len(
-        data["service_at_location"])
+        data["service_at_location"]
+    )
     # the 1.1 program id was not a UUID: renamed, and the rename is on record
     [program] = data["program"].values()
-    renames = [m for m in data["metadata"].values()
-               if m["last_action_type"] == "migrate"
-               and m["previous_value"] == "7c92d010-1b0a-11e9-b56e-0800200c9a"]
+    renames = [
+        m
+        for m in data["metadata"].values()
+        if m["last_action_type"] == "migrate"
+        and m["previous_value"] == "7c92d010-1b0a-11e9-b56e-0800200c9a"
+    ]
     assert renames and renames[0]["replacement_value"] == program["id"]
     # and the 3.0 export of the migrated data validates
     export_directory(offerings_db, tmp_path / "out", "json")

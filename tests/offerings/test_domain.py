@@ -40,40 +40,63 @@ def test_number_cells_are_typed_and_bad_ones_named():
 
 
 def test_quebec_profile_rejects_unknown_mrc_and_municipality_outside_its_mrc(geo):
-    record = {"id": uid("l"), "location_type": "physical", "mrc_code": "2466",
-              "municipality_code": "2423027"}
+    record = {
+        "id": uid("l"),
+        "location_type": "physical",
+        "mrc_code": "2466",
+        "municipality_code": "2423027",
+    }
     problems = check_record("location", record, HERE, geo)
     assert [p.field for p in problems] == ["municipality_code"]
     assert "not in MRC 2466" in problems[0].en
     record = {"id": uid("l"), "location_type": "physical", "mrc_code": "2400"}
     assert [p.field for p in check_record("location", record, HERE, geo)] == [
-        "mrc_code"]
+        "mrc_code"
+    ]
 
 
 def test_quebec_profile_checks_outreach_modes_and_waiting_list():
-    record = {"id": uid("s"), "name": "x", "status": "active",
-              "outreach_modes": "at_home,en_ligne", "waiting_list_length": -2,
-              "waiting_list_updated_at": "hier"}
+    record = {
+        "id": uid("s"),
+        "name": "x",
+        "status": "active",
+        "outreach_modes": "at_home,en_ligne",
+        "waiting_list_length": -2,
+        "waiting_list_updated_at": "hier",
+    }
     fields = sorted(p.field for p in check_record("service", record, HERE))
-    assert fields == ["outreach_modes", "waiting_list_length",
-                      "waiting_list_updated_at"]
+    assert fields == [
+        "outreach_modes",
+        "waiting_list_length",
+        "waiting_list_updated_at",
+    ]
 
 
 def test_problem_reads_french_first_then_english():
-    [problem] = check_record("service", {"id": uid("s"), "name": "x",
-                                         "status": "active", "minimum_age": "12"},
-                             HERE)
+    [problem] = check_record(
+        "service",
+        {"id": uid("s"), "name": "x", "status": "active", "minimum_age": "12"},
+        HERE,
+    )
     assert str(problem) == (
         "services.csv, ligne 7, champ « minimum_age » : nombre attendu / "
-        'services.csv, row 7, field "minimum_age": number expected')
+        'services.csv, row 7, field "minimum_age": number expected'
+    )
 
 
 def test_nested_document_flattens_to_linked_records_and_nests_back():
     doc = {
-        "id": uid("s"), "name": "Popote", "status": "active",
+        "id": uid("s"),
+        "name": "Popote",
+        "status": "active",
         "organization": {"id": uid("o"), "name": "CAB", "description": "d"},
-        "phones": [{"id": uid("p"), "number": "418 555-0100",
-                    "languages": [{"id": uid("lang"), "code": "fr"}]}],
+        "phones": [
+            {
+                "id": uid("p"),
+                "number": "418 555-0100",
+                "languages": [{"id": uid("lang"), "code": "fr"}],
+            }
+        ],
     }
     flattener = Flattener()
     flattener.add("service", doc, Origin("f.json", "/"))
@@ -92,10 +115,16 @@ def test_nested_document_flattens_to_linked_records_and_nests_back():
 
 def test_same_id_with_two_values_is_a_conflict():
     flattener = Flattener()
-    flattener.add("organization", {"id": uid("o"), "name": "A", "description": ""},
-                  Origin("a.json", "/"))
-    flattener.add("organization", {"id": uid("o"), "name": "B", "description": ""},
-                  Origin("b.json", "/"))
+    flattener.add(
+        "organization",
+        {"id": uid("o"), "name": "A", "description": ""},
+        Origin("a.json", "/"),
+    )
+    flattener.add(
+        "organization",
+        {"id": uid("o"), "name": "B", "description": ""},
+        Origin("b.json", "/"),
+    )
     [problem] = flattener.problems
     assert (problem.file, problem.field) == ("b.json", "name")
 
@@ -103,16 +132,25 @@ def test_same_id_with_two_values_is_a_conflict():
 def test_organizations_sharing_an_identifier_become_one():
     data = empty_dataset()
     for key in ("a", "b"):
-        data["organization"][uid(key)] = {"id": uid(key), "name": key,
-                                          "description": "", **(
-                                              {"email": "b@x.org"} if key == "b"
-                                              else {})}
+        data["organization"][uid(key)] = {
+            "id": uid(key),
+            "name": key,
+            "description": "",
+            **({"email": "b@x.org"} if key == "b" else {}),
+        }
         data["organization_identifier"][uid("i" + key)] = {
-            "id": uid("i" + key), "organization_id": uid(key),
-            "identifier_scheme": "CA-QC-NEQ", "identifier_type": "NEQ",
-            "identifier": "1140000000"}
-    data["service"][uid("s")] = {"id": uid("s"), "organization_id": uid("b"),
-                                 "name": "x", "status": "active"}
+            "id": uid("i" + key),
+            "organization_id": uid(key),
+            "identifier_scheme": "CA-QC-NEQ",
+            "identifier_type": "NEQ",
+            "identifier": "1140000000",
+        }
+    data["service"][uid("s")] = {
+        "id": uid("s"),
+        "organization_id": uid("b"),
+        "name": "x",
+        "status": "active",
+    }
     mapping = deduplicate_organizations(data, {})
     assert mapping == {uid("b"): uid("a")}
     assert list(data["organization"]) == [uid("a")]
@@ -122,40 +160,77 @@ def test_organizations_sharing_an_identifier_become_one():
 
 
 def test_opening_slots_handle_overnight_and_validity():
-    slots = opening_slots([{"freq": "WEEKLY", "byday": "SU", "opens_at": "22:00",
-                            "closes_at": "02:00", "valid_to": "2026-12-31"}])
+    slots = opening_slots(
+        [
+            {
+                "freq": "WEEKLY",
+                "byday": "SU",
+                "opens_at": "22:00",
+                "closes_at": "02:00",
+                "valid_to": "2026-12-31",
+            }
+        ]
+    )
     assert is_open(slots, datetime(2026, 11, 29, 23, 0))  # Sunday night
     assert is_open(slots, datetime(2026, 11, 30, 1, 0))  # Monday 1 a.m.
     assert not is_open(slots, datetime(2026, 11, 30, 3, 0))
     assert not is_open(slots, datetime(2027, 1, 4, 1, 0))  # after valid_to
-    assert opening_slots([{"freq": "MONTHLY", "opens_at": "09:00",
-                           "closes_at": "10:00"}]) == []
+    assert (
+        opening_slots([{"freq": "MONTHLY", "opens_at": "09:00", "closes_at": "10:00"}])
+        == []
+    )
 
 
 def test_index_ranks_name_matches_first_and_pages_stably():
     index = SearchIndex()
-    for number, (name, text) in enumerate([
-        ("Popote roulante", "repas livrés"),
-        ("Repas communautaire", "repas le midi"),
-        ("Aide aux devoirs", "collation et repas"),
-        ("Banque alimentaire", "paniers"),
-    ]):
-        index.put({"_id": f"s{number}", "name": name, "name_tokens": tokens(name),
-                   "tokens": tokens(f"{name} {text}"), "published": True})
+    for number, (name, text) in enumerate(
+        [
+            ("Popote roulante", "repas livrés"),
+            ("Repas communautaire", "repas le midi"),
+            ("Aide aux devoirs", "collation et repas"),
+            ("Banque alimentaire", "paniers"),
+        ]
+    ):
+        index.put(
+            {
+                "_id": f"s{number}",
+                "name": name,
+                "name_tokens": tokens(name),
+                "tokens": tokens(f"{name} {text}"),
+                "published": True,
+            }
+        )
     total, page = index.search(SearchQuery(text="repas"))
     assert total == 3
     assert [e["name"] for e in page] == [
-        "Repas communautaire", "Aide aux devoirs", "Popote roulante"]
+        "Repas communautaire",
+        "Aide aux devoirs",
+        "Popote roulante",
+    ]
     _, second = index.search(SearchQuery(text="repas", per_page=2, page=2))
     assert [e["name"] for e in second] == ["Popote roulante"]
 
 
 def test_index_replaces_a_changed_service_and_forgets_its_old_words():
     index = SearchIndex()
-    index.put({"_id": "s", "name": "Friperie", "tokens": ["friperie"],
-               "mrc": ["2466"], "published": True})
-    index.put({"_id": "s", "name": "Vestiaire", "tokens": ["vestiaire"],
-               "mrc": ["2423"], "published": False})
+    index.put(
+        {
+            "_id": "s",
+            "name": "Friperie",
+            "tokens": ["friperie"],
+            "mrc": ["2466"],
+            "published": True,
+        }
+    )
+    index.put(
+        {
+            "_id": "s",
+            "name": "Vestiaire",
+            "tokens": ["vestiaire"],
+            "mrc": ["2423"],
+            "published": False,
+        }
+    )
     assert index.search(SearchQuery(text="friperie"))[0] == 0
     assert index.search(SearchQuery(text="vestiaire"))[0] == 0  # unpublished
     query = SearchQuery(text="vestiaire", mrc="2423", include_unpublished=True)
@@ -166,5 +241,8 @@ def test_public_location_hides_coordinates_only_when_confidential():
     open_place = {"id": "1", "latitude": 1.0, "name": "x"}
     shelter = {**open_place, "confidential_location": True}
     assert public_location(open_place) == open_place
-    assert public_location(shelter) == {"id": "1", "name": "x",
-                                        "confidential_location": True}
+    assert public_location(shelter) == {
+        "id": "1",
+        "name": "x",
+        "confidential_location": True,
+    }

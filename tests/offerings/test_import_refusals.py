@@ -70,7 +70,8 @@ def test_broken_reference_names_the_row_and_field_and_nothing_is_written(
     report = import_path(package, offerings_db, "test", geo)
     assert not report.ok
     assert [(p.file, p.row, p.field) for p in report.problems] == [
-        ("service_at_location.csv", 2, "location_id")]
+        ("service_at_location.csv", 2, "location_id")
+    ]
     assert "broken reference: location 00000000" in report.problems[0].en
     assert _total(offerings_db) == 0
 
@@ -78,8 +79,13 @@ def test_broken_reference_names_the_row_and_field_and_nothing_is_written(
 def test_orphan_phone_is_refused(package, offerings_db, geo):
     def orphan(rows):
         header = rows[0]
-        for column in ("location_id", "service_id", "organization_id", "contact_id",
-                       "service_at_location_id"):
+        for column in (
+            "location_id",
+            "service_id",
+            "organization_id",
+            "contact_id",
+            "service_at_location_id",
+        ):
             rows[1][header.index(column)] = "11111111-1111-4111-8111-111111111111"
 
     _edit(package / "phones.csv", orphan)
@@ -99,8 +105,12 @@ def test_malformed_cells_and_json_are_reported_each_with_its_line(
     report = import_path(package, offerings_db, "test", geo)
     assert {(p.file, p.row, p.field, p.en) for p in report.problems} == {
         ("services.csv", 2, "minimum_age", "number expected"),
-        ("services.csv", 2, "status",
-         "value not allowed (active, inactive, defunct, temporarily closed)"),
+        (
+            "services.csv",
+            2,
+            "status",
+            "value not allowed (active, inactive, defunct, temporarily closed)",
+        ),
     }
     broken = tmp_path / "broken.json"
     broken.write_text('{"id": "x", "name": ')
@@ -114,8 +124,10 @@ def test_a_refused_import_leaves_an_existing_directory_unchanged(
     package, offerings_db, geo
 ):
     assert import_path(package, offerings_db, "test", geo).ok
-    before = {name: list(offerings_db[name].find({}))
-              for name in offerings_db.list_collection_names()}
+    before = {
+        name: list(offerings_db[name].find({}))
+        for name in offerings_db.list_collection_names()
+    }
 
     def rename_and_break(rows):
         rows[1][rows[0].index("name")] = "Nouveau nom"
@@ -124,8 +136,10 @@ def test_a_refused_import_leaves_an_existing_directory_unchanged(
     _edit(package / "services.csv", rename_and_break)
     report = import_path(package, offerings_db, "test", geo)
     assert not report.ok
-    after = {name: list(offerings_db[name].find({}))
-             for name in offerings_db.list_collection_names()}
+    after = {
+        name: list(offerings_db[name].find({}))
+        for name in offerings_db.list_collection_names()
+    }
     assert after == before
 
 
@@ -139,14 +153,17 @@ def test_same_organization_identifier_merges_into_the_existing_organization(
     new_service = "33333333-3333-4333-8333-333333333333"
     (second / "organizations.csv").write_text(
         "id,name,description\n"
-        f"{new_org},Example Org (doublon),Même organisme / same organization\n")
+        f"{new_org},Example Org (doublon),Même organisme / same organization\n"
+    )
     (second / "organization_identifiers.csv").write_text(
         "id,organization_id,identifier_scheme,identifier_type,identifier\n"
         f"44444444-4444-4444-8444-444444444444,{new_org},GB-COH,Company number,"
-        "1234567\n")
+        "1234567\n"
+    )
     (second / "services.csv").write_text(
         "id,organization_id,name,status\n"
-        f"{new_service},{new_org},Halte-garderie,active\n")
+        f"{new_service},{new_org},Halte-garderie,active\n"
+    )
     report = import_path(second, offerings_db, "test", geo)
     assert report.ok, [str(p) for p in report.problems]
     assert report.merged_organizations == {new_org: ORG}
@@ -165,9 +182,20 @@ def test_cli_import_reports_rejected_rows_and_exits_1(
 
     _edit(package / "locations.csv", bad)
     report_file = tmp_path / "report.json"
-    code = main(["offerings", "import", str(package), "--store-uri", store_uri,
-                 "--db-prefix", db_prefix, "--report", str(report_file),
-                 "--no-progress"])
+    code = main(
+        [
+            "offerings",
+            "import",
+            str(package),
+            "--store-uri",
+            store_uri,
+            "--db-prefix",
+            db_prefix,
+            "--report",
+            str(report_file),
+            "--no-progress",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "locations.csv, ligne 2, champ « latitude » : nombre attendu" in err
@@ -180,12 +208,26 @@ def test_cli_import_then_export_csv_and_json(
     hsds_dir, store_uri, db_prefix, offerings_db, tmp_path, capsys
 ):
     args = ["--store-uri", store_uri, "--db-prefix", db_prefix]
-    assert main(["offerings", "import", str(hsds_dir / "examples" / "csv"),
-                 "--no-progress", *args]) == 0
-    assert main(["offerings", "export", str(tmp_path / "c"), "--format", "csv",
-                 *args]) == 0
-    assert main(["offerings", "export", str(tmp_path / "j"), "--format", "json",
-                 *args]) == 0
+    assert (
+        main(
+            [
+                "offerings",
+                "import",
+                str(hsds_dir / "examples" / "csv"),
+                "--no-progress",
+                *args,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["offerings", "export", str(tmp_path / "c"), "--format", "csv", *args])
+        == 0
+    )
+    assert (
+        main(["offerings", "export", str(tmp_path / "j"), "--format", "json", *args])
+        == 0
+    )
     assert (tmp_path / "c" / "services.csv").read_text().count(SERVICE) == 1
     services = json.loads((tmp_path / "j" / "services.json").read_text())
     assert [s["id"] for s in services] == [SERVICE]

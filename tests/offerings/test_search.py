@@ -50,9 +50,19 @@ def test_every_word_must_match(directory):
 
 
 def test_a_match_in_the_name_ranks_above_a_match_in_the_description(directory):
-    directory.upsert({**_empty(), "service": {uid("popote"): {
-        **directory.get("service", uid("popote")), "name": "Repas à domicile"}}},
-        "test", session=None)
+    directory.upsert(
+        {
+            **_empty(),
+            "service": {
+                uid("popote"): {
+                    **directory.get("service", uid("popote")),
+                    "name": "Repas à domicile",
+                }
+            },
+        },
+        "test",
+        session=None,
+    )
     ranked = names(directory, text="repas")
     assert ranked[0] == "Repas à domicile"
     assert set(ranked[1:]) == {"Banque alimentaire", "Aide aux devoirs"}
@@ -66,21 +76,33 @@ def _empty():
 
 def test_filters_by_mrc_municipality_language_and_taxonomy(directory):
     assert sorted(names(directory, mrc="2466")) == [
-        "Aide aux devoirs", "Popote roulante pour aînés"]
+        "Aide aux devoirs",
+        "Popote roulante pour aînés",
+    ]
     assert names(directory, municipality="2403005") == ["Banque alimentaire"]
     assert sorted(names(directory, language="en")) == [
-        "Aide aux devoirs", "Banque alimentaire"]
+        "Aide aux devoirs",
+        "Banque alimentaire",
+    ]
     assert sorted(names(directory, language="Français")) == [
-        "Hébergement d'urgence", "Popote roulante pour aînés"]
+        "Hébergement d'urgence",
+        "Popote roulante pour aînés",
+    ]
     assert sorted(names(directory, taxonomy_term_id=uid("t-food"))) == [
-        "Banque alimentaire", "Popote roulante pour aînés"]
+        "Banque alimentaire",
+        "Popote roulante pour aînés",
+    ]
 
 
 def test_filters_by_referral_outreach_and_waiting_list(directory):
     assert sorted(names(directory, no_referral_required=True)) == [
-        "Hébergement d'urgence", "Popote roulante pour aînés"]
+        "Hébergement d'urgence",
+        "Popote roulante pour aînés",
+    ]
     assert sorted(names(directory, outreach_mode="community_organizations")) == [
-        "Aide aux devoirs", "Banque alimentaire"]
+        "Aide aux devoirs",
+        "Banque alimentaire",
+    ]
     assert names(directory, waiting_list_open=True) == ["Popote roulante pour aînés"]
 
 
@@ -98,14 +120,27 @@ def test_pages_follow_the_hsds_page_object(directory):
     assert {e["_id"] for e in first}.isdisjoint({e["_id"] for e in second})
     page = page_envelope(total, 2, 3, second)
     assert page | {"contents": None} == {
-        "total_items": 4, "total_pages": 2, "page_number": 2, "size": 1,
-        "first_page": False, "last_page": True, "empty": False, "contents": None}
+        "total_items": 4,
+        "total_pages": 2,
+        "page_number": 2,
+        "size": 1,
+        "first_page": False,
+        "last_page": True,
+        "empty": False,
+        "contents": None,
+    }
 
 
 def test_withdrawn_services_are_not_found_by_the_public(directory):
     service = directory.get("service", uid("banque"))
-    directory.upsert({**_empty(), "service": {service["id"]: {
-        **service, "publication_status": "withdrawn"}}}, "test", session=None)
+    directory.upsert(
+        {
+            **_empty(),
+            "service": {service["id"]: {**service, "publication_status": "withdrawn"}},
+        },
+        "test",
+        session=None,
+    )
     assert "Banque alimentaire" not in names(directory)
     assert "Banque alimentaire" in names(directory, include_unpublished=True)
 
@@ -126,23 +161,42 @@ def test_confidential_address_is_in_no_public_search_output_or_export(
         export_directory(offerings_db, tmp_path / fmt, fmt)
         dumped = "".join(f.read_text() for f in (tmp_path / fmt).iterdir())
         assert SHELTER_ADDRESS not in dumped and "rue Ontario" in dumped
-    export_directory(offerings_db, tmp_path / "full", "csv",
-                     include_confidential=True)
+    export_directory(offerings_db, tmp_path / "full", "csv", include_confidential=True)
     assert SHELTER_ADDRESS in (tmp_path / "full" / "addresses.csv").read_text()
 
 
 def test_every_change_is_recorded_in_metadata(directory):
     service = directory.get("service", uid("popote"))
-    directory.upsert({**_empty(), "service": {service["id"]: {
-        **service, "waiting_list_length": 3, "name": "Popote"}}},
-        "ana@example.org", session=None)
+    directory.upsert(
+        {
+            **_empty(),
+            "service": {
+                service["id"]: {**service, "waiting_list_length": 3, "name": "Popote"}
+            },
+        },
+        "ana@example.org",
+        session=None,
+    )
     trail = directory.find("metadata", {"resource_id": uid("popote")})
-    changes = {(m["last_action_type"], m["field_name"], m["previous_value"],
-                m["replacement_value"], m["updated_by"]) for m in trail}
+    changes = {
+        (
+            m["last_action_type"],
+            m["field_name"],
+            m["previous_value"],
+            m["replacement_value"],
+            m["updated_by"],
+        )
+        for m in trail
+    }
     assert ("create", "*", "", "Popote roulante pour aînés", "test") in changes
     assert ("update", "waiting_list_length", "12", "3", "ana@example.org") in changes
-    assert ("update", "name", "Popote roulante pour aînés", "Popote",
-            "ana@example.org") in changes
+    assert (
+        "update",
+        "name",
+        "Popote roulante pour aînés",
+        "Popote",
+        "ana@example.org",
+    ) in changes
 
 
 def test_a_live_index_catches_up_with_an_import_made_elsewhere(
@@ -153,10 +207,13 @@ def test_a_live_index_catches_up_with_an_import_made_elsewhere(
 
     repository = OfferingsRepository(offerings_db)
     live = LiveIndex()
-    assert repository.search(SearchQuery(text="counselling"),
-                             live.current(repository))[0] == 0
+    assert (
+        repository.search(SearchQuery(text="counselling"), live.current(repository))[0]
+        == 0
+    )
     # another process (the CLI) imports, then bumps the generation
     assert import_path(hsds_dir / "examples" / "csv", offerings_db, "cli", geo).ok
-    total, [entry] = repository.search(SearchQuery(text="counselling"),
-                                       live.current(repository))
+    total, [entry] = repository.search(
+        SearchQuery(text="counselling"), live.current(repository)
+    )
     assert total == 1 and entry["name"] == "Community Counselling"

@@ -36,8 +36,14 @@ class FakeOutbox(OutboxHandle):
     def __init__(self) -> None:
         self.events: list[Envelope] = []
 
-    def add(self, event_type: str, payload: dict[str, Any], *, session: Any,
-            schema_version: int | None = None) -> Envelope:
+    def add(
+        self,
+        event_type: str,
+        payload: dict[str, Any],
+        *,
+        session: Any,
+        schema_version: int | None = None,
+    ) -> Envelope:
         assert session is not None
         envelope = Envelope(event_type, payload, "test-node")
         self.events.append(envelope)
@@ -52,8 +58,13 @@ def service(store_uri: str, db_prefix: str, geo) -> Iterator[OfferingsService]:
     client: pymongo.MongoClient = pymongo.MongoClient(store_uri, tz_aware=True)
     db = client[f"{db_prefix}offerings"]
     OfferingsRepository(db).ensure_indexes()
-    worker = worker_factory(OfferingsService, store=StoreHandle(client, db),
-                            outbox=FakeOutbox(), geo=geo, search_index=LiveIndex())
+    worker = worker_factory(
+        OfferingsService,
+        store=StoreHandle(client, db),
+        outbox=FakeOutbox(),
+        geo=geo,
+        search_index=LiveIndex(),
+    )
     yield worker
     client.drop_database(db.name)
     client.close()
@@ -62,23 +73,52 @@ def service(store_uri: str, db_prefix: str, geo) -> Iterator[OfferingsService]:
 @pytest.fixture
 def published(service) -> dict[str, str]:
     org = service.create_organization(
-        {"name": "Centre d'action bénévole", "description": "Entraide",
-         "identifiers": [{"identifier_scheme": "CA-QC-NEQ",
-                          "identifier_type": "NEQ", "identifier": "1140000001"}]},
-        user=ANA)
+        {
+            "name": "Centre d'action bénévole",
+            "description": "Entraide",
+            "identifiers": [
+                {
+                    "identifier_scheme": "CA-QC-NEQ",
+                    "identifier_type": "NEQ",
+                    "identifier": "1140000001",
+                }
+            ],
+        },
+        user=ANA,
+    )
     service.publish_organization(org["id"], user=ANA)
     shelter = service.create_location(
-        {"name": "Maison Marie-Rollet", "mrc_code": "2423",
-         "municipality_code": "2423027", "confidential_location": True,
-         "addresses": [{"address_1": "99, rue Cachée", "city": "Québec",
-                        "postal_code": "G1A 0A1"}]}, user=ANA)
+        {
+            "name": "Maison Marie-Rollet",
+            "mrc_code": "2423",
+            "municipality_code": "2423027",
+            "confidential_location": True,
+            "addresses": [
+                {
+                    "address_1": "99, rue Cachée",
+                    "city": "Québec",
+                    "postal_code": "G1A 0A1",
+                }
+            ],
+        },
+        user=ANA,
+    )
     service.publish_location(shelter["id"], user=ANA)
     created = service.create_service(
-        {"organization_id": org["id"], "name": "Hébergement d'urgence",
-         "description": "Pour femmes et enfants", "no_referral_required": True,
-         "outreach_modes": ["at_home"], "waiting_list_open": True,
-         "waiting_list_length": 4, "capacity": 12, "languages": ["fr"],
-         "location_ids": [shelter["id"]]}, user=ANA)
+        {
+            "organization_id": org["id"],
+            "name": "Hébergement d'urgence",
+            "description": "Pour femmes et enfants",
+            "no_referral_required": True,
+            "outreach_modes": ["at_home"],
+            "waiting_list_open": True,
+            "waiting_list_length": 4,
+            "capacity": 12,
+            "languages": ["fr"],
+            "location_ids": [shelter["id"]],
+        },
+        user=ANA,
+    )
     return {"org": org["id"], "location": shelter["id"], "service": created["id"]}
 
 
@@ -99,8 +139,11 @@ def test_publishing_emits_service_published_and_waiting_list_then_is_searchable(
     event = service.outbox.events[0].payload
     assert event["mrc_codes"] == ["2423"] and event["no_referral_required"] is True
     waiting = service.outbox.events[1].payload
-    assert (waiting["waiting_list_open"], waiting["waiting_list_length"],
-            waiting["capacity"]) == (True, 4, 12)
+    assert (
+        waiting["waiting_list_open"],
+        waiting["waiting_list_length"],
+        waiting["capacity"],
+    ) == (True, 4, 12)
     for envelope in service.outbox.events:
         PAYLOADS[envelope.event_type]().load(envelope.payload)
     page = service.search({"search": "HEBERGEMENT", "mrc": "2423"})
@@ -112,15 +155,16 @@ def test_publishing_emits_service_published_and_waiting_list_then_is_searchable(
 
 def test_confidential_address_only_for_the_confidential_audience(service, published):
     service.publish_service(published["service"], user=ANA)
-    public = json.dumps(service.get_service(published["service"]),
-                        ensure_ascii=False)
+    public = json.dumps(service.get_service(published["service"]), ensure_ascii=False)
     assert "rue Cachée" not in public and "Maison Marie-Rollet" in public
-    staff = json.dumps(service.get_service(published["service"],
-                                           audience="confidential"),
-                       ensure_ascii=False)
+    staff = json.dumps(
+        service.get_service(published["service"], audience="confidential"),
+        ensure_ascii=False,
+    )
     assert "rue Cachée" in staff
-    page = json.dumps(service.search({"search": "hebergement", "full": True}),
-                      ensure_ascii=False)
+    page = json.dumps(
+        service.search({"search": "hebergement", "full": True}), ensure_ascii=False
+    )
     assert "rue Cachée" not in page
     sal_page = json.dumps(service.list_service_at_locations({}), ensure_ascii=False)
     assert "rue Cachée" not in sal_page
@@ -133,25 +177,26 @@ def test_updating_the_waiting_list_emits_both_events_and_records_metadata(
 ):
     service.publish_service(published["service"], user=ANA)
     service.outbox.events.clear()
-    updated = service.update_service(published["service"],
-                                     {"waiting_list_length": 9}, user=ANA)
+    updated = service.update_service(
+        published["service"], {"waiting_list_length": 9}, user=ANA
+    )
     assert updated["waiting_list_updated_at"]
     assert service.outbox.types() == [SERVICE_UPDATED, WAITING_LIST_CHANGED]
     assert "waiting_list_length" in service.outbox.events[0].payload["changed_fields"]
     assert service.outbox.events[1].payload["waiting_list_length"] == 9
     trail = OfferingsRepository(service.store.db).find(
-        "metadata", {"resource_id": published["service"],
-                     "field_name": "waiting_list_length"})
-    assert [(m["previous_value"], m["replacement_value"], m["updated_by"])
-            for m in trail] == [("4", "9", "ana@example.org")]
+        "metadata",
+        {"resource_id": published["service"], "field_name": "waiting_list_length"},
+    )
+    assert [
+        (m["previous_value"], m["replacement_value"], m["updated_by"]) for m in trail
+    ] == [("4", "9", "ana@example.org")]
     service.outbox.events.clear()
     service.update_service(published["service"], {"description": "x"}, user=ANA)
     assert service.outbox.types() == [SERVICE_UPDATED]
 
 
-def test_withdrawing_hides_the_service_and_emits_service_withdrawn(
-    service, published
-):
+def test_withdrawing_hides_the_service_and_emits_service_withdrawn(service, published):
     service.publish_service(published["service"], user=ANA)
     service.withdraw_service(published["service"], user=ANA, reason="fermé")
     assert service.outbox.types()[-1] == SERVICE_WITHDRAWN
@@ -161,30 +206,48 @@ def test_withdrawing_hides_the_service_and_emits_service_withdrawn(
 
 def test_field_errors_name_each_field_in_both_languages(service, published):
     with pytest.raises(Invalid) as caught:
-        service.create_service({"organization_id": "pas-un-uuid", "name": "",
-                                "capacity": -1, "couleur": "bleu"})
+        service.create_service(
+            {
+                "organization_id": "pas-un-uuid",
+                "name": "",
+                "capacity": -1,
+                "couleur": "bleu",
+            }
+        )
     fields = caught.value.fields
     assert set(fields) == {"organization_id", "name", "capacity", "couleur"}
     assert fields["organization_id"] == ["UUID attendu. / Not a valid UUID."]
     assert fields["couleur"] == ["Champ inconnu. / Unknown field."]
     with pytest.raises(Invalid) as caught:
-        service.create_service({"organization_id":
-                                "00000000-0000-4000-8000-000000000000",
-                                "name": "Orphelin"})
+        service.create_service(
+            {
+                "organization_id": "00000000-0000-4000-8000-000000000000",
+                "name": "Orphelin",
+            }
+        )
     assert "broken reference" in caught.value.fields["organization_id"][0]
     with pytest.raises(Invalid) as caught:
-        service.create_location({"name": "x", "mrc_code": "2466",
-                                 "municipality_code": "2423027"})
+        service.create_location(
+            {"name": "x", "mrc_code": "2466", "municipality_code": "2423027"}
+        )
     assert "not in MRC 2466" in caught.value.fields["municipality_code"][0]
 
 
 def test_same_organization_identifier_is_a_conflict(service, published):
     with pytest.raises(Conflict) as caught:
         service.create_organization(
-            {"name": "Doublon", "description": "Même NEQ",
-             "identifiers": [{"identifier_scheme": "CA-QC-NEQ",
-                              "identifier_type": "NEQ",
-                              "identifier": "1140000001"}]})
+            {
+                "name": "Doublon",
+                "description": "Même NEQ",
+                "identifiers": [
+                    {
+                        "identifier_scheme": "CA-QC-NEQ",
+                        "identifier_type": "NEQ",
+                        "identifier": "1140000001",
+                    }
+                ],
+            }
+        )
     assert caught.value.details["organization_id"] == published["org"]
 
 

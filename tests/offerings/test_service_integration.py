@@ -16,26 +16,43 @@ from services.offerings.service import OfferingsService
 pytestmark = pytest.mark.integration
 
 
-def test_published_service_events_reach_the_broker(amqp_uri, store_uri, db_prefix,
-                                                   data_dir):
-    config = {"AMQP_URI": amqp_uri, "MONGODB_URI": store_uri, "DB_PREFIX": db_prefix,
-              "QUEBEC_GEO_DIR": str(data_dir / "quebec_geo")}
+def test_published_service_events_reach_the_broker(
+    amqp_uri, store_uri, db_prefix, data_dir
+):
+    config = {
+        "AMQP_URI": amqp_uri,
+        "MONGODB_URI": store_uri,
+        "DB_PREFIX": db_prefix,
+        "QUEBEC_GEO_DIR": str(data_dir / "quebec_geo"),
+    }
     exchange = Exchange("maillage.events", type="topic", durable=True)
-    queue = Queue("probe", exchange=exchange, routing_key="offerings.#",
-                  durable=False, auto_delete=False)
+    queue = Queue(
+        "probe",
+        exchange=exchange,
+        routing_key="offerings.#",
+        durable=False,
+        auto_delete=False,
+    )
     with Connection(amqp_uri) as conn:
         queue(conn.channel()).declare()
     container = ServiceContainer(OfferingsService, config)
     container.start()
     try:
         with ServiceRpcProxy("offerings", config) as offerings:
-            org = offerings.create_organization({"name": "CAB",
-                                                "description": "Entraide"})
-            place = offerings.create_location({"name": "Local", "mrc_code": "2466",
-                                               "municipality_code": "2466023"})
+            org = offerings.create_organization(
+                {"name": "CAB", "description": "Entraide"}
+            )
+            place = offerings.create_location(
+                {"name": "Local", "mrc_code": "2466", "municipality_code": "2466023"}
+            )
             created = offerings.create_service(
-                {"organization_id": org["id"], "name": "Popote roulante",
-                 "location_ids": [place["id"]], "waiting_list_open": False})
+                {
+                    "organization_id": org["id"],
+                    "name": "Popote roulante",
+                    "location_ids": [place["id"]],
+                    "waiting_list_open": False,
+                }
+            )
             offerings.publish_organization(org["id"])
             offerings.publish_service(created["id"], user={"id": "ana"})
             page = offerings.search({"search": "popote", "mrc": "2466"})
@@ -52,8 +69,10 @@ def test_published_service_events_reach_the_broker(amqp_uri, store_uri, db_prefi
                 received.append(message.payload)
                 message.ack()
             simple.close()
-        assert [m["event_type"] for m in received] == [SERVICE_PUBLISHED,
-                                                       WAITING_LIST_CHANGED]
+        assert [m["event_type"] for m in received] == [
+            SERVICE_PUBLISHED,
+            WAITING_LIST_CHANGED,
+        ]
         assert received[0]["payload"]["service_id"] == created["id"]
         assert received[0]["payload"]["mrc_codes"] == ["2466"]
     finally:
