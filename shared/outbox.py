@@ -8,14 +8,22 @@ what the broker confirmed. After a crash or a broker restart it resumes from the
 oldest unsent event: an event may be published twice, never lost; consumers are
 idempotent (:mod:`shared.consumer`), so it is never counted twice.
 
-Outbox document::
+Outbox document: one per transaction, holding its events in order (a store
+write per transaction rather than per event, on both sides: writing the row and
+marking it sent)::
 
-    {"_id": "01JD3Q8Z6W...", "envelope": {...}, "sent": false,
+    {"_id": "01JD3Q8Z6W...", "events": [{...envelope...}, ...], "sent": false,
      "created_at": datetime, "sent_at": null}
+
+A transaction with one event stores it under ``"envelope"`` instead of
+``"events"``. Events are grouped only in transactions opened through
+:class:`shared.store.StoreHandle`; with any other session each event is its own
+row, written at once.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from typing import Any
@@ -30,7 +38,7 @@ from shared.broker import BatchPublisher
 from shared.config import require
 from shared.envelope import Envelope, current_version, utcnow
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
-from shared.store import Store, find_store
+from shared.store import Store, find_store, tx_state
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +68,15 @@ class OutboxHandle:
             schema_version=schema_version or current_version(event_type),
             correlation_id=context.get("correlation_id"),
         )
-        self._provider.write(envelope, session)
-        self._provider.wake_soon()
+        state = tx_state(session)
+        if state is None:  # a session we did not open: write this event alone, now
+            self._provider.write([envelope], session)
+            return envelope
+        pending = state.data.get("outbox")
+        if pending is None:
+            pending = state.data["outbox"] = []
+            state.hooks.append(functools.partial(self._provider.write, pending))
+        pending.append(envelope)
         return envelope
 
 
@@ -110,18 +125,23 @@ class Outbox(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> OutboxHandle:
         return OutboxHandle(self, worker_ctx)
 
-    def write(self, envelope: Envelope, session: ClientSession) -> None:
+    def write(self, envelopes: list[Envelope], session: ClientSession) -> None:
+        """One outbox row for the events of one transaction (called inside it)."""
+        if not envelopes:
+            return
         assert self.store.handle is not None
-        self.store.handle.db[Store.OUTBOX].insert_one(
-            {
-                "_id": envelope.event_id,
-                "envelope": envelope.to_dict(),
-                "sent": False,
-                "created_at": utcnow(),
-                "sent_at": None,
-            },
-            session=session,
-        )
+        row: dict[str, Any] = {
+            "_id": envelopes[0].event_id,
+            "sent": False,
+            "created_at": utcnow(),
+            "sent_at": None,
+        }
+        if len(envelopes) == 1:
+            row["envelope"] = envelopes[0].to_dict()
+        else:
+            row["events"] = [env.to_dict() for env in envelopes]
+        self.store.handle.db[Store.OUTBOX].insert_one(row, session=session)
+        self.wake_soon()
 
     def wake(self) -> None:
         if not self._wakeup.ready():
@@ -137,20 +157,25 @@ class Outbox(DependencyProvider):
         """Publish one batch of unsent events; return how many were confirmed."""
         assert self.store.handle is not None and self.publisher is not None
         outbox = self.store.handle.db[Store.OUTBOX]
-        docs = list(
-            outbox.find({"sent": False}, {"envelope": 1})
+        envelopes: list[dict[str, Any]] = []
+        ids = []
+        for doc in (
+            outbox.find({"sent": False}, {"envelope": 1, "events": 1})
             .sort("_id", ASCENDING)
             .limit(self.batch_size)
-        )
-        if not docs:
+        ):
+            envelopes.extend(doc["events"] if "events" in doc else [doc["envelope"]])
+            ids.append(doc["_id"])
+            if len(envelopes) >= self.batch_size:
+                break
+        if not ids:
             return 0
-        self.publisher.publish_batch([doc["envelope"] for doc in docs])
-        ids = [doc["_id"] for doc in docs]
+        self.publisher.publish_batch(envelopes)
         outbox.update_many(
             {"_id": {"$in": ids}}, {"$set": {"sent": True, "sent_at": utcnow()}}
         )
-        EVENTS_PUBLISHED.labels(service=self.container.service_name).inc(len(ids))
-        return len(ids)
+        EVENTS_PUBLISHED.labels(service=self.container.service_name).inc(len(envelopes))
+        return len(envelopes)
 
     def pending(self) -> int:
         assert self.store.handle is not None

@@ -41,6 +41,29 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class TxState:
+    """Per-attempt state of a transaction opened by :class:`StoreHandle`."""
+
+    def __init__(self) -> None:
+        self.hooks: list[Callable[[ClientSession], None]] = []
+        self.data: dict[str, Any] = {}
+
+    def finish(self, session: ClientSession) -> None:
+        for hook in self.hooks:
+            hook(session)
+
+
+def _begin(session: ClientSession) -> TxState:
+    state = TxState()
+    session._maillage_tx = state  # type: ignore[attr-defined]
+    return state
+
+
+def tx_state(session: ClientSession) -> TxState | None:
+    """The state of the current attempt, or None for a session opened elsewhere."""
+    return getattr(session, "_maillage_tx", None)
+
+
 def ensure_indexes(
     db: Database[dict[str, Any]], indexes: Mapping[str, Sequence[IndexModel]]
 ) -> None:
@@ -67,7 +90,9 @@ class StoreHandle:
                     read_concern=ReadConcern("snapshot"),
                     write_concern=WriteConcern("majority"),
                 ):
+                    state = _begin(session)
                     yield session
+                    state.finish(session)
         except ConnectionFailure as exc:
             raise Unavailable(
                 "Le magasin de données est injoignable.",
@@ -79,10 +104,17 @@ class StoreHandle:
 
         ``body`` may run more than once: it must write only through ``session``.
         """
+
+        def attempt(session: ClientSession) -> T:
+            state = _begin(session)  # fresh for every attempt
+            result = body(session)
+            state.finish(session)
+            return result
+
         try:
             with self.client.start_session() as session:
                 return session.with_transaction(
-                    body,
+                    attempt,
                     read_concern=ReadConcern("snapshot"),
                     write_concern=WriteConcern("majority"),
                 )

@@ -18,7 +18,7 @@ from pymongo import MongoClient
 from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.store import Store
-from tests.federation.conftest import Broker
+from services.federation.localbroker import LocalBroker as Broker
 from tests.shared.services import THING_MADE, Counter, Producer
 
 pytestmark = pytest.mark.integration
@@ -38,11 +38,15 @@ def wait_for(predicate, timeout=60.0, interval=0.1):
     return predicate()
 
 
-def _outbox_rows(start: int, count: int) -> list[dict]:
+def _outbox_rows(start: int, count: int, per_row: int = 5) -> list[dict]:
+    """Outbox rows as services write them: one per transaction, a few events each."""
     rows = []
-    for i in range(start, start + count):
-        env = Envelope(THING_MADE, {"i": i}, "test-node")
-        rows.append({"_id": env.event_id, "envelope": env.to_dict(), "sent": False})
+    for first in range(start, start + count, per_row):
+        events = [
+            Envelope(THING_MADE, {"i": i}, "test-node").to_dict()
+            for i in range(first, min(start + count, first + per_row))
+        ]
+        rows.append({"_id": events[0]["event_id"], "events": events, "sent": False})
     return rows
 
 
@@ -83,7 +87,8 @@ def test_a_failed_transaction_leaves_neither_state_nor_event(
                 proxy.emit(3, 5)  # _id 3 exists: the whole transaction aborts
             assert proxy.count_things() == 5
         outbox = MongoClient(store_uri)[f"{db_prefix}producer"].outbox
-        assert outbox.count_documents({}) == 5
+        events = [e for row in outbox.find() for e in row.get("events", [row.get("envelope")])]
+        assert sorted(e["payload"]["i"] for e in events) == [0, 1, 2, 3, 4]
     finally:
         producer.stop()
 
