@@ -15,10 +15,10 @@ from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ServiceRpcProxy
 from pymongo import MongoClient
 
+from services.federation.localbroker import LocalBroker as Broker
 from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.store import Store
-from services.federation.localbroker import LocalBroker as Broker
 from tests.shared.services import THING_MADE, Counter, Producer
 
 pytestmark = pytest.mark.integration
