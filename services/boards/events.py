@@ -35,13 +35,79 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.boards.domain import Meeting, Resolution
+from marshmallow import RAISE, Schema, fields, validate
+
+from services.boards.domain import (
+    DecisionStatus,
+    Meeting,
+    MeetingKind,
+    Resolution,
+)
 
 MEETING_SCHEDULED = "boards.meeting_scheduled"
 RESOLUTION_ADOPTED = "boards.resolution_adopted"
 DECISION_STATUS_CHANGED = "boards.decision_status_changed"
 
 RESULTS_PUBLISHED = "participation.results_published"
+
+
+# --- payload schemas (version 1): what readers may rely on ----------------------
+
+
+class _Payload(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class MeetingScheduledV1(_Payload):
+    board_id = fields.String(required=True)
+    meeting_id = fields.String(required=True)
+    kind = fields.String(
+        required=True, validate=validate.OneOf([k.value for k in MeetingKind])
+    )
+    scheduled_at = fields.AwareDateTime(required=True)
+    place = fields.String(required=True)
+
+
+class VotesV1(_Payload):
+    for_ = fields.Integer(required=True, data_key="for")
+    against = fields.Integer(required=True)
+    abstain = fields.Integer(required=True)
+
+
+class ResolutionAdoptedV1(_Payload):
+    board_id = fields.String(required=True)
+    resolution_id = fields.String(required=True)
+    number = fields.String(required=True)
+    meeting_id = fields.String(required=True)
+    adopted_on = fields.Date(required=True)
+    closed_session = fields.Boolean(required=True)
+    process_id = fields.String(allow_none=True, required=True)
+    title = fields.String()
+    text = fields.String()
+    votes = fields.Nested(VotesV1)
+
+
+class DecisionStatusChangedV1(_Payload):
+    board_id = fields.String(required=True)
+    resolution_id = fields.String(required=True)
+    number = fields.String(required=True)
+    previous_status = fields.String(
+        required=True, validate=validate.OneOf([s.value for s in DecisionStatus])
+    )
+    status = fields.String(
+        required=True, validate=validate.OneOf([s.value for s in DecisionStatus])
+    )
+    progress = fields.Integer(required=True, validate=validate.Range(0, 100))
+    due = fields.Date(allow_none=True, required=True)
+    on = fields.Date(required=True)
+
+
+PAYLOADS: dict[str, type[Schema]] = {
+    MEETING_SCHEDULED: MeetingScheduledV1,
+    RESOLUTION_ADOPTED: ResolutionAdoptedV1,
+    DECISION_STATUS_CHANGED: DecisionStatusChangedV1,
+}
 
 
 def meeting_scheduled(meeting: Meeting) -> dict[str, Any]:

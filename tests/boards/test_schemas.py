@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 
@@ -150,3 +151,21 @@ def test_closed_session_resolution_event_carries_no_title_nor_text():
     assert payload["closed_session"] is True
     assert "title" not in payload and "text" not in payload
     assert events.meeting_scheduled(meeting)["place"] == ""
+
+
+def test_every_published_payload_matches_its_declared_schema():
+    board, meeting = sitting()
+    motion = meeting.motions[0]
+    _, res = meeting.close_vote(board, motion.motion_id)
+    res.follow_up(date(2026, 12, 1), "in_progress", 30, due=date(2027, 1, 1))
+    open_res = replace(res, closed_session=False)
+    for event_type, payload in (
+        (events.MEETING_SCHEDULED, events.meeting_scheduled(meeting)),
+        (events.RESOLUTION_ADOPTED, events.resolution_adopted(res)),
+        (events.RESOLUTION_ADOPTED, events.resolution_adopted(open_res)),
+        (
+            events.DECISION_STATUS_CHANGED,
+            events.decision_status_changed(res, "planned"),
+        ),
+    ):
+        assert events.PAYLOADS[event_type]().validate(payload) == {}, event_type
