@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from shared.metrics import Metrics
+from shared.rpc import rpc
 from shared.store import StoreHandle
 
 
