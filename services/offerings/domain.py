@@ -619,10 +619,10 @@ def deduplicate_organizations(
     duplicate_identifiers: list[str] = []
     for ident_id, ident in list(dataset["organization_identifier"].items()):
         key = identifier_key(ident)
-        org_id = ident.get("organization_id")
-        if not org_id or not key[2]:
+        raw_id = ident.get("organization_id")
+        if not isinstance(raw_id, str) or not raw_id or not key[2]:
             continue
-        org_id = mapping.get(org_id, org_id)
+        org_id = mapping.get(raw_id, raw_id)
         kept = owner.setdefault(key, org_id)
         if kept != org_id:
             mapping[org_id] = kept
