@@ -30,7 +30,6 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
-from nameko.rpc import rpc
 
 from services.boards import domain, events
 from services.boards.dependencies import Clock
@@ -59,6 +58,7 @@ from shared import errors
 from shared.consumer import consume_batch
 from shared.envelope import Envelope
 from shared.outbox import Outbox
+from shared.rpc import rpc
 from shared.service import ServiceBase
 from shared.store import Store
 
