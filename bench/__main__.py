@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("events", "tally", "search", "rollup", "gateway", "federation")
+BENCHMARKS = ("events", "tally", "search", "rollup", "boards", "gateway", "federation")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
