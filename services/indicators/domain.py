@@ -560,3 +560,75 @@ def rollup_sum(hierarchy: Hierarchy, rows: Iterable[tuple[str, int, float]]) -> 
         for ancestor in ancestors[unit]:
             totals[(ancestor, month)] += value
     return Rollup(dict(totals))
+
+
+# ---------------------------------------------------------------------------
+# Approval
+# ---------------------------------------------------------------------------
+
+APPROVAL_LEVEL = 3  # the MRC (census division) approves its values
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Values of ``period`` in the MRC's subtree, approved before sharing.
+
+    ``{"org_unit": "cd:2437", "period": "2017Q1", "approved": true}``
+    """
+
+    org_unit: str
+    period: Period
+    approved: bool = True
+
+
+def approval_key(org_unit: str, period: Period) -> str:
+    return f"{org_unit}|{period.id}"
+
+
+def locking_approval(
+    hierarchy: Hierarchy,
+    approvals: Iterable[Approval],
+    org_unit: str,
+    period: Period,
+) -> Approval | None:
+    """The approval that locks a value of ``org_unit`` and ``period``, if any.
+
+    A value is locked when an approved period of its MRC overlaps its period:
+    a monthly value inside an approved quarter, or a yearly value over it.
+    """
+    owners = set(hierarchy.ancestors[org_unit])
+    for approval in approvals:
+        if not approval.approved or approval.org_unit not in owners:
+            continue
+        overlap = (
+            approval.period.first_month <= period.last_month
+            and period.first_month <= approval.period.last_month
+        )
+        if overlap:
+            return approval
+    return None
+
+
+def shareable(
+    hierarchy: Hierarchy,
+    approvals: Iterable[Approval],
+    org_unit: str,
+    period: Period,
+) -> bool:
+    """Only values under an approved MRC period may leave the node.
+
+    Above the MRC (region, Quebec) every MRC below must have approved.
+    """
+    approved = [a for a in approvals if a.approved and a.period.contains(period)]
+    mrcs = [
+        u
+        for u in hierarchy.subtree(org_unit) | set(hierarchy.ancestors[org_unit])
+        if hierarchy.units[u].level == APPROVAL_LEVEL
+        and (
+            hierarchy.is_ancestor_or_self(org_unit, u)
+            or hierarchy.is_ancestor_or_self(u, org_unit)
+        )
+    ]
+    if not mrcs:
+        return False
+    return all(any(a.org_unit == m for a in approved) for m in mrcs)
