@@ -154,3 +154,18 @@ def test_event_under_an_expired_agreement_is_rejected(tmp_path):
     data = _signed(mrc, approved([{"org_unit": "a", "count": 9}]))
     verdict = check_incoming(data, receiver, NOW)
     assert verdict.reason == Reason.AGREEMENT_EXPIRED
+
+
+def test_lone_small_cell_takes_the_smallest_other_cell_with_it_not_a_second_time():
+    cells = [
+        {"u": "a", "count": 3},
+        {"u": "b", "count": 0},
+        {"u": "c", "count": 9},
+        {"u": "d", "count": 20},
+    ]
+    out = suppress_cells(cells, ("count",), 5)
+    # 3 and 0 are both small: two hidden, no secondary needed
+    assert [c.get("count") for c in out] == [None, None, 9, 20]
+    cells[1]["count"] = 50
+    out = suppress_cells(cells, ("count",), 5)
+    assert [c.get("count") for c in out] == [None, 50, None, 20]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from services.federation.demo import APPROVED, REGION, RESULTS, ROLLUP, run
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_scripted_day_shares_only_agreed_data_between_three_mrcs_and_the_region(
+    tmp_path,
+):
+    received = run(tmp_path)
+    region = received[REGION]
+    assert sorted((d["peer"], d["event_type"]) for d in region) == [
+        ("mrc-2402", APPROVED),
+        ("mrc-2402", RESULTS),
+        ("mrc-2403", APPROVED),
+        ("mrc-2403", RESULTS),
+        ("mrc-2404", APPROVED),  # 4 ballots: at the threshold, withheld
+    ]
+    for doc in region:
+        payload = doc["envelope"]["payload"]
+        assert "receipts_sha256" not in payload and "approved_by" not in payload
+        for cell in payload.get("cells", []):
+            assert cell.get("suppressed") or cell["count"] > 5
+    for mrc in ("mrc-2402", "mrc-2403", "mrc-2404"):
+        (rollup,) = received[mrc]
+        assert rollup["event_type"] == ROLLUP and rollup["peer"] == REGION
+        cells = rollup["envelope"]["payload"]["cells"]
+        assert [c["org_unit"] for c in cells] == ["2402", "2403", "2404"]
