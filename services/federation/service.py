@@ -20,7 +20,6 @@ import logging
 from typing import Any
 
 from kombu import Queue
-from nameko.rpc import rpc
 from pymongo import ASCENDING, IndexModel
 
 from services.federation import metrics
@@ -35,6 +34,7 @@ from shared import service as kit
 from shared.consumer import EventConsumer, consume_batch
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
+from shared.rpc import rpc
 from shared.store import Store
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from pymongo.client_session import ClientSession
 
 from services.offerings.dependencies import Geo, SearchIndexProvider
@@ -57,6 +56,7 @@ from services.offerings.schemas import (
     load,
 )
 from shared.outbox import Outbox
+from shared.rpc import rpc
 from shared.service import ServiceBase
 from shared.store import Store
 

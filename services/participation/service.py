@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from pymongo.errors import DuplicateKeyError
 
 from services.participation import domain
@@ -35,6 +34,7 @@ from services.participation.repository import INDEXES, ParticipationRepository
 from services.participation.schemas import ProcessInput, ProposalInput, load
 from services.participation.tally import result_to_dict
 from shared.outbox import Outbox
+from shared.rpc import rpc
 from shared.service import ServiceBase
 from shared.store import Store
 
