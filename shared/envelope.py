@@ -114,7 +114,7 @@ class EnvelopeSchema(Schema):
     )
     schema_version = fields.Integer(required=True, strict=True)
     origin_node = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    occurred_at = fields.AwareDateTime(required=True)  # a naive time is refused
     correlation_id = fields.String(allow_none=True, load_default=None)
     payload = fields.Dict(keys=fields.String(), required=True)
     signature = fields.String(allow_none=True, load_default=None)
