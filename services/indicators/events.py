@@ -1,0 +1,25 @@
+"""Events of the indicators service, and the ones it consumes.
+
+``indicators.values_approved`` (one per counted data element, suppressed
+before it leaves: ``count`` is ``null`` where ``suppressed`` is true)::
+
+    {"indicator": "home_interventions", "period": "2026Q1", "mrc_code": "2437",
+     "org_unit": "cd:2437", "threshold": 5,
+     "cells": [{"org_unit": "csd:2437067", "count": 41, "suppressed": false},
+               {"org_unit": "csd:2437220", "count": null, "suppressed": true},
+               {"org_unit": "cd:2437", "count": 57, "suppressed": false}]}
+
+``indicators.values_unapproved``::
+
+    {"org_unit": "cd:2437", "period": "2026Q1", "reason": "erreur de saisie"}
+"""
+
+from __future__ import annotations
+
+VALUES_APPROVED = "indicators.values_approved"
+VALUES_UNAPPROVED = "indicators.values_unapproved"
+
+# consumed
+WAITING_LIST_CHANGED = "offerings.waiting_list_changed"
+RESULTS_PUBLISHED = "participation.results_published"
+DECISION_STATUS_CHANGED = "boards.decision_status_changed"

@@ -1,0 +1,112 @@
+"""marshmallow schemas of the indicators RPCs.
+
+``enter_value``::
+
+    {"data_element": "home_interventions", "org_unit": "csd:2437067",
+     "period": "202603", "value": 12}
+
+``approve`` / ``unapprove``::
+
+    {"org_unit": "cd:2437", "period": "2026Q1", "by": "coordination",
+     "reason": "erreur de saisie"}
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validates
+
+from services.indicators.domain import Period
+from services.indicators.exceptions import InvalidPeriod
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _check_period(value: str) -> None:
+    try:
+        Period.parse(value)
+    except InvalidPeriod as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class ValueInput(_Strict):
+    data_element = fields.String(required=True)
+    org_unit = fields.String(required=True)
+    period = fields.String(required=True)
+    value = fields.Raw(required=True, allow_none=False)
+    by = fields.String(load_default="")
+
+    @validates("period")
+    def _period(self, value: str, **_: object) -> None:
+        _check_period(value)
+
+
+class ApprovalInput(_Strict):
+    org_unit = fields.String(required=True)
+    period = fields.String(required=True)
+    by = fields.String(load_default="")
+    reason = fields.String(load_default="")
+
+    @validates("period")
+    def _period(self, value: str, **_: object) -> None:
+        _check_period(value)
+
+
+class UnapprovalInput(ApprovalInput):
+    reason = fields.String(required=True)
+
+    @validates("reason")
+    def _reason(self, value: str, **_: object) -> None:
+        if not value.strip():
+            raise ValidationError(
+                "Motif requis pour désapprouver. / A reason is required to unapprove."
+            )
+
+
+class EvaluateInput(_Strict):
+    indicator = fields.String(load_default=None)
+    numerator = fields.String(load_default=None)
+    denominator = fields.String(load_default="1")
+    factor = fields.Float(load_default=1.0)
+    org_unit = fields.String(required=True)
+    period = fields.String(required=True)
+    public = fields.Boolean(load_default=True)
+
+    @validates("period")
+    def _period(self, value: str, **_: object) -> None:
+        _check_period(value)
+
+
+class WaitingListChanged(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    service_id = fields.String(required=True)
+    mrc_codes = fields.List(fields.String(), load_default=list)
+    municipality_codes = fields.List(fields.String(), load_default=list)
+    waiting_list_length = fields.Integer(allow_none=True, load_default=None)
+    typical_wait_days = fields.Integer(allow_none=True, load_default=None)
+    updated_at = fields.String(required=True)
+
+
+class ResultsPublished(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    process_id = fields.String(required=True)
+    mrc_code = fields.String(required=True)
+    ballots = fields.Integer(required=True)
+    eligible = fields.Integer(allow_none=True, load_default=None)
+
+
+class DecisionStatusChanged(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    resolution_id = fields.String(required=True)
+    status = fields.String(required=True)
+    due = fields.Date(allow_none=True, load_default=None)
+    on = fields.Date(required=True)
+    mrc_code = fields.String(allow_none=True, load_default=None)

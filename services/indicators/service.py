@@ -1,0 +1,572 @@
+"""The indicators nameko service: thin entrypoints over the domain.
+
+RPCs (all payloads JSON; errors are the shared types, French then English)::
+
+    indicators.enter_value({"data_element": "home_interventions",
+                            "org_unit": "csd:2437067", "period": "202603",
+                            "value": 12})
+    indicators.approve({"org_unit": "cd:2437", "period": "2026Q1", "by": "..."})
+    indicators.unapprove({"org_unit": "cd:2437", "period": "2026Q1",
+                          "reason": "erreur de saisie"})
+    indicators.evaluate({"indicator": "waiting_people", "org_unit": "cd:2437",
+                         "period": "2026Q1"})
+    indicators.dashboard({"org_unit": "2437"})
+    indicators.catalogue()
+
+Values entered by hand are validated against the data element's type and
+refused (409) in an approved period. Approving an MRC's period locks its
+values and sends ``indicators.values_approved``, whose small cells are already
+suppressed (primary and secondary, :mod:`suppression`). Public evaluations
+suppress rates built on small counts.
+
+Consumed events update projections and recompute the affected values from the
+projection (:mod:`computed`), in the consumer's transaction, so a redelivered
+or replayed event gives the same values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from marshmallow import ValidationError
+from nameko.dependency_providers import Config
+
+from services.indicators import computed, events
+from services.indicators.catalogue import DATA_ELEMENTS, INDICATORS
+from services.indicators.domain import (
+    APPROVAL_LEVEL,
+    Approval,
+    DataValue,
+    Hierarchy,
+    Period,
+    ValueStore,
+    approval_key,
+    locking_approval,
+    parse_value,
+    shareable,
+)
+from services.indicators.exceptions import IndicatorsError
+from services.indicators.expression import Indicator, evaluate_indicator
+from services.indicators.repository import INDEXES, IndicatorsRepository
+from services.indicators.schemas import (
+    ApprovalInput,
+    DecisionStatusChanged,
+    EvaluateInput,
+    ResultsPublished,
+    UnapprovalInput,
+    ValueInput,
+    WaitingListChanged,
+)
+from services.indicators.suppression import Table, suppress, suppress_rate
+from shared import errors
+from shared.consumer import consume_batch
+from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
+from shared.rpc import rpc
+from shared.service import ServiceBase
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def invalid(exc: ValidationError) -> errors.Invalid:
+    fields = (
+        exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    )
+    names = ", ".join(sorted(fields))
+    return errors.Invalid(
+        fields, f"Données invalides : {names}.", f"Invalid data: {names}."
+    )
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Domain refusals leave as 422 naming the field."""
+    try:
+        yield
+    except IndicatorsError as exc:
+        raise errors.Invalid({exc.field or "_schema": [str(exc)]}) from exc
+
+
+def normalise_unit(code: str) -> str:
+    """``2437`` -> ``cd:2437``, ``2437067`` -> ``csd:2437067``; ids pass through."""
+    code = str(code)
+    if ":" in code or code == "qc":
+        return code
+    if len(code) == 4:
+        return f"cd:{code}"
+    if len(code) == 2:
+        return f"region:{code}"
+    return computed.municipality_unit(code)
+
+
+class IndicatorsService(ServiceBase):
+    name = "indicators"
+    store = Store(indexes=INDEXES)
+    outbox = Outbox()
+    config = Config()
+
+    # --- helpers -----------------------------------------------------------
+    @property
+    def threshold(self) -> int:
+        """Small-cell threshold of this node (``SUPPRESSION_THRESHOLD``, 5)."""
+        return int(self.config.get("SUPPRESSION_THRESHOLD", 5))
+
+    def _config(self, key: str, default: str | None = None) -> str | None:
+        value = self.config.get(key, default)
+        return None if value is None else str(value)
+
+    def _repo(self) -> IndicatorsRepository:
+        return IndicatorsRepository(self.store.db)
+
+    def _approvals(self, session: Any = None) -> list[Approval]:
+        return [
+            Approval(a["org_unit"], Period.parse(a["period"]))
+            for a in self._repo().approvals(session)
+            if a.get("approved")
+        ]
+
+    def _hierarchy(self, session: Any = None) -> Hierarchy:
+        hierarchy = self._repo().hierarchy(session)
+        if not len(hierarchy):
+            raise errors.Conflict(
+                "Aucune unité d'organisation : lancez « maillage indicators load-geo ».",
+                'No org units: run "maillage indicators load-geo".',
+            )
+        return hierarchy
+
+    def _values(self, hierarchy: Hierarchy, session: Any = None) -> ValueStore:
+        return self._repo().value_store(ValueStore(hierarchy, DATA_ELEMENTS), session)
+
+    # --- RPCs --------------------------------------------------------------
+    @rpc
+    def catalogue(self) -> dict[str, Any]:
+        """Data elements and indicators with their definitions (fr and en)."""
+        return {
+            "data_elements": [
+                {
+                    "id": e.id,
+                    "value_type": e.value_type.value,
+                    "aggregation": e.aggregation.value,
+                    "name": {"fr": e.name_fr, "en": e.name_en},
+                    "definition": {"fr": e.definition_fr, "en": e.definition_en},
+                    "is_count": e.is_count,
+                }
+                for e in DATA_ELEMENTS.values()
+            ],
+            "indicators": [self._describe(i) for i in INDICATORS.values()],
+        }
+
+    @staticmethod
+    def _describe(i: Indicator) -> dict[str, Any]:
+        return {
+            "id": i.id,
+            "numerator": i.numerator,
+            "denominator": i.denominator,
+            "factor": i.factor,
+            "name": {"fr": i.name_fr, "en": i.name_en},
+            "definition": {"fr": i.definition_fr, "en": i.definition_en},
+        }
+
+    @rpc
+    def enter_value(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data = ValueInput().load(payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        element = DATA_ELEMENTS.get(data["data_element"])
+        if element is None:
+            raise errors.Invalid(
+                {"data_element": ["Élément inconnu. / Unknown data element."]}
+            )
+        with self.store.transaction() as session:
+            hierarchy = self._hierarchy(session)
+            if data["org_unit"] not in hierarchy:
+                raise errors.Invalid(
+                    {"org_unit": ["Unité inconnue. / Unknown org unit."]}
+                )
+            period = Period.parse(data["period"])
+            with refusals():
+                value = parse_value(element, data["value"])
+            lock = locking_approval(
+                hierarchy, self._approvals(session), data["org_unit"], period
+            )
+            if lock is not None:
+                raise errors.Conflict(
+                    f"Période approuvée ({lock.org_unit} {lock.period.id}) : "
+                    "désapprouvez-la d'abord.",
+                    f"Approved period ({lock.org_unit} {lock.period.id}): "
+                    "unapprove it first.",
+                )
+            self._repo().save_values(
+                [DataValue(element.id, period, data["org_unit"], value)],
+                "entered",
+                session,
+            )
+        return {
+            "data_element": element.id,
+            "org_unit": data["org_unit"],
+            "period": period.id,
+            "value": value,
+        }
+
+    @rpc
+    def approve(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Lock an MRC's period and send its counts, small cells suppressed."""
+        try:
+            data = ApprovalInput().load(payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        period = Period.parse(data["period"])
+        with self.store.transaction() as session:
+            hierarchy = self._hierarchy(session)
+            unit = hierarchy.units.get(normalise_unit(data["org_unit"]))
+            if unit is None or unit.level != APPROVAL_LEVEL:
+                raise errors.Invalid(
+                    {"org_unit": ["Une MRC est attendue. / An MRC is expected."]}
+                )
+            repo = self._repo()
+            key = approval_key(unit.id, period)
+            doc = repo.approval(key, session) or {
+                "_id": key,
+                "org_unit": unit.id,
+                "period": period.id,
+                "history": [],
+            }
+            if doc.get("approved"):
+                raise errors.Conflict("Déjà approuvé.", "Already approved.")
+            doc["approved"] = True
+            doc["history"].append(
+                {"action": "approve", "by": data["by"], "at": utcnow()}
+            )
+            repo.save_approval(doc, session)
+            store = self._values(hierarchy, session)
+            sent = []
+            for element in DATA_ELEMENTS.values():
+                if not element.is_count:
+                    continue
+                cells = self._suppressed_cells(store, unit.id, period, element.id)
+                if cells is None:
+                    continue
+                self.outbox.add(
+                    events.VALUES_APPROVED,
+                    {
+                        "indicator": element.id,
+                        "period": period.id,
+                        "mrc_code": unit.id.split(":", 1)[1],
+                        "org_unit": unit.id,
+                        "threshold": self.threshold,
+                        "cells": cells,
+                    },
+                    session=session,
+                )
+                sent.append(element.id)
+        return {
+            "org_unit": unit.id,
+            "period": period.id,
+            "approved": True,
+            "sent": sent,
+        }
+
+    def _suppressed_cells(
+        self, store: ValueStore, mrc: str, period: Period, element: str
+    ) -> list[dict[str, Any]] | None:
+        """The MRC total and its parts (each municipality, plus the MRC's own
+        values), as whole counts, suppressed as one table."""
+        total = store.value(element, mrc, period)
+        if total is None:
+            return None
+        cells: dict[str, int] = {}
+        for child in sorted(store.hierarchy.children.get(mrc, [])):
+            cells[child] = int(round(store.value(element, child, period) or 0))
+        own = int(round(total)) - sum(cells.values())
+        if own:
+            cells[f"{mrc}#own"] = own
+        cells[mrc] = int(round(total))
+        parts = tuple(k for k in cells if k != mrc)
+        result = suppress(Table(cells, [(mrc, parts)]), self.threshold)
+        return [
+            {
+                "org_unit": k,
+                "count": result.published[k],
+                "suppressed": result.published[k] is None,
+            }
+            for k in cells
+        ]
+
+    @rpc
+    def unapprove(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data = UnapprovalInput().load(payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        period = Period.parse(data["period"])
+        unit_id = normalise_unit(data["org_unit"])
+        with self.store.transaction() as session:
+            repo = self._repo()
+            doc = repo.approval(approval_key(unit_id, period), session)
+            if doc is None or not doc.get("approved"):
+                raise errors.Conflict("Pas approuvé.", "Not approved.")
+            doc["approved"] = False
+            doc["history"].append(
+                {
+                    "action": "unapprove",
+                    "by": data["by"],
+                    "reason": data["reason"],
+                    "at": utcnow(),
+                }
+            )
+            repo.save_approval(doc, session)
+            self.outbox.add(
+                events.VALUES_UNAPPROVED,
+                {"org_unit": unit_id, "period": period.id, "reason": data["reason"]},
+                session=session,
+            )
+            hierarchy = self._hierarchy(session)
+            for month in period.months():
+                for org_unit in self._projected_units(session):
+                    if hierarchy.is_ancestor_or_self(unit_id, org_unit):
+                        self._recompute(hierarchy, org_unit, month, session)
+        return {"org_unit": unit_id, "period": period.id, "approved": False}
+
+    @rpc
+    def evaluate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data = EvaluateInput().load(payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        if data["indicator"]:
+            indicator = INDICATORS.get(data["indicator"])
+            if indicator is None:
+                raise errors.NotFound("indicator", data["indicator"])
+        elif data["numerator"]:
+            with refusals():
+                indicator = Indicator(
+                    "adhoc", data["numerator"], data["denominator"], data["factor"]
+                )
+        else:
+            raise errors.Invalid(
+                {"indicator": ["Indicateur ou numérateur requis. / Required."]}
+            )
+        hierarchy = self._hierarchy()
+        org_unit = normalise_unit(data["org_unit"])
+        with refusals():
+            store = self._values(hierarchy)
+            result = evaluate_indicator(indicator, store, org_unit, data["period"])
+        return self._public(result, data["public"], hierarchy)
+
+    def _public(
+        self, result: Any, public: bool, hierarchy: Hierarchy
+    ) -> dict[str, Any]:
+        value = result.value
+        if public:
+            counts = [
+                o.value
+                for o in result.operands
+                if o.element in DATA_ELEMENTS and DATA_ELEMENTS[o.element].is_count
+            ]
+            value = suppress_rate(value, counts, self.threshold)
+        period = Period.parse(result.period)
+        return {
+            "indicator": result.indicator,
+            "org_unit": result.org_unit,
+            "period": result.period,
+            "value": value,
+            "suppressed": result.value is not None and value is None,
+            "approved": shareable(
+                hierarchy, self._approvals(), result.org_unit, period
+            ),
+        }
+
+    @rpc
+    def dashboard(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Every catalogue indicator for one org unit, by year, suppressed."""
+        hierarchy = self._hierarchy()
+        org_unit = normalise_unit(str(query.get("org_unit", "qc")))
+        if org_unit not in hierarchy:
+            raise errors.NotFound("org_unit", org_unit)
+        store = self._values(hierarchy)
+        years = sorted({d["period"][:4] for d in self._repo().values()})
+        unit = hierarchy.get(org_unit)
+        lang = "en" if query.get("lang") == "en" else "fr"
+        panels = []
+        for indicator in INDICATORS.values():
+            points = []
+            for year in years:
+                result = evaluate_indicator(indicator, store, org_unit, year)
+                shown = self._public(result, True, hierarchy)
+                points.append(
+                    {
+                        "period": year,
+                        "value": shown["value"],
+                        "suppressed": shown["suppressed"],
+                    }
+                )
+            described = self._describe(indicator)
+            panels.append(
+                described
+                | {
+                    "indicator_id": indicator.id,
+                    "name": described["name"][lang],
+                    "definition": described["definition"][lang],
+                    "chart": "line",
+                    "series": [{"name": unit.name, "points": points}],
+                }
+            )
+        return {"org_unit": {"id": unit.id, "name": unit.name}, "indicators": panels}
+
+    # --- events ------------------------------------------------------------
+    def _projected_units(self, session: Any) -> set[str]:
+        repo = self._repo()
+        units: set[str] = set()
+        for collection in ("waiting_lists", "processes", "decisions"):
+            units |= {d["org_unit"] for d in repo.projections(collection, {}, session)}
+        return units
+
+    def _recompute(
+        self, hierarchy: Hierarchy, org_unit: str, month: int, session: Any
+    ) -> None:
+        """All computed elements of one org unit and month, from the projections."""
+        repo = self._repo()
+        period = Period.from_ordinal(month)
+        if locking_approval(hierarchy, self._approvals(session), org_unit, period):
+            log.info("%s %s approved: computed values wait", org_unit, period.id)
+            return
+        values: dict[str, float | None] = {}
+        waiting = computed.waiting_totals(
+            repo.projections("waiting_lists", {"org_unit": org_unit}, session), month
+        )
+        values["waiting_people"] = None if waiting is None else waiting[0]
+        values["waiting_days"] = None if waiting is None else waiting[1]
+        processes = repo.projections(
+            "processes", {"org_unit": org_unit, "month": month}, session
+        )
+        values["participation_ballots"] = (
+            float(sum(p["ballots"] for p in processes)) if processes else None
+        )
+        eligible = [p["eligible"] for p in processes if p.get("eligible") is not None]
+        values["participation_eligible"] = float(sum(eligible)) if eligible else None
+        decisions = repo.projections("decisions", {"org_unit": org_unit}, session)
+        due, on_time = computed.decision_counts(decisions, month)
+        values["decisions_due"] = float(due) if due else None
+        values["decisions_done_on_time"] = float(on_time) if due else None
+        keep = []
+        for element, value in values.items():
+            if value is None:
+                repo.delete_value(element, org_unit, period.id, session)
+            else:
+                keep.append(DataValue(element, period, org_unit, value))
+        repo.save_values(keep, "computed", session)
+
+    @consume_batch(events.WAITING_LIST_CHANGED)
+    def on_waiting_list_changed(self, envelopes: list[Envelope], session: Any) -> None:
+        hierarchy = self._hierarchy(session)
+        repo = self._repo()
+        touched: set[tuple[str, int]] = set()
+        for envelope in envelopes:
+            data = WaitingListChanged().load(envelope.payload)
+            org_unit = computed.org_unit_for_codes(
+                hierarchy, data["mrc_codes"], data["municipality_codes"]
+            )
+            if org_unit is None:
+                log.warning("waiting list of %s has no known place", data["service_id"])
+                continue
+            month = computed.month_of(data["updated_at"])
+            repo.save_projection(
+                "waiting_lists",
+                {
+                    "_id": f"{data['service_id']}|{data['updated_at']}",
+                    "service_id": data["service_id"],
+                    "org_unit": org_unit,
+                    "updated_at": data["updated_at"],
+                    "month": month,
+                    "length": data["waiting_list_length"],
+                    "days": data["typical_wait_days"],
+                },
+                session,
+            )
+            later = {
+                d["month"]
+                for d in repo.projections(
+                    "waiting_lists", {"org_unit": org_unit}, session
+                )
+                if d["month"] >= month
+            }
+            touched |= {(org_unit, m) for m in later}
+        for org_unit, month in sorted(touched):
+            self._recompute(hierarchy, org_unit, month, session)
+
+    @consume_batch(events.RESULTS_PUBLISHED)
+    def on_results_published(self, envelopes: list[Envelope], session: Any) -> None:
+        hierarchy = self._hierarchy(session)
+        repo = self._repo()
+        touched: set[tuple[str, int]] = set()
+        for envelope in envelopes:
+            data = ResultsPublished().load(envelope.payload)
+            org_unit = computed.org_unit_for_codes(hierarchy, [data["mrc_code"]])
+            if org_unit is None:
+                log.warning("results of %s: unknown MRC", data["process_id"])
+                continue
+            month = computed.month_of(envelope.occurred_at)
+            old = repo.projection("processes", data["process_id"], session)
+            if old is not None:
+                touched.add((old["org_unit"], old["month"]))
+                month = min(month, old["month"])  # first publication counts
+            repo.save_projection(
+                "processes",
+                {
+                    "_id": data["process_id"],
+                    "org_unit": org_unit,
+                    "month": month,
+                    "ballots": data["ballots"],
+                    "eligible": data["eligible"],
+                },
+                session,
+            )
+            touched.add((org_unit, month))
+        for org_unit, month in sorted(touched):
+            self._recompute(hierarchy, org_unit, month, session)
+
+    @consume_batch(events.DECISION_STATUS_CHANGED)
+    def on_decision_status_changed(
+        self, envelopes: list[Envelope], session: Any
+    ) -> None:
+        hierarchy = self._hierarchy(session)
+        repo = self._repo()
+        touched: set[tuple[str, int]] = set()
+        for envelope in envelopes:
+            data = DecisionStatusChanged().load(envelope.payload)
+            code = data["mrc_code"] or self._config("NODE_ORG_UNIT")
+            org_unit = computed.org_unit_for_codes(hierarchy, [code] if code else [])
+            if org_unit is None:
+                log.warning("decision %s: no MRC for this node", data["resolution_id"])
+                continue
+            version = computed.decision_version(
+                {"on": data["on"].isoformat()},
+                envelope.occurred_at.isoformat(),
+                envelope.event_id,
+            )
+            old = repo.projection("decisions", data["resolution_id"], session)
+            if old is not None and old["version"] >= version:
+                continue  # an older change arriving late
+            due = data["due"].isoformat() if data["due"] else None
+            done_on = data["on"].isoformat() if data["status"] == "done" else None
+            doc = {
+                "_id": data["resolution_id"],
+                "org_unit": org_unit,
+                "status": data["status"],
+                "due": due,
+                "due_month": computed.month_of(due) if due else None,
+                "done_on": done_on,
+                "version": version,
+            }
+            repo.save_projection("decisions", doc, session)
+            if old is not None and old.get("due_month") is not None:
+                touched.add((old["org_unit"], old["due_month"]))
+            if doc["due_month"] is not None:
+                touched.add((org_unit, doc["due_month"]))
+        for org_unit, month in sorted(touched):
+            self._recompute(hierarchy, org_unit, month, session)

@@ -1,0 +1,244 @@
+"""The indicators service with nameko's worker_factory on the real store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from nameko.testing.services import worker_factory
+from pymongo import MongoClient
+
+from services.indicators import events
+from services.indicators.geo import quebec_units
+from services.indicators.repository import IndicatorsRepository
+from services.indicators.service import IndicatorsService
+from services.indicators.suppression import Table, exposed
+from shared import errors
+from shared.envelope import Envelope
+from shared.outbox import OutboxHandle
+from shared.store import StoreHandle
+
+pytestmark = pytest.mark.integration
+
+
+class RecordingOutbox(OutboxHandle):
+    """The real port, recording instead of writing (the store is real)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict]] = []
+
+    def add(self, event_type, payload, *, session):  # type: ignore[override]
+        self.events.append((event_type, payload))
+
+
+@pytest.fixture(scope="module")
+def geo_units(data_dir):
+    return quebec_units(data_dir / "quebec_geo")
+
+
+def make_service(store_uri, db_name, units):
+    client = MongoClient(store_uri, tz_aware=True)
+    db = client[db_name]
+    IndicatorsRepository(db).save_org_units(units)
+    svc = worker_factory(
+        IndicatorsService,
+        store=StoreHandle(client, db),
+        outbox=RecordingOutbox(),
+        config={"SUPPRESSION_THRESHOLD": 5, "NODE_ORG_UNIT": "2437"},
+    )
+    return client, svc
+
+
+@pytest.fixture(scope="module")
+def mauricie(geo_units):
+    """Quebec, its regions, and Francheville with its municipalities."""
+    return [
+        u
+        for u in geo_units
+        if u.level <= 2 or u.id == "cd:2437" or u.id.startswith("csd:2437")
+    ]
+
+
+@pytest.fixture
+def service(store_uri, db_prefix, mauricie):
+    client, svc = make_service(store_uri, f"{db_prefix}indicators", mauricie)
+    yield svc
+    client.drop_database(f"{db_prefix}indicators")
+    client.close()
+
+
+def enter(svc, unit, value, period="202603", element="home_interventions"):
+    return svc.enter_value(
+        {"data_element": element, "org_unit": unit, "period": period, "value": value}
+    )
+
+
+def test_entered_values_are_validated_and_roll_up_to_the_mrc(service):
+    enter(service, "csd:2437067", 41)
+    enter(service, "csd:2437220", "12")
+    result = service.evaluate(
+        {"indicator": "waiting_people", "org_unit": "2437", "period": "2026Q1"}
+    )
+    assert result["value"] is None
+    total = service.evaluate(
+        {"numerator": "#{home_interventions}", "org_unit": "cd:2437", "period": "2026"}
+    )
+    assert total["value"] == 53
+    with pytest.raises(errors.Invalid) as info:
+        enter(service, "csd:2437067", "douze")
+    assert "value" in info.value.fields
+    with pytest.raises(errors.Invalid) as info:
+        service.enter_value(
+            {
+                "data_element": "home_interventions",
+                "period": "2026Q5",
+                "org_unit": "csd:2437067",
+                "value": 1,
+            }
+        )
+    assert "period" in info.value.fields
+
+
+def test_approval_locks_values_sends_suppressed_cells_and_unapproval_needs_a_reason(
+    service,
+):
+    enter(service, "csd:2437067", 41)
+    enter(service, "csd:2437220", 3)  # Champlain: a small cell
+    enter(service, "csd:2437210", 9)
+    service.approve({"org_unit": "2437", "period": "2026Q1", "by": "coord"})
+    with pytest.raises(errors.Conflict):
+        enter(service, "csd:2437220", 4)
+    approved = [p for t, p in service.outbox.events if t == events.VALUES_APPROVED]
+    assert [p["indicator"] for p in approved] == ["home_interventions"]
+    cells = {c["org_unit"]: c["count"] for c in approved[0]["cells"]}
+    assert cells["csd:2437220"] is None
+    hidden = [k for k, v in cells.items() if v is None]
+    assert len(hidden) >= 2, "the total would give the small cell away"
+    truth = {"csd:2437067": 41, "csd:2437220": 3, "csd:2437210": 9}
+    truth |= {k: 0 for k in cells if k not in truth and k != "cd:2437"}
+    truth["cd:2437"] = 53
+    table = Table(truth, [("cd:2437", tuple(k for k in truth if k != "cd:2437"))])
+    assert exposed(table, cells, {"csd:2437220"}) == []
+    with pytest.raises(errors.Invalid) as info:
+        service.unapprove({"org_unit": "2437", "period": "2026Q1", "reason": " "})
+    assert "reason" in info.value.fields
+    service.unapprove({"org_unit": "2437", "period": "2026Q1", "reason": "erreur"})
+    assert enter(service, "csd:2437220", 4)["value"] == 4
+
+
+def test_public_rates_on_small_counts_are_suppressed(service):
+    enter(service, "csd:2437067", 4)
+    enter(service, "csd:2437067", 15000, element="population", period="2026")
+    query = {
+        "indicator": "home_interventions_per_10k",
+        "org_unit": "csd:2437067",
+        "period": "2026",
+    }
+    assert service.evaluate(query | {"public": False})["value"] == 2.67
+    public = service.evaluate(query)
+    assert (public["value"], public["suppressed"]) == (None, True)
+
+
+def waiting(service_id, length, days, at, event_id=None):
+    payload = {
+        "service_id": service_id,
+        "organization_id": "o1",
+        "mrc_codes": ["2437"],
+        "municipality_codes": ["2437067"],
+        "waiting_list_open": True,
+        "waiting_list_length": length,
+        "typical_wait_days": days,
+        "capacity": 10,
+        "updated_at": at,
+    }
+    kwargs = {"event_id": event_id} if event_id else {}
+    return Envelope(events.WAITING_LIST_CHANGED, payload, "node-2437", **kwargs)
+
+
+def computed_values(service):
+    return {
+        (d["data_element"], d["org_unit"], d["period"]): d["value"]
+        for d in IndicatorsRepository(service.store.db).values()
+        if d["source"] == "computed"
+    }
+
+
+def test_the_same_events_delivered_twice_give_identical_values(service):
+    batch = [
+        waiting("s1", 12, 30, "2026-03-02T10:00:00Z"),
+        waiting("s2", 7, 10, "2026-03-05T10:00:00Z"),
+        waiting("s1", 9, 30, "2026-03-20T10:00:00Z"),
+        Envelope(
+            events.RESULTS_PUBLISHED,
+            {
+                "process_id": "p1",
+                "mrc_code": "2437",
+                "method": "irv",
+                "priorities": [],
+                "ballots": 412,
+                "eligible": 2000,
+            },
+            "node-2437",
+            occurred_at=datetime(2026, 3, 9, tzinfo=UTC),
+        ),
+        Envelope(
+            events.DECISION_STATUS_CHANGED,
+            {
+                "board_id": "b",
+                "resolution_id": "r1",
+                "number": "2026-01",
+                "previous_status": "planned",
+                "status": "done",
+                "progress": 100,
+                "due": "2026-03-31",
+                "on": "2026-03-15",
+            },
+            "node-2437",
+        ),
+    ]
+    service.on_waiting_list_changed(batch[:3])
+    service.on_results_published(batch[3:4])
+    service.on_decision_status_changed(batch[4:])
+    first = computed_values(service)
+    assert first[("waiting_people", "csd:2437067", "202603")] == 16
+    assert first[("waiting_days", "csd:2437067", "202603")] == 9 * 30 + 7 * 10
+    assert first[("participation_ballots", "cd:2437", "202603")] == 412
+    assert first[("decisions_done_on_time", "cd:2437", "202603")] == 1
+    rate = service.evaluate(
+        {"indicator": "participation_rate", "org_unit": "2437", "period": "2026Q1"}
+    )
+    assert rate["value"] == 20.6
+    # the broker redelivers everything, in another order
+    assert service.on_decision_status_changed(batch[4:]) == 0
+    assert service.on_waiting_list_changed(list(reversed(batch[:3]))) == 0
+    assert service.on_results_published(batch[3:4]) == 0
+    assert computed_values(service) == first
+
+
+def test_replaying_all_events_into_a_fresh_node_in_another_order_gives_the_same_values(
+    service, store_uri, db_prefix, mauricie
+):
+    ats = ["2026-03-02T10:00:00Z", "2026-03-20T10:00:00Z", "2026-04-01T10:00:00Z"]
+    history = [waiting("s1", n, 5, at) for n, at in zip([12, 9, 20], ats, strict=True)]
+    history.append(waiting("s2", 3, 40, "2026-03-25T08:00:00Z"))
+    for envelope in history:
+        service.on_waiting_list_changed([envelope])
+    first = computed_values(service)
+    assert first[("waiting_people", "csd:2437067", "202603")] == 12
+    assert first[("waiting_people", "csd:2437067", "202604")] == 23
+    client, replica = make_service(store_uri, f"{db_prefix}replay_indicators", mauricie)
+    try:
+        assert replica.on_waiting_list_changed(list(reversed(history))) == 4
+        assert computed_values(replica) == first
+    finally:
+        client.drop_database(f"{db_prefix}replay_indicators")
+        client.close()
+
+
+def test_dashboard_lists_every_catalogue_indicator_with_its_definition(service):
+    enter(service, "csd:2437067", 41)
+    board = service.dashboard({"org_unit": "2437", "lang": "en"})
+    assert board["org_unit"]["name"] == "Francheville"
+    ids = [p["indicator_id"] for p in board["indicators"]]
+    assert "decisions_on_time_rate" in ids and len(ids) == len(set(ids))
+    assert all(p["definition"] for p in board["indicators"])
