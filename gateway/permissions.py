@@ -85,8 +85,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "participation.processes.manage": _r("board_secretary", "node_admin"),
     "participation.proposals.create": _CITIZENS,
     "participation.proposals.support": _CITIZENS,
+    "participation.proposals.comment": _CITIZENS,
+    "participation.residency.redeem": _CITIZENS,
     "participation.ballots.cast": _CITIZENS,
-    "participation.ballots.read_own": _CITIZENS,
     "participation.results.publish": _r("board_secretary", "node_admin"),
     # offerings
     "offerings.read_confidential": _r("practitioner", "node_admin"),

@@ -139,6 +139,20 @@ class GatewayStore:
         doc = self.db.board_scopes.find_one({"_id": board_id})
         return None if doc is None else str(doc["mrc"])
 
+    def claim_scope(self, kind: str, ident: str, mrc: str) -> str:
+        """Record the MRC of a resource once; the first claim wins (returned)."""
+        key = f"{kind}:{ident}"
+        try:
+            self.db.scopes.insert_one({"_id": key, "mrc": mrc})
+        except DuplicateKeyError:
+            pass
+        doc = self.db.scopes.find_one({"_id": key})
+        return mrc if doc is None else str(doc["mrc"])
+
+    def scope(self, kind: str, ident: str) -> str | None:
+        doc = self.db.scopes.find_one({"_id": f"{kind}:{ident}"})
+        return None if doc is None else str(doc["mrc"])
+
     # --- audit ---------------------------------------------------------------------
 
     def audit_begin(self, entry: dict[str, Any]) -> Any:

@@ -7,10 +7,14 @@ end-to-end tests (``test_fuzz.py``) run real nameko containers instead.
 
 from __future__ import annotations
 
+import importlib.util
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
+from nameko.containers import ServiceContainer
 from werkzeug.test import Client
 
 import gateway.app
@@ -18,6 +22,8 @@ from gateway.app import Gateway
 from gateway.auth import hash_password
 from gateway.permissions import ROLES
 from gateway.rpc import RpcPool
+from shared.node import SERVICES, service_class_name
+from tests.conftest import AMQP_HOST, MGMT, MGMT_AUTH
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
 PASSWORD = "correct horse battery"
@@ -120,6 +126,53 @@ def tokens(app: Gateway, client: Client) -> dict[str, str]:
         account = app.runtime.store.account_by_username(role.replace("_", "-"))  # type: ignore[attr-defined]
         result[role] = app.runtime.tokens.issue(account)["token"]  # type: ignore[attr-defined]
     return result
+
+
+def running_services() -> list[type[Any]]:
+    classes = []
+    for name in SERVICES:
+        module = f"services.{name}.service"
+        if importlib.util.find_spec(module) is None:
+            continue
+        loaded = importlib.import_module(module)
+        classes.append(getattr(loaded, service_class_name(module)))
+    return classes
+
+
+@pytest.fixture(scope="module")
+def node(store_uri: str) -> Iterator[tuple[Gateway, str]]:
+    vhost = f"test-fuzz-{uuid.uuid4().hex[:8]}"
+    requests.put(
+        f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=10
+    ).raise_for_status()
+    requests.put(
+        f"{MGMT}/permissions/{vhost}/guest",
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+        auth=MGMT_AUTH,
+        timeout=10,
+    ).raise_for_status()
+    prefix = f"fz{uuid.uuid4().hex[:8]}_"
+    config = make_config(
+        store_uri,
+        prefix,
+        AMQP_URI=f"amqp://guest:guest@{AMQP_HOST}/{vhost}",
+        MRC_CODE=MRC,
+        MAILLAGE_WRITE_BURST="100000",
+        MAILLAGE_SIGNIN_BURST="100000",
+    )
+    containers = [ServiceContainer(cls, dict(config)) for cls in running_services()]
+    for container in containers:
+        container.start()
+    app = create_app(config)
+    admin = add_account(app, "admin", "node_admin")
+    token = app.runtime.tokens.issue(admin)["token"]  # type: ignore[attr-defined]
+    try:
+        yield app, token
+    finally:
+        app.rpc.close()
+        for container in containers:
+            container.stop()
+        requests.delete(f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=30)
 
 
 def auth(token: str, **headers: str) -> dict[str, str]:

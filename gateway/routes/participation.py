@@ -1,0 +1,301 @@
+"""Citizen participation over HTTP: processes, proposals, supports, secret ballots.
+
+The person who submits, supports, comments or votes is ALWAYS the signed-in
+account (the token's subject), never a field of the body: a citizen cannot act
+or vote for someone else, and no route returns a ballot. What a voter gets back
+is a receipt (a hash) that appears, among all others, in the published list
+after the close; results are aggregates. Management actions are scoped to the
+MRC the process was created for.
+
+    POST /proposals/4b1e.../supports          (Authorization: Bearer ...)
+    -> 200 {"supports": 12, "status": "on_ballot"}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway import audit
+from gateway.api import Api, Context
+from gateway.permissions import require_same_mrc
+from gateway.routes.common import cached, paginate, sorted_query, user
+from services.participation.schemas import ProcessInput, ProposalInput
+from shared.errors import NotFound
+
+api = Api()
+TAGS = ("participation",)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class BallotInput(Strict):
+    """One of the three shapes, as the process's method wants it."""
+
+    ranking = fields.List(fields.String(validate=validate.Length(min=1, max=120)))
+    approve = fields.List(fields.String(validate=validate.Length(min=1, max=120)))
+    points = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=120)),
+        values=fields.Integer(validate=validate.Range(min=0, max=1_000_000)),
+    )
+
+
+class CommentInput(Strict):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class HideInput(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class RegistryInput(Strict):
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=900_000))
+
+
+class CodesInput(Strict):
+    count = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+
+
+class RedeemInput(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ProposalBody(ProposalInput):
+    """The service's schema; the cost is checked as a number here (forwarded as
+    sent, so no precision is lost) because apispec writes the bound of a string
+    decimal as a string, which is not valid JSON Schema."""
+
+    estimated_cost = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=0)
+    )
+
+
+ProposalsQuery = sorted_query("supports", "title", "status")
+
+
+def _raw(ctx: Context) -> dict[str, Any]:
+    body = ctx.request.get_json(silent=True)
+    return dict(body) if isinstance(body, dict) else {}
+
+
+def person(ctx: Context) -> str:
+    return str(user(ctx)["sub"])
+
+
+def scope_process(ctx: Context, process_id: str) -> None:
+    mrc = ctx.runtime.store.scope("process", process_id)  # type: ignore[attr-defined]
+    if mrc is None:
+        # created outside the gateway: the node's own MRC, if it says which
+        mrc = ctx.runtime.config.get("MRC_CODE")  # type: ignore[attr-defined]
+    require_same_mrc(user(ctx), mrc, f"La consultation {process_id}")
+
+
+# --- public reads --------------------------------------------------------------
+
+
+@api.route(
+    "/processes/<process_id>/proposals",
+    action="participation.read",
+    query=ProposalsQuery,
+    public=True,
+    tags=TAGS,
+    summary="Proposals of a process (hidden ones left out), one page",
+)
+def list_proposals(ctx: Context, process_id: str) -> Any:
+    rows = ctx.rpc("participation", "list_proposals", process_id)
+    return cached(ctx, paginate([r for r in rows if not r.get("hidden")], ctx.query))
+
+
+@api.route(
+    "/processes/<process_id>/results",
+    action="participation.read",
+    public=True,
+    tags=TAGS,
+    summary="Published results (after the close)",
+)
+def results(ctx: Context, process_id: str) -> Any:
+    return cached(ctx, ctx.rpc("participation", "get_results", process_id))
+
+
+@api.route(
+    "/processes/<process_id>/receipts",
+    action="participation.read",
+    public=True,
+    tags=TAGS,
+    summary="Every ballot's receipt hash (after the close), to check one's own",
+)
+def receipts(ctx: Context, process_id: str) -> Any:
+    return cached(ctx, {"items": ctx.rpc("participation", "receipts", process_id)})
+
+
+@api.route(
+    "/processes/<process_id>/turnout",
+    action="participation.read",
+    public=True,
+    tags=TAGS,
+    summary="How many took part",
+)
+def turnout(ctx: Context, process_id: str) -> Any:
+    return cached(ctx, ctx.rpc("participation", "turnout", process_id))
+
+
+# --- citizens -------------------------------------------------------------------
+
+
+@api.route(
+    "/processes/<process_id>/proposals",
+    ("POST",),
+    action="participation.proposals.create",
+    body=ProposalBody,
+    status=201,
+    tags=TAGS,
+    summary="Submit a proposal (as the signed-in person)",
+)
+def submit_proposal(ctx: Context, process_id: str) -> Any:
+    return ctx.rpc(
+        "participation", "submit_proposal", process_id, _raw(ctx), person(ctx)
+    )
+
+
+@api.route(
+    "/proposals/<proposal_id>/supports",
+    ("POST",),
+    action="participation.proposals.support",
+    tags=TAGS,
+    summary="Support a proposal (once per person)",
+)
+def support(ctx: Context, proposal_id: str) -> Any:
+    return ctx.rpc("participation", "support_proposal", proposal_id, person(ctx))
+
+
+@api.route(
+    "/proposals/<proposal_id>/comments",
+    ("POST",),
+    action="participation.proposals.comment",
+    body=CommentInput,
+    status=201,
+    tags=TAGS,
+    summary="Comment on a proposal",
+)
+def comment(ctx: Context, proposal_id: str) -> Any:
+    text = ctx.body["text"]
+    return ctx.rpc("participation", "comment", proposal_id, text, person(ctx))
+
+
+@api.route(
+    "/processes/<process_id>/residency",
+    ("POST",),
+    action="participation.residency.redeem",
+    body=RedeemInput,
+    tags=TAGS,
+    summary="Prove residency with a one-time code",
+)
+def redeem(ctx: Context, process_id: str) -> Any:
+    code = ctx.body["code"]
+    return ctx.rpc("participation", "redeem_code", process_id, code, person(ctx))
+
+
+@api.route(
+    "/processes/<process_id>/ballots",
+    ("POST",),
+    action="participation.ballots.cast",
+    body=BallotInput,
+    status=201,
+    tags=TAGS,
+    summary="Cast a secret ballot; returns only a receipt",
+)
+def cast_ballot(ctx: Context, process_id: str) -> Any:
+    answer = ctx.rpc("participation", "cast_ballot", process_id, _raw(ctx), person(ctx))
+    # the audit keeps that this person voted, never what (audit.SECRET_BODIES)
+    return _Receipt(answer)
+
+
+class _Receipt(dict[str, Any]):
+    audit_after = {"receipt": "***"}
+
+
+# --- management -----------------------------------------------------------------
+
+
+@api.route(
+    "/processes",
+    ("POST",),
+    action="participation.processes.manage",
+    body=ProcessInput,
+    status=201,
+    tags=TAGS,
+    summary="Create a participation process for the account's MRC",
+)
+def create_process(ctx: Context) -> Any:
+    data = _raw(ctx)
+    require_same_mrc(user(ctx), data.get("mrc_code"), "La consultation")
+    created = ctx.rpc("participation", "create_process", data)
+    ctx.runtime.store.claim_scope("process", created["id"], data["mrc_code"])  # type: ignore[attr-defined]
+    return created
+
+
+@api.route(
+    "/processes/<process_id>/registry",
+    ("POST",),
+    action="participation.processes.manage",
+    body=RegistryInput,
+    tags=TAGS,
+    summary="Load the residents' registry (CSV person,municipality_code)",
+)
+def load_registry(ctx: Context, process_id: str) -> Any:
+    scope_process(ctx, process_id)
+    return ctx.rpc("participation", "load_registry", process_id, ctx.body["csv"])
+
+
+@api.route(
+    "/processes/<process_id>/codes",
+    ("POST",),
+    action="participation.processes.manage",
+    body=CodesInput,
+    status=201,
+    tags=TAGS,
+    summary="Issue one-time residency codes (shown once)",
+)
+def issue_codes(ctx: Context, process_id: str) -> Any:
+    scope_process(ctx, process_id)
+    codes = ctx.rpc("participation", "issue_codes", process_id, ctx.body["count"])
+    return _Codes({"items": codes})
+
+
+class _Codes(dict[str, Any]):
+    audit_after = {"items": "***"}
+
+
+@api.route(
+    "/processes/<process_id>/proposals/<proposal_id>/hide",
+    ("POST",),
+    action="participation.processes.manage",
+    body=HideInput,
+    tags=TAGS,
+    summary="Moderate: hide a proposal with a public reason",
+)
+def hide(ctx: Context, process_id: str, proposal_id: str) -> Any:
+    scope_process(ctx, process_id)
+    proposals = ctx.rpc("participation", "list_proposals", process_id)
+    found = [p for p in proposals if p.get("id") == proposal_id]
+    if not found:
+        raise NotFound("proposal", proposal_id)
+    audit.record_before(ctx, found[0])
+    reason = ctx.body["reason"]
+    return ctx.rpc("participation", "hide_proposal", proposal_id, reason)
+
+
+@api.route(
+    "/processes/<process_id>/close",
+    ("POST",),
+    action="participation.results.publish",
+    tags=TAGS,
+    summary="Close the vote, count and publish the results",
+)
+def close_vote(ctx: Context, process_id: str) -> Any:
+    scope_process(ctx, process_id)
+    return ctx.rpc("participation", "close_vote", process_id)
