@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 from fractions import Fraction
+from typing import Any
 
 from .model import PBInstance, Result, Round
 
@@ -88,74 +89,113 @@ def _groups(instance: PBInstance):
     return out
 
 
-def _mes_run(instance: PBInstance, groups, endowment, record: bool):
+class _Prepared:
+    """What every run shares: exact costs and each project's supporter groups.
+
+    The add-one completion runs MES once per endowment (166 times for
+    Wieliczka); building this once is most of the saving.
+    """
+
+    def __init__(self, instance: PBInstance) -> None:
+        self.instance = instance
+        self.costs = [_Q(c) for c in instance.costs]
+        groups = _groups(instance)
+        self.ngroups = len(groups)
+        # per project: [(group, utility, voters, utility * voters)]
+        self.supporters: list[list[tuple[int, Any, int, Any]]] = [
+            [] for _ in instance.projects
+        ]
+        for g, (count, items) in enumerate(groups):
+            for p, u in items:
+                uq = _Q(u)
+                self.supporters[p].append((g, uq, count, uq * count))
+        self.utility = [sum((r[3] for r in rows), _Q(0)) for rows in self.supporters]
+        self.votes = [sum(r[2] for r in rows) for rows in self.supporters]
+        # approval ballots: every supporter has the same utility (the cost)
+        self.uniform = [
+            bool(rows) and all(r[1] == rows[0][1] for r in rows)
+            for rows in self.supporters
+        ]
+        self.supported = {p for p, rows in enumerate(self.supporters) if rows}
+
+
+def _mes_run(prep: _Prepared, endowment: Any, record: bool):
     """One run of MES with ``endowment`` per voter; returns (chosen, rounds)."""
-    costs = [_Q(c) for c in instance.costs]
-    money = [_Q(endowment)] * len(groups)
-    supporters: list[list[tuple[int, object]]] = [[] for _ in instance.projects]
-    for g, (_count, items) in enumerate(groups):
-        for p, u in items:
-            supporters[p].append((g, _Q(u)))
+    costs = prep.costs
+    supporters = prep.supporters
+    zero = _Q(0)
+    money = [_Q(endowment)] * prep.ngroups
     chosen: list[int] = []
     rounds: list[Round] = []
-    available = set(range(len(costs)))
 
     def best_rho(p: int):
         """Smallest rho such that supporters pay cost[p]; None if unaffordable."""
-        total = sum(money[g] * groups[g][0] for g, _ in supporters[p])
-        if total < costs[p] or not supporters[p]:
+        rows = supporters[p]
+        if not rows:
             return None
-        # supporters sorted by money/utility: those who run out pay all they have
-        rows = sorted(
-            ((money[g] / u, g, u) for g, u in supporters[p]), key=lambda r: r[0]
-        )
-        paid = _Q(0)
-        util_left = sum(u * groups[g][0] for g, u in supporters[p])
-        for ratio, g, u in rows:
+        if prep.uniform[p]:
+            # same utility u for all: each pays alpha = rho * u, capped by money
+            u = rows[0][1]
+            alpha = costs[p] / prep.votes[p]
+            if min(money[g] for g, _, _, _ in rows) >= alpha:
+                return alpha / u
+            paid = zero
+            left = prep.votes[p]
+            for m, n in sorted((money[g], n) for g, _, n, _ in rows):
+                alpha = (costs[p] - paid) / left
+                if alpha <= m:
+                    return alpha / u
+                paid += m * n
+                left -= n
+            return None
+        if sum(money[g] * n for g, _, n, _ in rows) < costs[p]:
+            return None
+        # supporters by money/utility: those who run out pay all they have
+        paid = zero
+        util_left = prep.utility[p]
+        for ratio, g, n, un in sorted(
+            ((money[g] / u, g, n, un) for g, u, n, un in rows), key=lambda r: r[0]
+        ):
             rho = (costs[p] - paid) / util_left
             if rho <= ratio:
                 return rho
-            paid += money[g] * groups[g][0]
-            util_left -= u * groups[g][0]
+            paid += money[g] * n
+            util_left -= un
         return None
 
-    # lazy evaluation: rho only grows as money is spent
+    # lazy evaluation: a project's rho only grows as money is spent
     heap = []
-    for p in available:
+    for p in range(len(costs)):
         rho = best_rho(p)
         if rho is not None:
-            heap.append((rho, costs[p] * 0 - _votes(supporters[p], groups), p))
+            heap.append((rho, -prep.votes[p], p))
     heapq.heapify(heap)
     while heap:
         rho, tie, p = heapq.heappop(heap)
         current = best_rho(p)
         if current is None:
             continue
-        if current != rho:
-            heapq.heappush(heap, (current, tie, p))
-            continue
-        if heap and heap[0][0] == current and heap[0][1:] < (tie, p):
+        if current != rho or (
+            heap and heap[0][0] == current and heap[0][1:] < (tie, p)
+        ):
             heapq.heappush(heap, (current, tie, p))
             continue
         chosen.append(p)
-        for g, u in supporters[p]:
-            money[g] = max(_Q(0), money[g] - min(money[g], rho * u))
+        for g, u, _, _ in supporters[p]:
+            money[g] = max(zero, money[g] - rho * u)
         if record:
+            name = prep.instance.projects[p]
             rounds.append(
                 Round(
                     number=len(chosen),
                     action="fund",
-                    candidates=[instance.projects[p]],
-                    counts={instance.projects[p]: Fraction(1) / Fraction(rho)},
+                    candidates=[name],
+                    counts={name: Fraction(1) / Fraction(rho)},
                     note=f"effective votes {float(1 / rho):.3f} (1/rho), "
                     f"cost {_fmt_money(costs[p])}",
                 )
             )
     return chosen, rounds
-
-
-def _votes(supporters, groups) -> int:
-    return sum(groups[g][0] for g, _ in supporters)
 
 
 def pb_mes(instance: PBInstance, completion: str = "add1") -> Result:
@@ -164,7 +204,7 @@ def pb_mes(instance: PBInstance, completion: str = "add1") -> Result:
     With ``"none"`` every voter gets exactly ``budget / voters``: the plain rule,
     as used for approval committees (unit costs, budget = committee size).
     """
-    groups = _groups(instance)
+    prep = _Prepared(instance)
     voters = instance.profile.total or 1
     budget = instance.budget
     endowment: int | Fraction = (
@@ -175,20 +215,20 @@ def pb_mes(instance: PBInstance, completion: str = "add1") -> Result:
     def spend(chosen: list[int]) -> Fraction:
         return sum((costs[p] for p in chosen), Fraction(0))
 
-    chosen, _ = _mes_run(instance, groups, Fraction(endowment), record=False)
+    chosen, _ = _mes_run(prep, Fraction(endowment), record=False)
     tried = [(endowment, len(chosen), spend(chosen))]
-    supported = {p for _, items in groups for p, _ in items}
+    supported = prep.supported
     if completion == "add1":
         # More money cannot change an outcome that funds every supported
         # project (and from an endowment of the highest cost on, it must).
         while not supported <= set(chosen):
-            nxt, _ = _mes_run(instance, groups, Fraction(endowment + 1), record=False)
+            nxt, _ = _mes_run(prep, Fraction(endowment + 1), record=False)
             tried.append((endowment + 1, len(nxt), spend(nxt)))
             if spend(nxt) > budget:
                 break
             endowment += 1
             chosen = nxt
-    chosen, rounds = _mes_run(instance, groups, Fraction(endowment), record=True)
+    chosen, rounds = _mes_run(prep, Fraction(endowment), record=True)
     return Result(
         method="pb-mes",
         winners=[instance.projects[p] for p in chosen],
