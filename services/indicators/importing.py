@@ -224,13 +224,18 @@ def read_org_units(path: Path | str) -> Hierarchy:
     """
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     items = document.get("organisationUnits", [])
-    parents = {item["id"]: (item.get("parent") or {}).get("id") for item in items}
+    parents: dict[str, str | None] = {
+        item["id"]: (item.get("parent") or {}).get("id") for item in items
+    }
 
     def depth(unit_id: str) -> int:
         level = 1
-        while parents.get(unit_id):
-            unit_id = parents[unit_id]
+        parent = parents.get(unit_id)
+        while parent:
+            parent = parents.get(parent)
             level += 1
+            if level > len(parents) + 1:
+                raise ValueError(f"cycle in the org-unit tree at {unit_id}")
         return level
 
     return Hierarchy(

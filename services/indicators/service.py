@@ -27,7 +27,7 @@ or replayed event gives the same values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -101,6 +101,17 @@ def normalise_unit(code: str) -> str:
     if len(code) == 2:
         return f"region:{code}"
     return computed.municipality_unit(code)
+
+
+def factor_unit(factor: float, lang: str) -> str:
+    """``100`` -> ``%``; ``10000`` -> ``pour 10 000`` / ``per 10,000``."""
+    if factor == 1:
+        return ""
+    if factor == 100:
+        return "%"
+    if lang == "en":
+        return f"per {int(factor):,}"
+    return f"pour {int(factor):,}".replace(",", "\u00a0")
 
 
 class IndicatorsService(ServiceBase):
@@ -279,7 +290,7 @@ class IndicatorsService(ServiceBase):
         total = store.value(element, mrc, period)
         if total is None:
             return None
-        cells: dict[str, int] = {}
+        cells: dict[Hashable, int] = {}
         for child in sorted(store.hierarchy.children.get(mrc, [])):
             cells[child] = int(round(store.value(element, child, period) or 0))
         own = int(round(total)) - sum(cells.values())
@@ -413,6 +424,7 @@ class IndicatorsService(ServiceBase):
                     "name": described["name"][lang],
                     "definition": described["definition"][lang],
                     "chart": "line",
+                    "unit": factor_unit(indicator.factor, lang),
                     "series": [{"name": unit.name, "points": points}],
                 }
             )

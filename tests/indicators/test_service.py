@@ -242,3 +242,5 @@ def test_dashboard_lists_every_catalogue_indicator_with_its_definition(service):
     ids = [p["indicator_id"] for p in board["indicators"]]
     assert "decisions_on_time_rate" in ids and len(ids) == len(set(ids))
     assert all(p["definition"] for p in board["indicators"])
+    units = {p["indicator_id"]: p["unit"] for p in board["indicators"]}
+    assert units["home_interventions_per_10k"] == "per 10,000"
