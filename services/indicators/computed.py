@@ -104,3 +104,16 @@ def decision_counts(
         if decision.get("status") == "done" and done_on and done_on <= decision["due"]:
             on_time += 1
     return due, on_time
+
+
+def open_without_referral(services: Iterable[Mapping[str, Any]], month: int) -> int:
+    """Services published by ``month``, not withdrawn by then, needing no
+    referral."""
+    return sum(
+        1
+        for s in services
+        if s.get("no_referral")
+        and s.get("published_month") is not None
+        and s["published_month"] <= month
+        and (s.get("withdrawn_month") is None or s["withdrawn_month"] > month)
+    )

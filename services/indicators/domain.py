@@ -272,8 +272,10 @@ class AggregationType(StrEnum):
 
     ``sum``, ``average``, ``min``, ``max`` take every value in the subtree and
     the period together (DHIS2 SUM, AVERAGE, MIN, MAX). ``last`` takes, for
-    each org unit, its value of the latest month with data, then sums the org
-    units (DHIS2 LAST): right for stocks such as people on a waiting list.
+    each org unit, its latest value up to the end of the period, looking back
+    before the period if it has none inside, then sums the org units (DHIS2
+    LAST): right for stocks such as people on a waiting list, which are only
+    recorded when they change. ``last_in_period`` does not look back.
     The ``*_sum_org_unit`` types first aggregate each org unit over the
     periods, then sum the org units (DHIS2 MAX_SUM_ORG_UNIT, ...).
     """
@@ -283,6 +285,7 @@ class AggregationType(StrEnum):
     MIN = "min"
     MAX = "max"
     LAST = "last"
+    LAST_IN_PERIOD = "last_in_period"
     AVERAGE_SUM_ORG_UNIT = "average_sum_org_unit"
     MAX_SUM_ORG_UNIT = "max_sum_org_unit"
     MIN_SUM_ORG_UNIT = "min_sum_org_unit"
@@ -397,7 +400,7 @@ def aggregate(
     per_unit: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for unit, period, value in values:
         per_unit[unit][period.first_month] += value
-    if aggregation is AggregationType.LAST:
+    if aggregation in (AggregationType.LAST, AggregationType.LAST_IN_PERIOD):
         return float(sum(months[max(months)] for months in per_unit.values()))
     if aggregation is AggregationType.MAX_SUM_ORG_UNIT:
         return float(sum(max(m.values()) for m in per_unit.values()))
@@ -489,10 +492,10 @@ class ValueStore:
         """The element aggregated over the subtree and the period (unrounded)."""
         months = period if isinstance(period, MonthRange) else MonthRange.of(period)
         element = self.element(data_element)
-        return aggregate(
-            self.rows(data_element, org_unit, months),
-            aggregation or element.aggregation,
-        )
+        aggregation = aggregation or element.aggregation
+        if aggregation is AggregationType.LAST:
+            months = MonthRange(0, months.last)  # look back for the last known value
+        return aggregate(self.rows(data_element, org_unit, months), aggregation)
 
     def add_data_set(self, data_set: DataSet) -> None:
         self.data_sets[data_set.id] = data_set

@@ -20,6 +20,8 @@ VALUES_APPROVED = "indicators.values_approved"
 VALUES_UNAPPROVED = "indicators.values_unapproved"
 
 # consumed
+SERVICE_PUBLISHED = "offerings.service_published"
+SERVICE_WITHDRAWN = "offerings.service_withdrawn"
 WAITING_LIST_CHANGED = "offerings.waiting_list_changed"
 RESULTS_PUBLISHED = "participation.results_published"
 DECISION_STATUS_CHANGED = "boards.decision_status_changed"

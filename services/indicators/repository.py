@@ -116,11 +116,14 @@ class IndicatorsRepository:
             self.db.data_values.bulk_write(ops, ordered=False, session=session)
         return len(ops)
 
-    def delete_value(
+    def delete_computed(
         self, data_element: str, org_unit: str, period: str, session: Any = None
     ) -> None:
+        """Remove a computed value that no event supports any more (a value
+        entered by hand is never removed this way)."""
         self.db.data_values.delete_one(
-            {"_id": value_id(data_element, org_unit, period)}, session=session
+            {"_id": value_id(data_element, org_unit, period), "source": "computed"},
+            session=session,
         )
 
     def values(self, session: Any = None) -> list[dict[str, Any]]:

@@ -91,6 +91,16 @@ class WaitingListChanged(Schema):
     updated_at = fields.String(required=True)
 
 
+class ServiceChanged(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    service_id = fields.String(required=True)
+    mrc_codes = fields.List(fields.String(), load_default=list)
+    municipality_codes = fields.List(fields.String(), load_default=list)
+    no_referral_required = fields.Boolean(load_default=False)
+
+
 class ResultsPublished(Schema):
     class Meta:
         unknown = "exclude"

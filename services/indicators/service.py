@@ -56,13 +56,14 @@ from services.indicators.schemas import (
     DecisionStatusChanged,
     EvaluateInput,
     ResultsPublished,
+    ServiceChanged,
     UnapprovalInput,
     ValueInput,
     WaitingListChanged,
 )
 from services.indicators.suppression import Table, suppress, suppress_rate
 from shared import errors
-from shared.consumer import consume_batch
+from shared.consumer import Retry, consume_batch
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
 from shared.rpc import rpc
@@ -124,7 +125,7 @@ class IndicatorsService(ServiceBase):
     @property
     def threshold(self) -> int:
         """Small-cell threshold of this node (``SUPPRESSION_THRESHOLD``, 5)."""
-        return int(self.config.get("SUPPRESSION_THRESHOLD", 5))
+        return int(self.config.get("SUPPRESSION_THRESHOLD") or 5)
 
     def _config(self, key: str, default: str | None = None) -> str | None:
         value = self.config.get(key, default)
@@ -147,6 +148,14 @@ class IndicatorsService(ServiceBase):
                 "Aucune unité d'organisation : lancez « maillage indicators load-geo ».",
                 'No org units: run "maillage indicators load-geo".',
             )
+        return hierarchy
+
+    def _event_hierarchy(self, session: Any) -> Hierarchy:
+        """Events wait (retried, not dead-lettered) until the tree is loaded."""
+        hierarchy = self._repo().hierarchy(session)
+        if not len(hierarchy):
+            log.warning("no org units yet: run `maillage indicators load-geo`")
+            raise Retry("no org units")
         return hierarchy
 
     def _values(self, hierarchy: Hierarchy, session: Any = None) -> ValueStore:
@@ -434,7 +443,7 @@ class IndicatorsService(ServiceBase):
     def _projected_units(self, session: Any) -> set[str]:
         repo = self._repo()
         units: set[str] = set()
-        for collection in ("waiting_lists", "processes", "decisions"):
+        for collection in ("waiting_lists", "processes", "decisions", "services"):
             units |= {d["org_unit"] for d in repo.projections(collection, {}, session)}
         return units
 
@@ -461,6 +470,11 @@ class IndicatorsService(ServiceBase):
         )
         eligible = [p["eligible"] for p in processes if p.get("eligible") is not None]
         values["participation_eligible"] = float(sum(eligible)) if eligible else None
+        services = repo.projections("services", {"org_unit": org_unit}, session)
+        if services:
+            values["services_without_referral"] = float(
+                computed.open_without_referral(services, month)
+            )
         decisions = repo.projections("decisions", {"org_unit": org_unit}, session)
         due, on_time = computed.decision_counts(decisions, month)
         values["decisions_due"] = float(due) if due else None
@@ -468,14 +482,14 @@ class IndicatorsService(ServiceBase):
         keep = []
         for element, value in values.items():
             if value is None:
-                repo.delete_value(element, org_unit, period.id, session)
+                repo.delete_computed(element, org_unit, period.id, session)
             else:
                 keep.append(DataValue(element, period, org_unit, value))
         repo.save_values(keep, "computed", session)
 
     @consume_batch(events.WAITING_LIST_CHANGED)
     def on_waiting_list_changed(self, envelopes: list[Envelope], session: Any) -> None:
-        hierarchy = self._hierarchy(session)
+        hierarchy = self._event_hierarchy(session)
         repo = self._repo()
         touched: set[tuple[str, int]] = set()
         for envelope in envelopes:
@@ -513,7 +527,7 @@ class IndicatorsService(ServiceBase):
 
     @consume_batch(events.RESULTS_PUBLISHED)
     def on_results_published(self, envelopes: list[Envelope], session: Any) -> None:
-        hierarchy = self._hierarchy(session)
+        hierarchy = self._event_hierarchy(session)
         repo = self._repo()
         touched: set[tuple[str, int]] = set()
         for envelope in envelopes:
@@ -546,7 +560,7 @@ class IndicatorsService(ServiceBase):
     def on_decision_status_changed(
         self, envelopes: list[Envelope], session: Any
     ) -> None:
-        hierarchy = self._hierarchy(session)
+        hierarchy = self._event_hierarchy(session)
         repo = self._repo()
         touched: set[tuple[str, int]] = set()
         for envelope in envelopes:
@@ -580,5 +594,48 @@ class IndicatorsService(ServiceBase):
                 touched.add((old["org_unit"], old["due_month"]))
             if doc["due_month"] is not None:
                 touched.add((org_unit, doc["due_month"]))
+        for org_unit, month in sorted(touched):
+            self._recompute(hierarchy, org_unit, month, session)
+
+    @consume_batch(events.SERVICE_PUBLISHED, events.SERVICE_WITHDRAWN)
+    def on_service_published_or_withdrawn(
+        self, envelopes: list[Envelope], session: Any
+    ) -> None:
+        """Services open without referral, per org unit, month by month."""
+        hierarchy = self._event_hierarchy(session)
+        repo = self._repo()
+        touched: set[tuple[str, int]] = set()
+        for envelope in envelopes:
+            data = ServiceChanged().load(envelope.payload)
+            org_unit = computed.org_unit_for_codes(
+                hierarchy, data["mrc_codes"], data["municipality_codes"]
+            )
+            if org_unit is None:
+                continue
+            month = computed.month_of(envelope.occurred_at)
+            doc = repo.projection("services", data["service_id"], session) or {
+                "_id": data["service_id"],
+                "org_unit": org_unit,
+                "no_referral": False,
+                "published_month": None,
+                "withdrawn_month": None,
+            }
+            if envelope.event_type == events.SERVICE_PUBLISHED:
+                doc["no_referral"] = bool(data["no_referral_required"])
+                doc["published_month"] = min(
+                    m for m in (doc["published_month"], month) if m is not None
+                )
+            else:
+                doc["withdrawn_month"] = max(
+                    m for m in (doc["withdrawn_month"], month) if m is not None
+                )
+            repo.save_projection("services", doc, session)
+            later = {
+                m
+                for d in repo.projections("services", {"org_unit": org_unit}, session)
+                for m in (d["published_month"], d["withdrawn_month"])
+                if m is not None and m >= month
+            }
+            touched |= {(org_unit, m) for m in later | {month}}
         for org_unit, month in sorted(touched):
             self._recompute(hierarchy, org_unit, month, session)

@@ -168,3 +168,19 @@ def test_rollup_adds_each_value_to_every_ancestor_month_by_month():
     assert rollup.totals[("m1", 24204)] == 11.0
     assert rollup.totals[("qc", 24205)] == 4.0
     assert rollup.total("r", Period.parse("2017Q1")) == 15.0
+
+
+def test_last_value_carries_forward_into_periods_without_a_change():
+    store = ValueStore(
+        tree(), {"wait": DataElement("wait", aggregation=AggregationType.LAST)}
+    )
+    store.put_raw("wait", "201702", "a", 9)
+    store.put_raw("wait", "201705", "b", 2)
+    assert store.value("wait", "m1", Period.parse("2017Q2")) == 11
+    assert store.value("wait", "m1", Period.parse("2017Q1")) == 9
+    assert (
+        store.value(
+            "wait", "m1", Period.parse("2017Q2"), AggregationType.LAST_IN_PERIOD
+        )
+        == 2
+    )

@@ -14,6 +14,7 @@ from services.indicators.repository import IndicatorsRepository
 from services.indicators.service import IndicatorsService
 from services.indicators.suppression import Table, exposed
 from shared import errors
+from shared.consumer import Retry
 from shared.envelope import Envelope
 from shared.outbox import OutboxHandle
 from shared.store import StoreHandle
@@ -244,3 +245,65 @@ def test_dashboard_lists_every_catalogue_indicator_with_its_definition(service):
     assert all(p["definition"] for p in board["indicators"])
     units = {p["indicator_id"]: p["unit"] for p in board["indicators"]}
     assert units["home_interventions_per_10k"] == "per 10,000"
+
+
+def offering(event_type, service_id, no_referral, month):
+    payload = {
+        "service_id": service_id,
+        "organization_id": "o1",
+        "mrc_codes": ["2437"],
+        "municipality_codes": [],
+        "name": "Halte-répit",
+        "no_referral_required": no_referral,
+        "outreach_modes": [],
+    }
+    return Envelope(
+        event_type,
+        payload,
+        "node-2437",
+        occurred_at=datetime(2026, month, 3, tzinfo=UTC),
+    )
+
+
+def test_services_without_referral_are_counted_month_by_month_and_carried_forward(
+    service,
+):
+    enter(service, "cd:2437", 150000, element="population", period="2026")
+    enter(service, "cd:2437", 7, element="waiting_people", period="202602")
+    service.on_service_published_or_withdrawn(
+        [
+            offering(events.SERVICE_PUBLISHED, "s1", True, 2),
+            offering(events.SERVICE_PUBLISHED, "s2", True, 2),
+            offering(events.SERVICE_PUBLISHED, "s3", False, 2),
+            offering(events.SERVICE_WITHDRAWN, "s2", True, 5),
+        ]
+    )
+    values = computed_values(service)
+    assert values[("services_without_referral", "cd:2437", "202602")] == 2
+    assert values[("services_without_referral", "cd:2437", "202605")] == 1
+    query = {
+        "numerator": "#{services_without_referral}",
+        "org_unit": "region:04",
+        "public": False,
+    }
+    # the last known value carries into a quarter with no change (DHIS2 LAST)
+    assert service.evaluate(query | {"period": "2026Q1"})["value"] == 2
+    assert service.evaluate(query | {"period": "2026Q3"})["value"] == 1
+    # the waiting list entered by hand for February survived its recompute
+    assert (
+        service.evaluate(
+            query | {"numerator": "#{waiting_people}", "period": "202602"}
+        )["value"]
+        == 7
+    )
+
+
+def test_events_wait_for_the_org_unit_tree_instead_of_failing(store_uri, db_prefix):
+    client, bare = make_service(store_uri, f"{db_prefix}bare_indicators", [])
+    try:
+        with pytest.raises(Retry):
+            bare.on_waiting_list_changed([waiting("s1", 3, 5, "2026-03-02T10:00:00Z")])
+        assert bare.store.db.processed_events.count_documents({}) == 0
+    finally:
+        client.drop_database(f"{db_prefix}bare_indicators")
+        client.close()
