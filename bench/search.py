@@ -15,7 +15,8 @@ Rows (one fixed set of requests, the same for every path, in one run):
 
 The gateway path (HTTP -> RPC -> this repository) is added by the gateway's
 benchmark: :func:`measure` takes any callable and the same :data:`QUERIES`,
-e.g. ``measure("gateway", lambda q: session.get(url, params=q), QUERIES)``.
+e.g. ``measure("gateway", lambda q: session.get(url, params=http_params(q)),
+QUERIES)``.
 
 Data: services get a name and a description written from French and English
 phrases of social services, 1 to 2 locations in municipalities drawn from
@@ -194,6 +195,20 @@ def generate(count: int, seed: int = SEED) -> Iterator[tuple[dict, dict]]:
         yield service, search_entry(view)
 
 
+def http_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The same query as ``GET /services`` parameters (for the gateway row):
+    a fixed ``open_at`` becomes ``open_now``, booleans become strings."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "open_at":
+            out["open_now"] = "true"
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = value
+    return out
+
+
 def _query(params: dict[str, Any]) -> SearchQuery:
     values = dict(params)
     text = values.pop("search", "")
@@ -232,7 +247,7 @@ def measure(
         "path": path,
         "services": SERVICES,
         "requests": requests,
-        "req_per_s": round(requests / elapsed, 1),
+        "req_per_s": round(requests / elapsed, 1 if requests > elapsed else 3),
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
     }
