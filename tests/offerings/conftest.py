@@ -56,6 +56,9 @@ class HsdsSchemas:
         self.organization_list_item = self._compiled(
             compiled / "organization_list.json"
         )
+        self.service_at_location_list_item = self._compiled(
+            compiled / "service_at_location_list.json"
+        )
         resources = [
             (
                 BASE + f.name,

@@ -261,3 +261,23 @@ def test_hsds_list_routes_page_and_minimal(service, published):
     assert later["total_items"] == 0 and later["empty"] is True
     org = service.get_organization(published["org"])
     assert [s["id"] for s in org["services"]] == [published["service"]]
+
+
+def test_rpc_pages_validate_against_the_hsds_list_schemas(service, published, schemas):
+    from tests.offerings.conftest import errors_of
+
+    service.publish_service(published["service"], user=ANA)
+    for item in service.search({})["contents"]:
+        assert not errors_of(schemas.service_list_item, item)
+    for item in service.search({"full": True})["contents"]:
+        assert not errors_of(schemas.service, item)
+    for item in service.list_organizations({})["contents"]:
+        assert not errors_of(schemas.organization_list_item, item)
+    sal_items = service.list_service_at_locations({"full_service": True})["contents"]
+    assert sal_items
+    for item in sal_items:
+        assert not errors_of(schemas.service_at_location_list_item, item)
+    assert not errors_of(
+        schemas.organization_full,
+        service.get_organization(published["org"], full_service=True),
+    )
