@@ -64,7 +64,19 @@ class Metrics(DependencyProvider):
         self._started: dict[Any, float] = {}
         port = self.container.config.get("METRICS_PORT")
         if port and int(port) not in _started_ports:
-            start_http_server(int(port), addr="127.0.0.1")
+            try:
+                start_http_server(
+                    int(port),
+                    addr=self.container.config.get("METRICS_ADDR", "127.0.0.1"),
+                )
+            except OSError as exc:  # metrics are not worth refusing to serve people
+                log.error(
+                    "metrics of %s not served on :%s: %s",
+                    self.container.service_name,
+                    port,
+                    exc,
+                )
+                return
             _started_ports.add(int(port))
             log.info("metrics of %s on :%s", self.container.service_name, port)
 

@@ -151,7 +151,8 @@ class Node:
             if importlib.util.find_spec(module) is None:
                 log.warning("service %s has no service module yet; not started", name)
                 continue
-            env = dict(self.env, METRICS_PORT=str(METRICS_BASE_PORT + index))
+            base = int(self.env.get("MAILLAGE_METRICS_BASE_PORT", METRICS_BASE_PORT))
+            env = dict(self.env, METRICS_PORT=str(base + index))
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             children.append(
                 Child(
