@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 _EXTRA_KEYS = ("service", "correlation_id", "event_id", "event_type", "node_id")
+# Per green thread under nameko (eventlet patches threading.local): the fields of
+# the worker now running, so every log line of an RPC or event carries them.
+_context = threading.local()
+
+
+def bind(**fields: Any) -> None:
+    """Attach fields (e.g. ``correlation_id``) to this thread's log lines."""
+    _context.fields = {k: v for k, v in fields.items() if v}
+
+
+def clear() -> None:
+    _context.fields = {}
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,8 +37,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        bound = getattr(_context, "fields", {})
         for key in _EXTRA_KEYS:
-            value = getattr(record, key, None)
+            value = getattr(record, key, None) or bound.get(key)
             if value:
                 entry[key] = value
         if record.exc_info:

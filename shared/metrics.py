@@ -18,6 +18,8 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from shared import logs
+
 log = logging.getLogger(__name__)
 
 ENTRYPOINT_CALLS = Counter(
@@ -85,6 +87,10 @@ class Metrics(DependencyProvider):
 
     def worker_setup(self, worker_ctx: Any) -> None:
         self._started[worker_ctx] = time.perf_counter()
+        logs.bind(
+            service=self.container.service_name,
+            correlation_id=worker_ctx.context_data.get("correlation_id"),
+        )
 
     def worker_result(
         self, worker_ctx: Any, result: Any = None, exc_info: Any = None
@@ -99,3 +105,6 @@ class Metrics(DependencyProvider):
             )
         if exc_info is not None:
             ENTRYPOINT_ERRORS.labels(service, name, exc_info[0].__name__).inc()
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        logs.clear()

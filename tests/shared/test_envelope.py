@@ -94,3 +94,19 @@ def test_old_payloads_are_upcast_step_by_step_on_read():
     assert new.event_id == old.event_id
     current = Envelope("testing.thing_renamed", {"names": ["x"]}, "n", schema_version=3)
     assert Envelope.from_dict(current.to_dict()) == current
+
+
+def test_json_log_lines_carry_the_bound_correlation_id():
+    import logging
+
+    from shared import logs
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "vote %s", ("ok",), None)
+    logs.bind(correlation_id="req-7", service="participation")
+    try:
+        line = json.loads(logs.JsonFormatter().format(record))
+    finally:
+        logs.clear()
+    assert line["msg"] == "vote ok"
+    assert line["correlation_id"] == "req-7" and line["service"] == "participation"
+    assert "correlation_id" not in json.loads(logs.JsonFormatter().format(record))
