@@ -258,6 +258,7 @@ class IndicatorsService(ServiceBase):
             }
             if doc.get("approved"):
                 raise errors.Conflict("Déjà approuvé.", "Already approved.")
+            self._refuse_nested(unit.id, period, session)
             doc["approved"] = True
             doc["history"].append(
                 {"action": "approve", "by": data["by"], "at": utcnow()}
@@ -290,6 +291,25 @@ class IndicatorsService(ServiceBase):
             "approved": True,
             "sent": sent,
         }
+
+    def _refuse_nested(self, org_unit: str, period: Period, session: Any) -> None:
+        """Approved periods of one MRC never nest: counts sent for 2026Q1..Q4
+        and again for 2026 would let the year minus three quarters give away a
+        quarter's suppressed cell."""
+        for doc in self._repo().approvals(session):
+            if doc["org_unit"] != org_unit or doc["period"] == period.id:
+                continue
+            other = Period.parse(doc["period"])
+            if (
+                other.first_month <= period.last_month
+                and period.first_month <= other.last_month
+            ):
+                raise errors.Conflict(
+                    f"{other.id} chevauche {period.id} : les totaux révéleraient des "
+                    "cellules supprimées.",
+                    f"{other.id} overlaps {period.id}: totals would reveal "
+                    "suppressed cells.",
+                )
 
     def _suppressed_cells(
         self, store: ValueStore, mrc: str, period: Period, element: str

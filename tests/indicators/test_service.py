@@ -125,6 +125,10 @@ def test_approval_locks_values_sends_suppressed_cells_and_unapproval_needs_a_rea
     assert "reason" in info.value.fields
     service.unapprove({"org_unit": "2437", "period": "2026Q1", "reason": "erreur"})
     assert enter(service, "csd:2437220", 4)["value"] == 4
+    # the year would give a quarter's suppressed cell away by subtraction
+    with pytest.raises(errors.Conflict):
+        service.approve({"org_unit": "2437", "period": "2026", "by": "coord"})
+    service.approve({"org_unit": "2437", "period": "2026Q2", "by": "coord"})
 
 
 def test_public_rates_on_small_counts_are_suppressed(service):
