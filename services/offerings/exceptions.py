@@ -1,6 +1,6 @@
 """Errors of the offerings service, mapped to HTTP by the gateway's one table.
 
-``Invalid`` (422) names each field; ``ImportRefused`` carries the report of an
+``Invalid`` (422) names each field; ``import_refused`` carries the report of an
 import that changed nothing.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from services.offerings.domain import Problem
-from shared.errors import Conflict, Invalid, NotFound, register
+from shared.errors import Conflict, Invalid, NotFound
 
-__all__ = ["Conflict", "ImportRefused", "Invalid", "NotFound", "invalid_from"]
+__all__ = ["Conflict", "Invalid", "NotFound", "import_refused", "invalid_from"]
 
 
 def invalid_from(problems: Iterable[Problem]) -> Invalid:
@@ -24,15 +24,16 @@ def invalid_from(problems: Iterable[Problem]) -> Invalid:
     return Invalid(dict(fields))
 
 
-@register
-class ImportRefused(Invalid):
-    code = "import_refused"
-    message_fr = "Import refusé : rien n'a été écrit."
-    message_en = "Import refused: nothing was written."
-
-    def __init__(self, report: dict[str, Any]) -> None:
-        fields: dict[str, list[str]] = defaultdict(list)
-        for problem in report.get("problems", []):
-            fields[problem.get("field") or "_file"].append(problem["message"])
-        super().__init__(dict(fields))
-        self.details["report"] = report
+def import_refused(report: dict[str, Any]) -> Invalid:
+    """A refused import as a plain :class:`Invalid` (422, known to the
+    gateway without importing this module), the whole report in ``details``."""
+    fields: dict[str, list[str]] = defaultdict(list)
+    for problem in report.get("problems", []):
+        fields[problem.get("field") or "_file"].append(problem["message"])
+    error = Invalid(
+        dict(fields),
+        "Import refusé : rien n'a été écrit.",
+        "Import refused: nothing was written.",
+    )
+    error.details["report"] = report
+    return error

@@ -182,6 +182,18 @@ def read_json(path: Path, progress: Progress | None = None) -> Parsed:
     return parsed
 
 
+def read_json_document(doc: Any, name: str = "document.json") -> Parsed:
+    """An HSDS JSON document already parsed (an upload through the gateway),
+    read exactly as a file named ``name`` would be."""
+    parsed = Parsed(source_format="json", files=[name])
+    flattener = Flattener(parsed.dataset)
+    _read_json_doc(doc, Path(name), flattener, parsed)
+    infer_links(parsed.dataset)
+    parsed.origins.update(flattener.origins)
+    parsed.problems += flattener.problems
+    return parsed
+
+
 def _read_json_doc(doc: Any, file: Path, flattener: Flattener, parsed: Parsed) -> None:
     name = file.name
     hint = _table_hint(file.stem)

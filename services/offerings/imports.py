@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from services.offerings.domain import (
@@ -29,7 +30,13 @@ from services.offerings.domain import (
     outside_ids,
     public_view,
 )
-from services.offerings.formats import Progress, read, write_csv_package, write_json
+from services.offerings.formats import (
+    Parsed,
+    Progress,
+    read,
+    write_csv_package,
+    write_json,
+)
 from services.offerings.hsds import Dataset, count
 from services.offerings.repository import OfferingsRepository
 
@@ -74,10 +81,18 @@ def prepare(
     progress: Progress | None = None,
 ) -> tuple[Dataset, ImportReport]:
     """Read and check; nothing is written."""
-    parsed = read(path, progress)
-    report = ImportReport(
-        str(path), parsed.source_format, parsed.files, parsed.rows_read
-    )
+    return check_parsed(read(path, progress), str(path), repository, geo)
+
+
+def check_parsed(
+    parsed: Parsed,
+    source: str,
+    repository: OfferingsRepository,
+    geo: GeoReference | None = None,
+    session: ClientSession | None = None,
+) -> tuple[Dataset, ImportReport]:
+    """Publish by default, merge duplicate organizations, check everything."""
+    report = ImportReport(source, parsed.source_format, parsed.files, parsed.rows_read)
     dataset = parsed.dataset
     for service in dataset["service"].values():
         service.setdefault("publication_status", "published")
@@ -86,17 +101,17 @@ def prepare(
         for i in dataset["organization_identifier"].values()
     ]
     report.merged_organizations = deduplicate_organizations(
-        dataset, repository.known_identifiers(identifiers)
+        dataset, repository.known_identifiers(identifiers, session)
     )
     for kept in set(report.merged_organizations.values()):
-        stored = repository.get("organization", kept)
+        stored = repository.get("organization", kept, session)
         if stored is not None:
             # the directory's values win; the newcomer only fills the gaps
             dataset["organization"][kept] = {
                 **dataset["organization"].get(kept, {}),
                 **stored,
             }
-    existing = repository.existing_ids(outside_ids(dataset))
+    existing = repository.existing_ids(outside_ids(dataset), session)
     whole_file_refused = any(
         p.fatal and (p.row is None or p.row == 1) for p in parsed.problems
     )

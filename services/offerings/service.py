@@ -44,8 +44,15 @@ from services.offerings.events import (
     WAITING_LIST_CHANGED,
     payload,
 )
-from services.offerings.exceptions import Conflict, NotFound, invalid_from
+from services.offerings.exceptions import (
+    Conflict,
+    NotFound,
+    import_refused,
+    invalid_from,
+)
+from services.offerings.formats import read_json_document
 from services.offerings.hsds import Dataset, Record, empty_dataset
+from services.offerings.imports import check_parsed
 from services.offerings.repository import INDEXES, OfferingsRepository
 from services.offerings.schemas import (
     ListInput,
@@ -249,6 +256,28 @@ class OfferingsService(ServiceBase):
             )
             self._emit(SERVICE_WITHDRAWN, service_id, session, reason=reason)
         return record
+
+    # --- bulk ------------------------------------------------------------------------
+
+    @rpc
+    def import_document(
+        self, document: Any, user: Any = None, name: str = "document.json"
+    ) -> dict[str, Any]:
+        """Import an HSDS 3.0 JSON document (an upload), all or nothing.
+
+        Same rules as ``maillage offerings import``; a refusal raises
+        ``Invalid`` (422) whose ``report`` lists every problem.
+        Returns the report: ``{"ok": true, "written": {"created": 21, …}, …}``.
+        """
+        parsed = read_json_document(document, name)
+        with self._changing() as session:
+            dataset, report = check_parsed(
+                parsed, name, self.repository, self.geo, session
+            )
+            if not report.ok:
+                raise import_refused(report.as_dict())
+            report.written = self.repository.upsert(dataset, _who(user), session)
+        return report.as_dict()
 
     # --- reading (HSDS 3.0 API) --------------------------------------------------
 

@@ -281,3 +281,20 @@ def test_rpc_pages_validate_against_the_hsds_list_schemas(service, published, sc
         schemas.organization_full,
         service.get_organization(published["org"], full_service=True),
     )
+
+
+def test_import_document_is_all_or_nothing_with_a_report(service, hsds_dir):
+    document = json.loads((hsds_dir / "examples" / "service_full.json").read_text())
+    broken = {**document, "minimum_age": "douze"}
+    with pytest.raises(Invalid) as caught:
+        service.import_document(broken, user=ANA, name="upload.json")
+    report = caught.value.details["report"]
+    assert report["ok"] is False
+    assert [(p["file"], p["field"]) for p in report["problems"]] == [
+        ("upload.json", "minimum_age")
+    ]
+    assert service.search({})["total_items"] == 0
+    done = service.import_document(document, user=ANA)
+    assert done["ok"] and done["written"]["created"] == 20
+    page = service.search({"search": "counselling"})
+    assert [s["id"] for s in page["contents"]] == [document["id"]]
