@@ -469,6 +469,11 @@ class ValueStore:
     def __len__(self) -> int:
         return sum(len(v) for v in self._values.values())
 
+    def all_values(self) -> Iterator[DataValue]:
+        for element, values in self._values.items():
+            for (unit, period), value in values.items():
+                yield DataValue(element, period, unit, value)
+
     def rows(
         self, data_element: str, org_unit: str, months: MonthRange
     ) -> list[tuple[str, Period, float]]:

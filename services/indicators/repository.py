@@ -129,8 +129,15 @@ class IndicatorsRepository:
     def values(self, session: Any = None) -> list[dict[str, Any]]:
         return list(self.db.data_values.find({}, session=session))
 
-    def value_store(self, store: ValueStore, session: Any = None) -> ValueStore:
-        for doc in self.db.data_values.find({}, session=session):
+    def value_store(
+        self,
+        store: ValueStore,
+        session: Any = None,
+        elements: Iterable[str] | None = None,
+    ) -> ValueStore:
+        """Load values into ``store`` (only those of ``elements`` if given)."""
+        query = {} if elements is None else {"data_element": {"$in": list(elements)}}
+        for doc in self.db.data_values.find(query, session=session):
             if doc["org_unit"] in store.hierarchy:
                 store.put(
                     DataValue(

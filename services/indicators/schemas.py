@@ -79,6 +79,11 @@ class EvaluateInput(_Strict):
         _check_period(value)
 
 
+class DashboardQuery(_Strict):
+    org_unit = fields.String(load_default="qc")
+    lang = fields.String(load_default="fr", validate=lambda v: v in ("fr", "en"))
+
+
 class WaitingListChanged(Schema):
     class Meta:
         unknown = "exclude"

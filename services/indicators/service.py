@@ -53,6 +53,7 @@ from services.indicators.expression import Indicator, evaluate_indicator
 from services.indicators.repository import INDEXES, IndicatorsRepository
 from services.indicators.schemas import (
     ApprovalInput,
+    DashboardQuery,
     DecisionStatusChanged,
     EvaluateInput,
     ResultsPublished,
@@ -158,8 +159,14 @@ class IndicatorsService(ServiceBase):
             raise Retry("no org units")
         return hierarchy
 
-    def _values(self, hierarchy: Hierarchy, session: Any = None) -> ValueStore:
-        return self._repo().value_store(ValueStore(hierarchy, DATA_ELEMENTS), session)
+    def _values(
+        self,
+        hierarchy: Hierarchy,
+        session: Any = None,
+        elements: set[str] | None = None,
+    ) -> ValueStore:
+        store = ValueStore(hierarchy, DATA_ELEMENTS)
+        return self._repo().value_store(store, session, elements)
 
     # --- RPCs --------------------------------------------------------------
     @rpc
@@ -394,7 +401,7 @@ class IndicatorsService(ServiceBase):
         hierarchy = self._hierarchy()
         org_unit = normalise_unit(data["org_unit"])
         with refusals():
-            store = self._values(hierarchy)
+            store = self._values(hierarchy, elements=indicator.elements)
             result = evaluate_indicator(indicator, store, org_unit, data["period"])
         return self._public(result, data["public"], hierarchy)
 
@@ -424,18 +431,23 @@ class IndicatorsService(ServiceBase):
     @rpc
     def dashboard(self, query: dict[str, Any]) -> dict[str, Any]:
         """Every catalogue indicator for one org unit, by year, suppressed."""
+        try:
+            data = DashboardQuery().load(query or {})
+        except ValidationError as exc:
+            raise invalid(exc) from exc
         hierarchy = self._hierarchy()
-        org_unit = normalise_unit(str(query.get("org_unit", "qc")))
+        org_unit = normalise_unit(data["org_unit"])
         if org_unit not in hierarchy:
             raise errors.NotFound("org_unit", org_unit)
         store = self._values(hierarchy)
-        years = sorted({d["period"][:4] for d in self._repo().values()})
+        years = sorted({value.period.year for value in store.all_values()})
+        years_ids = [str(y) for y in years]
         unit = hierarchy.get(org_unit)
-        lang = "en" if query.get("lang") == "en" else "fr"
+        lang = data["lang"]
         panels = []
         for indicator in INDICATORS.values():
             points = []
-            for year in years:
+            for year in years_ids:
                 result = evaluate_indicator(indicator, store, org_unit, year)
                 shown = self._public(result, True, hierarchy)
                 points.append(

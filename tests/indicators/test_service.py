@@ -311,3 +311,11 @@ def test_events_wait_for_the_org_unit_tree_instead_of_failing(store_uri, db_pref
     finally:
         client.drop_database(f"{db_prefix}bare_indicators")
         client.close()
+
+
+def test_dashboard_refuses_an_unknown_language_and_an_unknown_place(service):
+    with pytest.raises(errors.Invalid) as info:
+        service.dashboard({"org_unit": "2437", "lang": "de"})
+    assert "lang" in info.value.fields
+    with pytest.raises(errors.NotFound):
+        service.dashboard({"org_unit": "2499"})  # not loaded in this node's tree
