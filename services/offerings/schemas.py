@@ -72,6 +72,8 @@ def load(schema: Schema, data: Any, partial: bool = False) -> dict[str, Any]:
 
 
 _NON_NEGATIVE = validate.Range(min=0)
+# The store counts skips in 8 bytes: a page number must stay far below that.
+MAX_PAGE = 100_000
 _TEXT = fields.String(validate=validate.Length(min=1))
 
 
@@ -200,7 +202,7 @@ class SearchInput(Schema):
     modified_after = fields.AwareDateTime()
     minimal = fields.Boolean(load_default=False)
     full = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
@@ -213,7 +215,7 @@ class ListInput(Schema):
     modified_after = fields.AwareDateTime()
     minimal = fields.Boolean(load_default=False)
     full_service = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
     taxonomy_id = fields.String()
     search = fields.String()

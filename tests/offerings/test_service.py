@@ -298,3 +298,10 @@ def test_import_document_is_all_or_nothing_with_a_report(service, hsds_dir):
     assert done["ok"] and done["written"]["created"] == 20
     page = service.search({"search": "counselling"})
     assert [s["id"] for s in page["contents"]] == [document["id"]]
+
+
+def test_an_absurd_page_number_is_a_field_error_not_a_crash(service):
+    for call in (service.search, service.list_organizations):
+        with pytest.raises(Invalid) as caught:
+            call({"page": 10**18})
+        assert list(caught.value.fields) == ["page"]
