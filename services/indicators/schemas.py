@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from services.indicators.domain import Period
 from services.indicators.exceptions import InvalidPeriod
@@ -81,7 +81,7 @@ class EvaluateInput(_Strict):
 
 class DashboardQuery(_Strict):
     org_unit = fields.String(load_default="qc")
-    lang = fields.String(load_default="fr", validate=lambda v: v in ("fr", "en"))
+    lang = fields.String(load_default="fr", validate=validate.OneOf(("fr", "en")))
 
 
 class WaitingListChanged(Schema):
