@@ -33,7 +33,7 @@ MAMH 3-digit MRC codes (``371`` for Trois-Rivières), which the data lacks.
 Level 2, the 17 administrative regions, is not in the data: the table
 ``REGION_OF_DIVISION`` below assigns each division to its region (every CD,
 combined ones included, lies wholly in one region). It follows the regions
-as redrawn in 2021, when Brome-Missisquoi and La Haute-Yamaska moved from
+as redrawn on 8 July 2021, when Brome-Missisquoi and La Haute-Yamaska moved from
 Montérégie (16) to Estrie (05).
 
     {"id": "csd:2437067", "name": "Trois-Rivières", "level": 4,
