@@ -2,6 +2,10 @@
 
 Rows (one fixed set of requests, the same for every path, in one run):
 
+- ``gateway GET /services (HTTP)``: the whole path a client sees: HTTP to the
+  gateway under gunicorn, RPC over RabbitMQ to the offerings service
+  (``nameko run``), its live index, then the page's HSDS documents read from
+  the store (set ``BENCH_SEARCH_GATEWAY=0`` to skip);
 - ``repository.search with live index``: the project's path, what the
   offerings service runs for ``GET /services``: check the directory's
   generation in the store (one read), then the process's in-memory index
@@ -13,9 +17,8 @@ Rows (one fixed set of requests, the same for every path, in one run):
   took 65 s for 1,000 services, so at 100,000 it is not an option; each
   request scans, hence a smaller fixed request count for this row.
 
-The gateway path (HTTP -> RPC -> this repository) is added by the gateway's
-benchmark: :func:`measure` takes any callable and the same :data:`QUERIES`,
-e.g. ``measure("gateway", lambda q: session.get(url, params=http_params(q)),
+:func:`measure` takes any callable and the same :data:`QUERIES`, e.g.
+``measure("gateway", lambda q: session.get(url, params=http_params(q)),
 QUERIES)``.
 
 Data: services get a name and a description written from French and English
@@ -30,10 +33,14 @@ from __future__ import annotations
 import csv
 import os
 import random
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +59,7 @@ SERVICES = int(os.environ.get("BENCH_SEARCH_SERVICES", "100000"))
 REQUESTS = int(os.environ.get("BENCH_SEARCH_REQUESTS", "400"))
 SCAN_REQUESTS = int(os.environ.get("BENCH_SEARCH_SCAN_REQUESTS", "16"))
 SEED = 2026
+GATEWAY = os.environ.get("BENCH_SEARCH_GATEWAY", "1") != "0"
 
 KINDS = [
     ("Aide alimentaire", "Food assistance", "alimentation"),
@@ -279,6 +287,102 @@ def store_filter(params: dict[str, Any]) -> dict[str, Any]:
     return filt
 
 
+MGMT = os.environ.get("MAILLAGE_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
+AMQP_HOST = os.environ.get("MAILLAGE_TEST_AMQP_HOST", "127.0.0.1:5672")
+PREFIX = "bench_"  # the service's database is <prefix>offerings
+
+
+@contextmanager
+def _gateway_node(store_uri: str, logs: Path) -> Iterator[str]:
+    """The offerings service (``nameko run``) and the gateway (gunicorn) on a
+    throwaway RabbitMQ vhost, over the benchmark's store; yields the base URL."""
+    import requests
+
+    from shared.localstore import free_port
+    from shared.node import service_class_name
+
+    vhost = f"bench-search-{uuid.uuid4().hex[:8]}"
+    auth = ("guest", "guest")
+    requests.put(f"{MGMT}/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
+    requests.put(
+        f"{MGMT}/permissions/{vhost}/guest",
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+        auth=auth,
+        timeout=10,
+    ).raise_for_status()
+    port = free_port()
+    env = dict(
+        os.environ,
+        AMQP_URI=f"amqp://guest:guest@{AMQP_HOST}/{vhost}",
+        MONGODB_URI=store_uri,
+        DB_PREFIX=PREFIX,
+        MAILLAGE_SECRET_KEY="bench-search-" + "0123456789" * 4,
+        MAILLAGE_RPC_TIMEOUT="300",
+        MAILLAGE_GATEWAY_BIND=f"127.0.0.1:{port}",
+        MAILLAGE_GATEWAY_WORKERS="2",
+        MAILLAGE_GATEWAY_THREADS="8",
+        PROMETHEUS_MULTIPROC_DIR=str(logs / "prom"),
+        LOG_LEVEL="WARNING",
+    )
+    (logs / "prom").mkdir(exist_ok=True)
+    module = "services.offerings.service"
+    commands = [
+        [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(ROOT / "deploy" / "config.yaml"),
+            f"{module}:{service_class_name(module)}",
+        ],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gateway" / "gunicorn_conf.py"),
+            "gateway.wsgi:app",
+        ],
+    ]
+    procs = []
+    try:
+        for index, command in enumerate(commands):
+            service_env = (
+                dict(env, METRICS_PORT=str(free_port())) if index == 0 else env
+            )
+            procs.append(
+                subprocess.Popen(
+                    command,
+                    env=service_env,
+                    cwd=ROOT,
+                    stdout=(logs / f"p{index}.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 600
+        while True:  # until the service answers (its index is read at first use)
+            try:
+                if requests.get(base + "/services", timeout=300).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the gateway or the offerings service did not start")
+            time.sleep(0.5)
+        yield base
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        requests.delete(f"{MGMT}/vhosts/{vhost}", auth=auth, timeout=30)
+
+
 def run() -> list[dict[str, Any]]:
     import pymongo
 
@@ -287,18 +391,23 @@ def run() -> list[dict[str, Any]]:
 
     with tempfile.TemporaryDirectory() as tmp, LocalStore(Path(tmp)) as store:
         client: pymongo.MongoClient = pymongo.MongoClient(store.uri)
-        db = client["bench_offerings"]
+        db = client[f"{PREFIX}offerings"]
         repository = OfferingsRepository(db)
         repository.ensure_indexes()
         t0 = time.perf_counter()
         batch: list[dict[str, Any]] = []
-        for _service, entry in generate(SERVICES):
+        services: list[dict[str, Any]] = []
+        for service, entry in generate(SERVICES):
             entry["modified"] = "2026-11-23T00:00:00Z"
             batch.append(entry)
+            services.append({**service, "_id": service["id"]})
             if len(batch) == 5000:
                 repository.insert_search_entries(batch)
-                batch = []
+                db["hsds_service"].insert_many(services, ordered=False)
+                batch, services = [], []
         repository.insert_search_entries(batch)
+        if services:
+            db["hsds_service"].insert_many(services, ordered=False)
         repository.bump_generation()
         load_seconds = round(time.perf_counter() - t0, 1)
 
@@ -326,6 +435,22 @@ def run() -> list[dict[str, Any]]:
                 warm_up=False,
             ),
         ]
+        if GATEWAY:
+            import requests
+
+            with _gateway_node(store.uri, Path(tmp)) as base:
+                session = requests.Session()
+
+                def through_gateway(params: dict[str, Any]) -> Any:
+                    response = session.get(
+                        base + "/services", params=http_params(params), timeout=300
+                    )
+                    response.raise_for_status()
+                    return response.content
+
+                rows.insert(
+                    0, measure("gateway GET /services (HTTP)", through_gateway, QUERIES)
+                )
         for row in rows:
             row["store_load_s"] = load_seconds
             row["index_build_s"] = index_seconds
