@@ -1039,6 +1039,9 @@ def search_entry(view: ServiceView) -> Record:
         ),
         "language": list(language_codes),
         "taxonomy_term": sorted(set(view.taxonomy_term_ids)),
+        "taxonomy": sorted(
+            {t["taxonomy_id"] for t in view.taxonomy_terms if t.get("taxonomy_id")}
+        ),
         "no_referral": service.get("no_referral_required") is True,
         "outreach": outreach,
         "waiting_list_open": service.get("waiting_list_open") is True,
@@ -1060,6 +1063,7 @@ class SearchQuery:
 
     text: str = ""
     taxonomy_term_id: str | None = None
+    taxonomy_id: str | None = None
     mrc: str | None = None
     municipality: str | None = None
     language: str | None = None
@@ -1101,6 +1105,7 @@ class SearchIndex:
         "municipality",
         "language",
         "taxonomy_term",
+        "taxonomy",
         "outreach",
     )
     FLAGS = ("published", "no_referral", "waiting_list_open")
@@ -1174,6 +1179,7 @@ class SearchIndex:
             ("mrc", query.mrc),
             ("municipality", query.municipality),
             ("taxonomy_term", query.taxonomy_term_id),
+            ("taxonomy", query.taxonomy_id),
             ("outreach", query.outreach_mode),
             ("organization_id", query.organization_id),
         ):

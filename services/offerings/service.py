@@ -292,6 +292,7 @@ class OfferingsService(ServiceBase):
         search = SearchQuery(
             text=query["search"],
             taxonomy_term_id=query.get("taxonomy_term_id"),
+            taxonomy_id=query.get("taxonomy_id"),
             mrc=query.get("mrc"),
             municipality=query.get("municipality"),
             language=query.get("language"),

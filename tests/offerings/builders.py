@@ -28,8 +28,15 @@ def quebec_directory() -> Dataset:
         name="Centre d'action bénévole",
         description="Organisme communautaire de Montréal",
     )
+    taxonomy = put(
+        "taxonomy",
+        id=uid("taxo"),
+        name="Besoins",
+        description="Besoins de base / basic needs",
+    )
     term_food = put(
         "taxonomy_term",
+        taxonomy_id=taxonomy,
         id=uid("t-food"),
         code="BD",
         name="Alimentation",

@@ -88,6 +88,11 @@ def test_filters_by_mrc_municipality_language_and_taxonomy(directory):
         "Hébergement d'urgence",
         "Popote roulante pour aînés",
     ]
+    assert sorted(names(directory, taxonomy_id=uid("taxo"))) == [
+        "Banque alimentaire",
+        "Popote roulante pour aînés",
+    ]
+    assert names(directory, taxonomy_id=uid("other")) == []
     assert sorted(names(directory, taxonomy_term_id=uid("t-food"))) == [
         "Banque alimentaire",
         "Popote roulante pour aînés",
