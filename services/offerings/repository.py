@@ -101,6 +101,13 @@ class OfferingsRepository:
             for d in self.db[collection_name(table)].find(dict(query), session=session)
         ]
 
+    def find_stamped(self, table: str, query: Mapping[str, Any]) -> list[Record]:
+        """Records with their ``_modified`` stamp (for HSDS ``minimal``)."""
+        return [
+            _plain(d) | {"_modified": d.get("_modified")}
+            for d in self.db[collection_name(table)].find(dict(query))
+        ]
+
     def existing_ids(
         self, wanted: Mapping[str, Iterable[str]], session: ClientSession | None = None
     ) -> dict[str, set[str]]:

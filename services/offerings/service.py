@@ -30,11 +30,13 @@ from services.offerings.domain import (
     SearchQuery,
     apply_changes,
     check_dataset,
+    fold,
     identifier_key,
     outside_ids,
     page_envelope,
     public_view,
     service_links,
+    tokens,
     waiting_list_changed,
 )
 from services.offerings.events import (
@@ -495,6 +497,26 @@ class OfferingsService(ServiceBase):
             raise NotFound(table, record_id)
         return docs[0]
 
+    def _text_page(
+        self, table: str, query: dict[str, Any], filt: dict[str, Any]
+    ) -> tuple[int, list[Record]]:
+        """``search`` on a list route: organizations, taxonomies and terms are
+        few, so their names and descriptions are matched here, accent-free."""
+        terms = tokens(query["search"])
+        after = _iso(query.get("modified_after"))
+        if after:
+            filt = {**filt, "_modified": {"$gte": after}}
+        found = sorted(
+            (
+                r
+                for r in self.repository.find_stamped(table, filt)
+                if _matches(terms, r)
+            ),
+            key=lambda r: (fold(str(r.get("name", ""))), r["id"]),
+        )
+        start = (query["page"] - 1) * query["per_page"]
+        return len(found), found[start : start + query["per_page"]]
+
     def _list(
         self, table: str, params: dict[str, Any] | None, audience: str
     ) -> dict[str, Any]:
@@ -504,13 +526,16 @@ class OfferingsService(ServiceBase):
             filt["publication_status"] = {"$nin": ["draft", "withdrawn"]}
         if table == "taxonomy_term" and query.get("taxonomy_id"):
             filt["taxonomy_id"] = query["taxonomy_id"]
-        total, rows = self.repository.ids_modified_after(
-            table,
-            _iso(query.get("modified_after")),
-            query["page"],
-            query["per_page"],
-            filt,
-        )
+        if query.get("search"):
+            total, rows = self._text_page(table, query, filt)
+        else:
+            total, rows = self.repository.ids_modified_after(
+                table,
+                _iso(query.get("modified_after")),
+                query["page"],
+                query["per_page"],
+                filt,
+            )
         if query["minimal"]:
             contents = [
                 {"id": r["id"], "modified_date": r.get("_modified")} for r in rows
@@ -522,6 +547,13 @@ class OfferingsService(ServiceBase):
                 table, [r["id"] for r in rows], audience, full=query["full_service"]
             )
         return page_envelope(total, query["page"], query["per_page"], contents)
+
+
+def _matches(terms: list[str], record: Record) -> bool:
+    text = " ".join(
+        str(record.get(c) or "") for c in ("name", "alternate_name", "description")
+    )
+    return set(terms) <= set(tokens(text))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -305,3 +305,11 @@ def test_an_absurd_page_number_is_a_field_error_not_a_crash(service):
         with pytest.raises(Invalid) as caught:
             call({"page": 10**18})
         assert list(caught.value.fields) == ["page"]
+
+
+def test_list_routes_search_names_without_accents(service, published):
+    page = service.list_organizations({"search": "BENEVOLE"})
+    assert [o["id"] for o in page["contents"]] == [published["org"]]
+    assert service.list_organizations({"search": "introuvable"})["empty"] is True
+    minimal = service.list_organizations({"search": "benevole", "minimal": True})
+    assert minimal["contents"][0]["modified_date"]
