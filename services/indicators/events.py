@@ -9,6 +9,13 @@ before it leaves: ``count`` is ``null`` where ``suppressed`` is true)::
                {"org_unit": "csd:2437220", "count": null, "suppressed": true},
                {"org_unit": "cd:2437", "count": 57, "suppressed": false}]}
 
+``indicators.rollup_published`` (a coordinator's regional roll-up of what
+the MRCs approved, suppressed again with the coordinator's threshold)::
+
+    {"indicator": "home_interventions", "period": "2026Q1", "threshold": 5,
+     "cells": [{"org_unit": "cd:2402", "count": 31, "suppressed": false},
+               {"org_unit": "region:11", "count": null, "suppressed": true}]}
+
 ``indicators.values_unapproved``::
 
     {"org_unit": "cd:2437", "period": "2026Q1", "reason": "erreur de saisie"}
@@ -18,8 +25,10 @@ from __future__ import annotations
 
 VALUES_APPROVED = "indicators.values_approved"
 VALUES_UNAPPROVED = "indicators.values_unapproved"
+ROLLUP_PUBLISHED = "indicators.rollup_published"
 
 # consumed
+EVENT_RECEIVED = "federation.event_received"
 SERVICE_PUBLISHED = "offerings.service_published"
 SERVICE_WITHDRAWN = "offerings.service_withdrawn"
 WAITING_LIST_CHANGED = "offerings.waiting_list_changed"

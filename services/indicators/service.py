@@ -62,7 +62,12 @@ from services.indicators.schemas import (
     ValueInput,
     WaitingListChanged,
 )
-from services.indicators.suppression import Table, suppress, suppress_rate
+from services.indicators.suppression import (
+    Table,
+    resuppress,
+    suppress,
+    suppress_rate,
+)
 from shared import errors
 from shared.consumer import Retry, consume_batch
 from shared.envelope import Envelope, utcnow
@@ -671,3 +676,99 @@ class IndicatorsService(ServiceBase):
             touched |= {(org_unit, m) for m in later | {month}}
         for org_unit, month in sorted(touched):
             self._recompute(hierarchy, org_unit, month, session)
+
+    # --- coordinator ---------------------------------------------------------
+    @consume_batch(events.EVENT_RECEIVED)
+    def on_event_received(self, envelopes: list[Envelope], session: Any) -> None:
+        """Keep what peers' MRCs approved (already suppressed by them); a later
+        approval of the same MRC, element and period replaces an earlier one,
+        an unapproval withdraws them."""
+        repo = self._repo()
+        for envelope in envelopes:
+            inner = envelope.payload.get("event") or {}
+            kind = inner.get("event_type")
+            payload = inner.get("payload") or {}
+            occurred = str(inner.get("occurred_at") or envelope.occurred_at.isoformat())
+            if kind == events.VALUES_APPROVED:
+                key = (
+                    f"{payload['org_unit']}|{payload['indicator']}|{payload['period']}"
+                )
+                old = repo.projection("received", key, session)
+                if old is not None and old["occurred_at"] > occurred:
+                    continue
+                repo.save_projection(
+                    "received",
+                    {
+                        "_id": key,
+                        "org_unit": payload["org_unit"],
+                        "indicator": payload["indicator"],
+                        "period": payload["period"],
+                        "cells": payload.get("cells", []),
+                        "origin_node": inner.get("origin_node"),
+                        "occurred_at": occurred,
+                    },
+                    session,
+                )
+            elif kind == events.VALUES_UNAPPROVED:
+                for doc in repo.projections(
+                    "received",
+                    {"org_unit": payload["org_unit"], "period": payload["period"]},
+                    session,
+                ):
+                    if doc["occurred_at"] <= occurred:
+                        self.store.db.received.delete_one(
+                            {"_id": doc["_id"]}, session=session
+                        )
+
+    @rpc
+    def publish_rollup(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Sum the MRC totals received into regions and Quebec, suppress again
+        with this node's threshold, and send ``indicators.rollup_published``.
+
+        ``{"indicator": "home_interventions", "period": "2026Q1"}``
+        """
+        indicator = str(payload.get("indicator") or "")
+        try:
+            period = Period.parse(str(payload.get("period") or ""))
+        except IndicatorsError as exc:
+            raise errors.Invalid({"period": [str(exc)]}) from exc
+        with self.store.transaction() as session:
+            hierarchy = self._hierarchy(session)
+            received: dict[Hashable, int | None] = {}
+            for doc in self._repo().projections(
+                "received", {"indicator": indicator, "period": period.id}, session
+            ):
+                for cell in doc["cells"]:
+                    if cell.get("org_unit") == doc["org_unit"]:
+                        received[doc["org_unit"]] = cell.get("count")
+            if not received:
+                raise errors.NotFound("rollup", f"{indicator} {period.id}")
+            relations: list[tuple[Hashable, tuple[Hashable, ...]]] = []
+            regions: dict[str, list[str]] = {}
+            for mrc in received:
+                region = hierarchy.ancestor_at_level(str(mrc), 2)
+                if region is not None:
+                    regions.setdefault(region, []).append(str(mrc))
+            for region, mrcs in sorted(regions.items()):
+                relations.append((region, tuple(sorted(mrcs))))
+            result = resuppress(received, relations, self.threshold)
+            cells = []
+            for key, count in sorted(result.published.items(), key=lambda kv: str(kv)):
+                cell: dict[str, Any] = {
+                    "org_unit": key,
+                    "count": count,
+                    "suppressed": count is None,
+                }
+                if key in regions:
+                    # a region total covers only the MRCs that sent theirs
+                    cell["mrcs"] = len(regions[str(key)])
+                    cell["mrcs_in_region"] = len(hierarchy.children.get(str(key), []))
+                cells.append(cell)
+            body = {
+                "indicator": indicator,
+                "period": period.id,
+                "threshold": self.threshold,
+                "cells": cells,
+            }
+            self.outbox.add(events.ROLLUP_PUBLISHED, body, session=session)
+        return body

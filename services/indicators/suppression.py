@@ -38,8 +38,11 @@ TOTAL = "__total__"
 class Table:
     cells: Mapping[Key, int]
     relations: Sequence[tuple[Key, tuple[Key, ...]]]
+    checked: bool = True  # False when some cells are placeholders (unknown)
 
     def __post_init__(self) -> None:
+        if not self.checked:
+            return
         for total, parts in self.relations:
             if self.cells[total] != sum(self.cells[p] for p in parts):
                 raise ValueError(f"relation {total!r} does not add up")
@@ -242,11 +245,19 @@ def _pick(
 
 
 def suppress(
-    table: Table, threshold: int = 5, protection: int = 1, audit: bool = True
+    table: Table,
+    threshold: int = 5,
+    protection: int = 1,
+    audit: bool = True,
+    unknown: frozenset[Key] = frozenset(),
 ) -> Suppression:
-    """Hide small counts and enough other cells that none can be recovered."""
-    primary = {k for k, v in table.cells.items() if v <= threshold}
-    hidden = set(primary)
+    """Hide small counts and enough other cells that none can be recovered.
+
+    ``unknown`` cells were already hidden by whoever sent them (their value in
+    ``table`` is a placeholder): they stay hidden and count as hidden partners.
+    """
+    primary = {k for k, v in table.cells.items() if v <= threshold} - unknown
+    hidden = set(primary) | set(unknown)
     relations = list(table.relations)
     while True:
         changed = True
@@ -294,7 +305,43 @@ def suppress(
                 break
             hidden.add(min(near, key=lambda k: (table.cells[k], repr(k))))
     published = {k: (None if k in hidden else v) for k, v in table.cells.items()}
-    return Suppression(published, primary, hidden - primary)
+    return Suppression(published, primary, hidden - primary - set(unknown))
+
+
+def resuppress(
+    received: Mapping[Key, int | None],
+    relations: Sequence[tuple[Key, tuple[Key, ...]]],
+    threshold: int = 5,
+    protection: int = 1,
+) -> Suppression:
+    """Suppression applied again where counts are received (a coordinator).
+
+    ``received`` holds what peers published (``None`` where they suppressed);
+    a total whose parts are not all known is unknown too. The receiving node's
+    own threshold then applies to every known cell, with secondary suppression
+    and the same audit over all the relations it publishes.
+
+        resuppress({"cd:2402": 31, "cd:2403": None, "region:11": None},
+                   [("region:11", ("cd:2402", "cd:2403"))], threshold=10)
+    """
+    values: dict[Key, int | None] = dict(received)
+    for total, parts in relations:
+        for key in (total, *parts):
+            values.setdefault(key, None)
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in relations:
+            if values.get(total) is None and all(
+                values.get(p) is not None for p in parts
+            ):
+                known = [values[p] for p in parts]
+                values[total] = sum(v for v in known if v is not None)
+                changed = True
+    unknown = frozenset(k for k, v in values.items() if v is None)
+    cells = {k: (0 if v is None else v) for k, v in values.items()}
+    table = Table(cells, relations, checked=False)
+    return suppress(table, threshold, protection, unknown=unknown)
 
 
 def suppress_rate(

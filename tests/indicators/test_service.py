@@ -319,3 +319,63 @@ def test_dashboard_refuses_an_unknown_language_and_an_unknown_place(service):
     assert "lang" in info.value.fields
     with pytest.raises(errors.NotFound):
         service.dashboard({"org_unit": "2499"})  # not loaded in this node's tree
+
+
+def received(mrc, total, at, event_type=events.VALUES_APPROVED):
+    cells = [{"org_unit": f"cd:{mrc}", "count": total, "suppressed": total is None}]
+    inner = {
+        "event_id": f"ev-{mrc}-{at}",
+        "event_type": event_type,
+        "origin_node": f"mrc-{mrc}",
+        "occurred_at": at,
+        "payload": {
+            "indicator": "home_interventions",
+            "period": "2026Q1",
+            "mrc_code": mrc,
+            "org_unit": f"cd:{mrc}",
+            "threshold": 5,
+            "cells": cells,
+        },
+    }
+    return Envelope(
+        "federation.event_received",
+        {"peer": f"mrc-{mrc}", "agreement_id": "a", "event": inner},
+        "region-11",
+    )
+
+
+def test_the_coordinator_rolls_up_what_mrcs_approved_and_suppresses_again(
+    store_uri, db_prefix, geo_units
+):
+    name = f"{db_prefix}region_indicators"
+    client, region = make_service(store_uri, name, geo_units)
+    region.config["SUPPRESSION_THRESHOLD"] = 10
+    try:
+        batch = [
+            received("2402", 31, "2026-04-02T10:00:00+00:00"),
+            received("2403", None, "2026-04-02T11:00:00+00:00"),  # suppressed upstream
+            received("2404", 8, "2026-04-02T12:00:00+00:00"),
+        ]
+        assert region.on_event_received(batch) == 3
+        assert region.on_event_received(batch) == 0  # redelivered: no effect
+        rollup = region.publish_rollup(
+            {"indicator": "home_interventions", "period": "2026Q1"}
+        )
+        cells = {c["org_unit"]: c for c in rollup["cells"]}
+        assert cells["cd:2402"]["count"] == 31
+        assert cells["cd:2404"]["suppressed"]  # 8 is small for the coordinator
+        assert cells["region:11"]["suppressed"]  # a part is unknown
+        assert cells["region:11"]["mrcs"] == 3
+        assert cells["region:11"]["mrcs_in_region"] == 6
+        assert region.outbox.events[-1] == (events.ROLLUP_PUBLISHED, rollup)
+        # 2403 approves again after a correction: the newer one replaces it
+        region.on_event_received([received("2403", 52, "2026-04-09T10:00:00+00:00")])
+        again = region.publish_rollup(
+            {"indicator": "home_interventions", "period": "2026Q1"}
+        )
+        cells = {c["org_unit"]: c["count"] for c in again["cells"]}
+        assert cells["cd:2403"] == 52 and cells["cd:2404"] is None
+        assert sum(v is None for v in cells.values()) >= 2
+    finally:
+        client.drop_database(name)
+        client.close()

@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 
 from services.indicators.suppression import (
     TOTAL,
+    Table,
     cell_bounds,
     exposed,
+    resuppress,
     suppress,
     suppress_rate,
     two_way_table,
@@ -120,3 +122,39 @@ def test_rates_built_on_a_suppressed_count_are_suppressed():
     assert suppress_rate(12.5, [3, 24]) is None
     assert suppress_rate(12.5, [30, 240]) == 12.5
     assert suppress_rate(12.5, [30, 240], threshold=50) is None
+
+
+REGION = [("region:11", ("cd:2402", "cd:2403", "cd:2404"))]
+
+
+def test_the_coordinator_suppresses_again_with_its_own_threshold():
+    received = {"cd:2402": 31, "cd:2403": 8, "cd:2404": 40}
+    result = resuppress(received, REGION, threshold=10)
+    assert result.published["cd:2403"] is None
+    assert result.published["region:11"] == 79
+    assert sum(v is None for v in result.published.values()) >= 2
+    table = Table(dict(received, **{"region:11": 79}), REGION)
+    assert exposed(table, result.published, {"cd:2403"}) == []
+
+
+def test_a_total_with_a_part_suppressed_upstream_is_not_published():
+    received = {"cd:2402": 31, "cd:2403": None, "cd:2404": 40}
+    result = resuppress(received, REGION, threshold=5)
+    assert result.published["cd:2403"] is None
+    assert result.published["region:11"] is None
+    assert result.published["cd:2402"] == 31
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, 30), min_size=2, max_size=3),
+    st.lists(st.integers(0, 30), min_size=2, max_size=3),
+)
+def test_what_a_sender_and_then_a_coordinator_publish_pins_no_small_cell(a, b):
+    rows = {"mrc1": dict(enumerate(a)), "mrc2": dict(enumerate(b))}
+    table = two_way_table(rows)
+    sent = suppress(table, threshold=3).published
+    again = resuppress(sent, table.relations, threshold=6)
+    small = {k for k, v in table.cells.items() if v <= 6}
+    assert all(again.published[k] is None for k in small)
+    assert exposed(table, again.published, small) == []
