@@ -738,9 +738,9 @@ class IndicatorsService(ServiceBase):
             for doc in self._repo().projections(
                 "received", {"indicator": indicator, "period": period.id}, session
             ):
-                for cell in doc["cells"]:
-                    if cell.get("org_unit") == doc["org_unit"]:
-                        received[doc["org_unit"]] = cell.get("count")
+                for sent in doc["cells"]:
+                    if sent.get("org_unit") == doc["org_unit"]:
+                        received[doc["org_unit"]] = sent.get("count")
             if not received:
                 raise errors.NotFound("rollup", f"{indicator} {period.id}")
             relations: list[tuple[Hashable, tuple[Hashable, ...]]] = []
@@ -753,7 +753,9 @@ class IndicatorsService(ServiceBase):
                 relations.append((region, tuple(sorted(mrcs))))
             result = resuppress(received, relations, self.threshold)
             cells = []
-            for key, count in sorted(result.published.items(), key=lambda kv: str(kv)):
+            for key, count in sorted(
+                result.published.items(), key=lambda kv: str(kv[0])
+            ):
                 cell: dict[str, Any] = {
                     "org_unit": key,
                     "count": count,
