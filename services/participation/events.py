@@ -2,9 +2,10 @@
 
 ``participation.results_published`` payload::
 
-    {"process_id": "p1", "mrc_code": "2423", "method": "irv",
-     "priorities": [{"rank": 1, "proposal_id": "a1", "title": "Parc"}],
-     "ballots": 412, "receipts_sha256": "…"}
+    {"process_id": "p1", "title": "Priorités 2027", "mrc_code": "2423",
+     "method": "irv", "ballots": 412,
+     "priorities": [{"rank": 1, "proposal_id": "a1", "title": "Parc",
+                     "elected": true}, …]}
 """
 
 from __future__ import annotations

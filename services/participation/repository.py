@@ -137,6 +137,14 @@ class ParticipationRepository:
             self.db.proposals.find(query, session=session).sort("_id", ASCENDING)
         )
 
+    def hidden(self, process_id: str) -> list[Doc]:
+        docs = self.db.proposals.find(
+            {"process_id": process_id, "hidden": True}, {"hidden_reason": 1}
+        ).sort("_id", ASCENDING)
+        return [
+            {"id": d["_id"], "hidden_reason": d.get("hidden_reason", "")} for d in docs
+        ]
+
     def add_support(self, doc: Doc, session: ClientSession) -> int:
         self.db.supports.insert_one(doc, session=session)
         res = self.db.proposals.find_one_and_update(

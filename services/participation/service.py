@@ -294,6 +294,13 @@ class ParticipationService(ServiceBase):
         self._process(process_id)
         return [_public(p) for p in self.repository.proposals(process_id)]
 
+    @rpc
+    def hidden_proposals(self, process_id: str) -> list[dict[str, Any]]:
+        """The public moderation record: which proposal was hidden and why,
+        without its content: ``[{"id": "a3", "hidden_reason": "Propos haineux"}]``."""
+        self._process(process_id)
+        return self.repository.hidden(process_id)
+
     # --- ballots and results ------------------------------------------------------
 
     @rpc
@@ -371,6 +378,7 @@ class ParticipationService(ServiceBase):
                 RESULTS_PUBLISHED,
                 {
                     "process_id": process_id,
+                    "title": process["title"],
                     "mrc_code": process["mrc_code"],
                     "method": process["method"],
                     "priorities": ranked,

@@ -249,6 +249,7 @@ def test_results_stay_hidden_until_close_then_priorities_are_published(env):
     published = [e for e in env["outbox"].events if e.event_type == RESULTS_PUBLISHED]
     assert len(published) == 1
     assert published[0].payload["priorities"] == closed["priorities"]
+    assert published[0].payload["title"] == "Priorités 2027"
     with pytest.raises(Conflict):
         service.close_vote(pid)
 
@@ -264,3 +265,17 @@ def test_a_budget_process_funds_within_its_budget_with_equal_shares(env):
     closed = service.close_vote(pid)
     assert 1 <= len(closed["priorities"]) <= 2
     assert closed["priorities"][0]["proposal_id"] == ids[0]
+
+
+def test_a_hidden_proposal_leaves_the_list_and_its_public_reason_stays(env):
+    service = env["service"]
+    pid = _process(service)
+    kept = service.submit_proposal(pid, {"title": "Parc"}, person="p0@x.org")
+    gone = service.submit_proposal(pid, {"title": "Pub"}, person="p1@x.org")
+    with pytest.raises(Invalid):
+        service.hide_proposal(gone["id"], "  ")
+    service.hide_proposal(gone["id"], "Publicité / Advertising")
+    assert [p["id"] for p in service.list_proposals(pid)] == [kept["id"]]
+    assert service.hidden_proposals(pid) == [
+        {"id": gone["id"], "hidden_reason": "Publicité / Advertising"}
+    ]
