@@ -15,8 +15,8 @@ parentheses, and operands:
 Each operand is aggregated over the org-unit subtree and the period first
 (:meth:`ValueStore.value`); then the arithmetic is applied. An operand with no
 data counts as 0 when another operand has data, and the whole side is "no
-value" when none has (DHIS2's default for indicators). Division by zero gives
-no value.
+value" when none has (DHIS2's default for indicators). Division by zero
+anywhere gives the formula no value.
 
     >>> parse("#{deB}*#{deC}")          # doctest: +SKIP
     BinOp(op='*', left=Operand('deB'), right=Operand('deC'))
@@ -333,8 +333,16 @@ class Evaluation:
 def evaluate(node: Node, store: ValueStore, context: Context) -> Evaluation:
     """Evaluate a formula at one org unit and period (unrounded)."""
     used: list[OperandValue] = []
-    value = _eval(node, store, context, used)
+    try:
+        value = _eval(node, store, context, used)
+    except _Undefined:
+        value = None
     return Evaluation(value, used)
+
+
+class _Undefined(Exception):
+    """Division by zero anywhere: the whole formula has no value (unlike a
+    missing operand, which counts as 0 beside operands that have data)."""
 
 
 def _eval(
@@ -376,7 +384,7 @@ def _eval(
     if node.op == "*":
         return a * b
     if b == 0:
-        return None
+        raise _Undefined
     return a / b
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from services.indicators.domain import (
     AggregationType,
@@ -184,3 +186,34 @@ def test_last_value_carries_forward_into_periods_without_a_change():
         )
         == 2
     )
+
+
+_numbers = st.integers(0, 50).map(str)
+
+
+def _expressions(leaves):
+    return st.one_of(
+        st.tuples(leaves, st.sampled_from("+-*/"), leaves).map(" ".join),
+        leaves.map(lambda e: f"({e})"),
+        leaves.map(lambda e: f"-{e}"),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@example("1 / 0 + 2")
+@example("2 - 3 - 4 / 2 / 2")
+@given(st.recursive(_numbers, _expressions, max_leaves=8))
+def test_arithmetic_follows_python_precedence_and_associativity(formula):
+    """Division by zero anywhere leaves the whole formula without a value."""
+    from services.indicators.expression import Context, evaluate
+
+    try:
+        expected = eval(formula)  # test oracle on generated digits and operators only
+    except ZeroDivisionError:
+        expected = None
+    store = ValueStore(tree())
+    result = evaluate(parse(formula), store, Context("qc", Period.parse("2017"))).value
+    if expected is None:
+        assert result is None
+    else:
+        assert result == pytest.approx(expected)
