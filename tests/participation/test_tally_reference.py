@@ -126,9 +126,19 @@ def test_rctab_expected_report_winners_and_round_counts_are_reproduced(data_dir,
             if name in result.rounds[0].counts or name in rnd.counts:
                 want = Fraction(values[rnd.number - 1])
                 assert rnd.counts.get(name, 0) == want, (case, rnd.number, name)
-        if contest.profile.seats == 1:
-            inactive = expected["rounds"]["Inactive Ballots Total"][rnd.number - 1]
-            assert rnd.exhausted == Fraction(inactive)
+        threshold = expected["rounds"]["Current Round Threshold"][rnd.number - 1]
+        assert rnd.threshold == Fraction(threshold), (case, rnd.number)
+        inactive = expected["rounds"]["Inactive Ballots Total"][rnd.number - 1]
+        assert rnd.exhausted == Fraction(inactive), (case, rnd.number)
+        by_reason = {
+            "Inactive Ballots by Overvotes": "overvotes",
+            "Inactive Ballots by Skipped Rankings": "skipped_rankings",
+            "Inactive Ballots by Exhausted Choices": "exhausted_choices",
+            "Inactive Ballots by Repeated Rankings": "repeated_rankings",
+        }
+        for row, reason in by_reason.items():
+            want = Fraction(expected["rounds"][row][rnd.number - 1])
+            assert rnd.inactive.get(reason, 0) == want, (case, rnd.number, reason)
 
 
 @pytest.mark.parametrize(
