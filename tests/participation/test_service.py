@@ -279,3 +279,22 @@ def test_a_hidden_proposal_leaves_the_list_and_its_public_reason_stays(env):
     assert service.hidden_proposals(pid) == [
         {"id": gone["id"], "hidden_reason": "Publicité / Advertising"}
     ]
+
+
+def test_a_representatives_vote_admits_only_the_named_representatives(env):
+    service = env["service"]
+    data = {
+        "mrc_code": "2423",
+        "title": "Priorités des représentants",
+        "method": "approval",
+        "support_threshold": 0,
+        "phases": PHASES,
+        "eligibility": "representatives",
+        "representatives": ["Rep@X.org"],
+    }
+    pid = service.create_process(data)["id"]
+    prop = service.submit_proposal(pid, {"title": "Répit"}, person="rep@x.org")
+    env["clock"].now = T0 + timedelta(days=21)
+    with pytest.raises(Forbidden):
+        service.cast_ballot(pid, {"approve": [prop["id"]]}, person="citizen@x.org")
+    assert service.cast_ballot(pid, {"approve": [prop["id"]]}, person="rep@x.org")
