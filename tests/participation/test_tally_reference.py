@@ -238,3 +238,11 @@ def test_burlington_2009_condorcet_winner_montroll_wins_schulze_not_irv(data_dir
     )
     assert result.winners == ["Andy Montroll"]
     assert irv(profile).winners == ["Bob Kiss"]
+
+
+def test_every_reference_file_is_part_of_the_acceptance_run(data_dir):
+    # parametrized lists are built at import: an empty glob must not pass silently
+    assert len(DROOP_REFS) == 13  # scotland x7, meek x3, wigm x3 (mpls not a rule here)
+    assert len(RCTAB_CASES) == 4
+    assert len(list((data_dir / "pabulib").glob("*.pb"))) == 4
+    assert len(_abc_instances()) == 3
