@@ -15,11 +15,12 @@ logged and stored with its reason, and ``federation.event_rejected`` is emitted.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
 
-from kombu import Queue
+from kombu import Queue, binding
 from pymongo import ASCENDING, IndexModel
 
 from services.federation import metrics
@@ -29,9 +30,10 @@ from services.federation.events import EVENT_RECEIVED, EVENT_REJECTED
 from services.federation.management import ManagementError
 from services.federation.management import status as link_status
 from services.federation.repository import RECEIVED, REJECTED
+from services.federation.schemas import load_config
 from services.federation.topology import INBOX
 from shared import service as kit
-from shared.consumer import EventConsumer, consume_batch
+from shared.consumer import EventConsumer, apply_batch
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
 from shared.rpc import rpc
@@ -67,6 +69,55 @@ class InboxConsumer(EventConsumer):
         return RawMessage(text)
 
 
+class AgreedEventsConsumer(EventConsumer):
+    """The kit's consumer, bound only to the event types an agreement sends.
+
+    Binding ``#`` would make the federation service read every local event
+    (and its own ``federation.event_received``) only to drop most of them.
+    Types are read from ``NODE_CONFIG`` at start-up; a type removed from the
+    agreements later may still arrive through an old binding and is then
+    withheld by the policy, which is checked for every event anyway.
+    """
+
+    NOTHING = "federation.nothing_to_share"  # a node without out-agreements
+
+    def setup(self) -> None:
+        super().setup()
+        path = self.container.config.get("NODE_CONFIG")
+        types: set[str] = set()
+        if path:
+            for agreement in load_config(path).agreements_for("out"):
+                types.update(agreement.rules)
+        self.event_types = tuple(sorted(types)) or (self.NOTHING,)
+
+    def queues(self) -> list[Queue]:
+        # One Queue with all its bindings: kombu's Consumer keeps one Queue per
+        # name, so one Queue object per type would bind only the last type.
+        (first,) = super().queues()[:1]
+        return [
+            Queue(
+                first.name,
+                bindings=[
+                    binding(self.exchange, routing_key=event_type)
+                    for event_type in self.event_types
+                ],
+                durable=True,
+                queue_arguments=first.queue_arguments,
+            )
+        ]
+
+
+def share_entrypoint(**options: Any) -> Any:
+    def decorator(handler: Any) -> Any:
+        @functools.wraps(handler)
+        def run_batch(self: Any, batch: list[Envelope]) -> int:
+            return apply_batch(self, None, batch, batch_handler=handler)
+
+        return AgreedEventsConsumer.decorator((), **options)(run_batch)
+
+    return decorator
+
+
 def receive_entrypoint(**options: Any) -> Any:
     return InboxConsumer.decorator(("#",), **options)
 
@@ -82,7 +133,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
     outbox = Outbox()
     federation = Federation()
 
-    @consume_batch("#")
+    @share_entrypoint()
     def share(self, envelopes: list[Envelope], session: Any) -> None:
         # What we received is never sent on: no loops between nodes.
         local = [env for env in envelopes if env.service != self.name]
