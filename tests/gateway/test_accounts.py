@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -315,3 +316,35 @@ def test_body_over_one_mebibyte_is_413(client: Client, tokens: dict[str, str]) -
         headers=auth(tokens["node_admin"]),
     )
     assert resp.status_code == 413
+
+
+@pytest.mark.integration
+def test_gateway_store_down_gives_503_json_then_recovers_without_restart(
+    tmp_path: Any, db_prefix: str
+) -> None:
+    from shared.localstore import LocalStore
+
+    store = LocalStore(tmp_path / "store").start()
+    try:
+        app = create_app(make_config(store.uri, db_prefix))
+        client = Client(app)
+        add_account(app, "marie", "citizen")
+        body = {"username": "marie", "password": PASSWORD}
+        assert client.post("/auth/token", json=body).status_code == 200
+        store.kill()
+        down = client.post("/auth/token", json=body, headers={"Accept-Language": "en"})
+        assert down.status_code == 503
+        assert down.get_json()["error"] == {
+            "code": "unavailable",
+            "message": "Data store unavailable.",
+        }
+        store = LocalStore(tmp_path / "store", port=store.port).start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            again = client.post("/auth/token", json=body)
+            if again.status_code != 503:
+                break
+            time.sleep(0.5)
+        assert again.status_code == 200
+    finally:
+        store.stop()
