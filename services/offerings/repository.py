@@ -239,6 +239,32 @@ class OfferingsRepository:
         )
         return data
 
+    def list_subset(
+        self, table: str, ids: list[str], session: ClientSession | None = None
+    ) -> Dataset:
+        """Just what HSDS list items show (no arrays): the records, and for
+        services their organization and program, for service-at-locations
+        their service, location and organization. Three or four reads
+        instead of the dozen :meth:`subset_for` makes."""
+        data = empty_dataset()
+
+        def take(name: str, wanted: Iterable[str]) -> list[Record]:
+            keys = sorted({w for w in wanted if w})
+            rows = self.find(name, {"_id": {"$in": keys}}, session) if keys else []
+            for row in rows:
+                data[name][row["id"]] = row
+            return rows
+
+        roots = take(table, ids)
+        services = roots if table == "service" else []
+        if table == "service_at_location":
+            services = take("service", (r.get("service_id") for r in roots))
+            take("location", (r.get("location_id") for r in roots))
+        if services:
+            take("organization", (s.get("organization_id") for s in services))
+            take("program", (s.get("program_id") for s in services))
+        return data
+
     def ids_modified_after(
         self,
         table: str,

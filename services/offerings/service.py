@@ -477,7 +477,10 @@ class OfferingsService(ServiceBase):
     ) -> list[Record]:
         if not ids:
             return []
-        subset = self.repository.subset_for(table, ids)
+        if full:
+            subset = self.repository.subset_for(table, ids)
+        else:
+            subset = self.repository.list_subset(table, ids)
         if audience == PUBLIC:
             subset = public_view(subset)
         nester = Nester(subset)
