@@ -1,0 +1,14 @@
+"""The gateway's web pages: find help, take part, boards, indicators, administration.
+
+Server-rendered HTML (Jinja2, autoescaped), French first with English by
+``?lang=en`` or Accept-Language, WCAG 2.1 AA (labels, landmarks, keyboard,
+contrast, charts readable without colour), usable on a phone, little
+JavaScript. ``gateway.app`` includes :data:`api` and calls :func:`install`.
+"""
+
+from __future__ import annotations
+
+from gateway.web import admin, boards, help, indicators, participation  # noqa: F401
+from gateway.web.core import api, install
+
+__all__ = ["api", "install"]
