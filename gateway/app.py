@@ -37,6 +37,7 @@ from gateway.http import (
     json_response,
     language,
 )
+from gateway.messages import localize
 from gateway.openapi import build_spec
 from gateway.rpc import RemoteFailure, RpcPool
 from shared.config import settings as load_settings
@@ -177,10 +178,11 @@ class Gateway:
                 ctx.body = _schema(route.body).load(self._json_body(request, lang))
             result = route.handler(ctx, **values)
         except ValidationError as exc:
-            fields = (
+            fields = localize(
                 exc.messages
                 if isinstance(exc.messages, dict)
-                else {"_schema": exc.messages}
+                else {"_schema": exc.messages},
+                lang,
             )
             err = Invalid(fields)
             return json_response({"error": err.to_dict(lang)}, 422)

@@ -348,3 +348,20 @@ def test_gateway_store_down_gives_503_json_then_recovers_without_restart(
         assert again.status_code == 200
     finally:
         store.stop()
+
+
+def test_field_reasons_are_french_by_default_and_english_on_request(
+    client: Client, tokens: dict[str, str]
+) -> None:
+    body = {"username": "jean", "role": "king", "mrc": "2466"}
+    fr = client.post("/accounts", json=body, headers=auth(tokens["node_admin"]))
+    en = client.post(
+        "/accounts",
+        json=body,
+        headers=auth(tokens["node_admin"], **{"Accept-Language": "en"}),
+    )
+    assert fr.get_json()["error"]["fields"]["password"] == ["Champ requis."]
+    assert fr.get_json()["error"]["fields"]["role"][0].startswith("Doit être parmi")
+    assert en.get_json()["error"]["fields"]["password"] == [
+        "Missing data for required field."
+    ]
