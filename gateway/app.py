@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import metrics
 from gateway.api import Api, Context, Route
+from gateway.docs import render as render_docs
 from gateway.http import (
     SECURITY_HEADERS,
     correlation_id,
@@ -289,24 +290,14 @@ class Gateway:
         return self._spec
 
     def docs(self, ctx: Context) -> Response:
-        return Response(_DOCS_PAGE, mimetype="text/html")
+        page = render_docs(self.openapi(ctx), self.api.routes)
+        return Response(page, mimetype="text/html")
 
 
 class _BadBody(Exception):
     def __init__(self, fr: str, en: str) -> None:
         super().__init__(en)
         self.fr, self.en = fr, en
-
-
-_DOCS_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Maillage API</title></head>
-<body><main><h1>API Maillage</h1>
-<p>Le document OpenAPI 3.1 est à <a href="/openapi.json">/openapi.json</a>.
-The OpenAPI 3.1 document is at <a href="/openapi.json">/openapi.json</a>.</p>
-<div id="routes"></div></main>
-<script src="/static/docs.js"></script></body></html>
-"""
 
 
 def collect_api() -> Api:

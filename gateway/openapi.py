@@ -89,7 +89,7 @@ def build_spec(routes: list[Route], version: str = "0.1.0") -> dict[str, Any]:
                 operation["responses"]["429"] = _error("Too many requests")
                 # sign-in is public and answers 401 to a wrong password
                 operation["responses"]["401"] = _error("Authentication failed")
-            if method == "GET" and route.response is not None:
+            if method == "GET":
                 operation["responses"]["304"] = {"description": "Not modified (ETag)"}
             paths.setdefault(path, {})[method.lower()] = operation
     for path, operations in paths.items():

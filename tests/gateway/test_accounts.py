@@ -365,3 +365,15 @@ def test_field_reasons_are_french_by_default_and_english_on_request(
     assert en.get_json()["error"]["fields"]["password"] == [
         "Missing data for required field."
     ]
+
+
+def test_docs_page_lists_each_operation_with_the_roles_the_table_allows(
+    client: Client,
+) -> None:
+    resp = client.get("/docs")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    row = page.split("<code>/accounts/{account_id}/revoke</code>")[1].split("</tr>")[0]
+    assert "node_admin" in row and "citizen" not in row
+    assert "<code>/auth/token</code>" in page
+    assert "<script" not in page
