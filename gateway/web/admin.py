@@ -9,8 +9,8 @@ Status asks each service's ``health`` (as ``/health`` does); federation is
       "event_types": ["indicators.value_approved"], "aggregates_only": true,
       "suppression_threshold": 5}]}
 
-Accounts are listed by the gateway's own accounts module when it offers
-``list_accounts(ctx)``; otherwise the page says where they are managed.
+Accounts are read through the gateway's accounts module (its store and its
+``public_account`` view); without it the page says where they are managed.
 """
 
 from __future__ import annotations
@@ -42,13 +42,16 @@ def service_states(ctx: Context) -> list[dict[str, str]]:
     return states
 
 
-def accounts(ctx: Context) -> list[dict[str, Any]] | None:
+def accounts(ctx: Context, limit: int = 200) -> list[dict[str, Any]] | None:
+    """The node's accounts as the accounts module shows them (no password hash)."""
     try:
         module = importlib.import_module("gateway.routes.accounts")
-    except ModuleNotFoundError:
+        rows, _total = module.runtime(ctx).store.accounts(
+            {"role": None, "mrc": None}, 0, limit
+        )
+        return [module.public_account(row) for row in rows]
+    except (ModuleNotFoundError, AttributeError):
         return None
-    lister = getattr(module, "list_accounts", None)
-    return list(lister(ctx)) if callable(lister) else None
 
 
 @page("/admin", action="accounts.list", public=False)

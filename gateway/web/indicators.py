@@ -2,7 +2,7 @@
 
 Calls the indicators service::
 
-    indicators.dashboard({"org_unit": "2466"})
+    indicators.dashboard({"org_unit": "2466", "lang": "fr"})
     -> {"org_unit": {"id": "2466", "name": "Montréal"},
         "indicators": [{"indicator_id": "...", "name": "...", "definition": "...",
                         "numerator": "...", "denominator": "...", "factor": 1000,
@@ -84,9 +84,9 @@ def panel(
 def dashboard(ctx: Context) -> Response:
     """The MRC's indicators over time."""
     mrc = (ctx.request.args.get("mrc") or "").strip()
-    query = {"org_unit": mrc} if mrc else {}
-    found = ctx.rpc("indicators", "dashboard", query)
     lang = page_lang(ctx)
+    query = {"lang": lang, **({"org_unit": mrc} if mrc else {})}
+    found = ctx.rpc("indicators", "dashboard", query)
     unit = found.get("org_unit") or {}
     panels = [
         panel(item, i, lang, str(unit.get("name", "")))

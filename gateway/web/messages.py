@@ -421,7 +421,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Accounts are managed through the /accounts API.",
     ),
     "admin.account": ("Compte", "Account"),
-    "admin.roles": ("Rôles", "Roles"),
+    "admin.roles": ("Rôle", "Role"),
+    "admin.active": ("Actif", "Active"),
 }
 
 

@@ -10,6 +10,8 @@ and runs axe-core on every page it visits.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +20,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 from playwright.sync_api import expect
 
+from tests.conftest import ROOT
 from tests.web.conftest import assert_accessible, new_context, screenshot
 
 pytestmark = [pytest.mark.e2e]
@@ -323,3 +326,144 @@ def test_home_page_is_accessible_and_keyboard_reaches_the_content(
     assert_accessible(page)
     assert requests.get(f"{site}/static/web/site.css", timeout=10).status_code == 200
     assert requests.get(f"{site}/static/web/../app.py", timeout=10).status_code == 404
+
+
+# --- indicators ----------------------------------------------------------------------
+
+MRC = "2437"
+
+
+@pytest.fixture(scope="module")
+def indicator_values(rpc: Any, running_node: dict[str, Any]) -> dict[str, Any]:
+    """Interventions entered for two years in the MRC's municipalities (one of
+    them small enough to be suppressed), approved for sharing."""
+    config = running_node["config"]
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "indicators",
+            "load-geo",
+            "--store-uri",
+            config["MONGODB_URI"],
+            "--db-prefix",
+            config["DB_PREFIX"],
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    for period, counts in (("202503", (41, 2, 9)), ("202603", (38, 3, 12))):
+        for unit, value in zip(
+            ("csd:2437067", "csd:2437220", "csd:2437210"), counts, strict=True
+        ):
+            for element in ("home_interventions", "community_interventions"):
+                rpc.indicators.enter_value(
+                    {
+                        "data_element": element,
+                        "org_unit": unit,
+                        "period": period,
+                        "value": value,
+                    }
+                )
+    for year in ("2025", "2026"):
+        for quarter in ("Q1",):
+            rpc.indicators.approve(
+                {"org_unit": f"cd:{MRC}", "period": year + quarter, "by": "coord"}
+            )
+    return rpc.indicators.dashboard({"org_unit": MRC, "lang": "fr"})
+
+
+def test_a_person_reads_the_mrc_dashboard_with_suppressed_cells_said_so(
+    page: Any, indicator_values: dict[str, Any]
+) -> None:
+    page.goto(f"/indicateurs?mrc={MRC}")
+    panels = page.locator("section.panel")
+    expected = indicator_values["indicators"]
+    assert panels.count() == len(expected) > 0
+    assert page.locator("svg.chart[role=img]").count() == len(expected)
+    for index, item in enumerate(expected):
+        panel = panels.nth(index)
+        assert item["name"] in panel.locator("h2").inner_text()
+        assert item["definition"] in panel.inner_text()
+        cells = panel.locator("tbody td").all_inner_texts()
+        points = item["series"][0]["points"]
+        assert len(cells) == len(points)
+        for point, cell in zip(points, cells, strict=True):
+            if point["suppressed"]:
+                assert cell == "supprimé"
+            elif point["value"] is None:
+                assert cell == "—"
+            else:
+                assert cell not in ("supprimé", "—")
+    assert_accessible(page)
+    screenshot(page, "indicators-dashboard")
+
+
+# --- administration ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def admin_token(running_node: dict[str, Any], site: str) -> str:
+    """A node administrator made as ``maillage gateway create-account`` does,
+    signed in through the gateway."""
+    from gateway.auth import hash_password
+    from gateway.store import GatewayStore
+    from shared.mongo import make_client
+
+    config = running_node["config"]
+    client = make_client(config["MONGODB_URI"])
+    try:
+        GatewayStore(lambda: client, f"{config['DB_PREFIX']}gateway").add_account(
+            {
+                "username": "admin",
+                "password_hash": hash_password("un mot de passe assez long"),
+                "role": "node_admin",
+                "mrc": "2456",
+                "display_name": "Admin",
+            }
+        )
+    finally:
+        client.close()
+    answer = requests.post(
+        f"{site}/auth/token",
+        json={"username": "admin", "password": "un mot de passe assez long"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+def test_an_administrator_sees_the_node_status_and_federation(
+    browser: Any, site: str, admin_token: str
+) -> None:
+    anonymous = requests.get(f"{site}/admin", timeout=10)
+    assert anonymous.status_code == 401
+    context = new_context(
+        browser, site, extra_http_headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    try:
+        tab = context.new_page()
+        tab.goto("/admin")
+        assert tab.locator("h1").count() == 1, tab.content()[:500]
+        expect(tab.locator("h1")).to_have_text("Administration du nœud")
+        rows = tab.locator("section[aria-labelledby=status-h] tbody tr")
+        states = {
+            rows.nth(i).locator("th").inner_text(): rows.nth(i)
+            .locator("td")
+            .inner_text()
+            for i in range(rows.count())
+        }
+        for service in ("boards", "offerings", "participation"):
+            assert "en marche" in states[service]
+        assert tab.get_by_role("heading", name="Fédération").is_visible()
+        accounts = tab.locator("section[aria-labelledby=acc-h] tbody").inner_text()
+        assert "admin" in accounts and "node_admin" in accounts
+        assert "argon2" not in tab.content()
+        assert_accessible(tab)
+        screenshot(tab, "admin")
+    finally:
+        context.close()
