@@ -14,7 +14,9 @@ as ``nameko run`` processes, as in a node, on a local SecantusDB store.
   services stopped: unsigned messages published on the MRC's federated exchange
   and read from the coordinator's inbox queue by a plain consumer.
 
-``MAILLAGE_BENCH_FEDERATION_SECONDS`` (default 60) and ``..._RATE`` (500/s).
+``MAILLAGE_BENCH_FEDERATION_SECONDS`` (default 60) and ``..._RATE`` (500/s);
+a third row runs the project path at ``..._SUSTAINED`` (150/s) for half as
+long, to show the lag when the pipeline keeps up on this machine.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ MAIN_AMQP = os.environ.get("MAILLAGE_BENCH_AMQP_HOST", "127.0.0.1:5672")
 MAIN_API = os.environ.get("MAILLAGE_BENCH_RABBIT_API", "127.0.0.1:15672")
 SECONDS = float(os.environ.get("MAILLAGE_BENCH_FEDERATION_SECONDS", "60"))
 RATE = int(os.environ.get("MAILLAGE_BENCH_FEDERATION_RATE", "500"))
+# A lower rate, for the lag when the pipeline keeps up (0: skip).
+WARMUP = 100
+SUSTAINED = int(os.environ.get("MAILLAGE_BENCH_FEDERATION_SUSTAINED", "150"))
 TYPE = "indicators.values_approved"
 RULE = {
     "type": TYPE,
@@ -104,6 +109,14 @@ def _paced(publish: Any, make: Any, seconds: float, rate: int) -> int:
         publish(batch)
         sent += len(batch)
     return sent
+
+
+def _wait_count(
+    collection: Any, query: dict[str, Any], count: int, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while collection.count_documents(query) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def _percentiles(lags_ms: list[float]) -> dict[str, Any]:
@@ -201,7 +214,7 @@ class _Bench:
         path.write_text(yaml.safe_dump(data))
         return path
 
-    def start_services(self) -> None:
+    def start_services(self, tag: str) -> None:
         for name, uri, path in (
             ("a", self.a_uri, self.a_path),
             ("b", self.b_uri, self.b_path),
@@ -210,7 +223,7 @@ class _Bench:
                 os.environ,
                 AMQP_URI=uri,
                 MONGODB_URI=self.store.uri,
-                DB_PREFIX=f"bench_{name}_",
+                DB_PREFIX=f"bench_{tag}_{name}_",
                 NODE_CONFIG=str(path),
                 NODE_ID=name,
                 LOG_LEVEL="WARNING",
@@ -268,36 +281,51 @@ class _Bench:
 
     # --- the two paths ---------------------------------------------------------------
 
-    def maillage(self) -> dict[str, Any]:
-        self.start_services()
+    def maillage(self, rate: int, seconds: float) -> dict[str, Any]:
+        tag = f"r{rate}"
+        self.start_services(tag)
         publisher = BatchPublisher(self.a_uri)
         publisher.connect()
 
         def make(i: int) -> dict[str, Any]:
             return Envelope(TYPE, _payload(i), "mrc-66023").to_dict()
 
+        client = MongoClient(self.store.uri)
+        received = client[f"bench_{tag}_b_federation"].received
+        # Warm up (connections, first transactions) before measuring.
+        warmup = [
+            dict(make(i), payload=dict(_payload(i), period="warmup"))
+            for i in range(WARMUP)
+        ]
+        publisher.publish_batch(warmup)
+        _wait_count(received, {}, WARMUP, 120)
         started = time.monotonic()
-        sent = _paced(publisher.publish_batch, make, SECONDS, RATE)
+        sent = _paced(publisher.publish_batch, make, seconds, rate)
         elapsed = time.monotonic() - started
         publisher.close()
-        client = MongoClient(self.store.uri)
-        received = client["bench_b_federation"].received
-        deadline = time.monotonic() + 120
-        while received.count_documents({}) < sent and time.monotonic() < deadline:
-            time.sleep(0.5)
+        _wait_count(received, {}, WARMUP + sent, 300)
         lags = []
-        for doc in received.find({}, {"received_at": 1, "envelope.occurred_at": 1}):
+        first, last = None, None
+        measured = {"envelope.payload.period": {"$ne": "warmup"}}
+        for doc in received.find(
+            measured, {"received_at": 1, "envelope.occurred_at": 1}
+        ):
             occurred = datetime.fromisoformat(doc["envelope"]["occurred_at"])
             got = doc["received_at"].replace(tzinfo=UTC)
             lags.append((got - occurred).total_seconds() * 1000)
+            first = occurred if first is None else min(first, occurred)
+            last = got if last is None else max(last, got)
+        span = (last - first).total_seconds() if first and last else 0
         client.close()
         self.stop_services()
         return {
             "load_avg_1m": round(os.getloadavg()[0], 1),
-            "path": "maillage (project, signed, verified, applied)",
+            "path": f"maillage (signed, verified, applied) at {rate}/s",
+            "seconds": seconds,
             "events": sent,
             "arrived": len(lags),
             "rate_per_s": round(sent / elapsed),
+            "applied_per_s": round(len(lags) / span) if span else None,
             **_percentiles(lags),
         }
 
@@ -306,12 +334,16 @@ class _Bench:
         publisher.connect()
         lags: list[float] = []
         arrived: set[int] = set()
+        times: list[float] = []
 
         def on_message(body: Any, message: Any) -> None:
             data = json.loads(body) if isinstance(body, str | bytes) else body
+            message.ack()
+            if "t" not in data:
+                return  # a straggler of the project path
             lags.append((time.time() - data["t"]) * 1000)
             arrived.add(data["i"])
-            message.ack()
+            times.append(time.time())
 
         def make(i: int) -> dict[str, Any]:
             return {
@@ -323,6 +355,7 @@ class _Bench:
             }
 
         with Connection(self.b_uri) as conn:
+            conn.channel().queue_purge(INBOX)
             consumer = Consumer(
                 conn,
                 queues=[Queue(INBOX, durable=True)],
@@ -341,6 +374,7 @@ class _Bench:
                         pass
 
                 started = time.monotonic()
+                wall_start = time.time()
                 sent = _paced(publish, make, SECONDS, RATE)
                 elapsed = time.monotonic() - started
                 deadline = time.monotonic() + 60
@@ -352,10 +386,14 @@ class _Bench:
         publisher.close()
         return {
             "load_avg_1m": round(os.getloadavg()[0], 1),
-            "path": "raw RabbitMQ federation (unsigned, baseline)",
+            "path": f"raw RabbitMQ federation (unsigned, baseline) at {RATE}/s",
+            "seconds": SECONDS,
             "events": sent,
             "arrived": len(arrived),
             "rate_per_s": round(sent / elapsed),
+            "applied_per_s": round(len(arrived) / (max(times) - wall_start))
+            if times
+            else None,
             **_percentiles(lags),
         }
 
@@ -365,10 +403,10 @@ def run() -> list[dict[str, Any]]:
     bench = _Bench(base)
     try:
         bench.start()
-        rows = [bench.maillage(), bench.raw()]
+        rows = [bench.maillage(RATE, SECONDS), bench.raw()]
+        if SUSTAINED:
+            rows.append(bench.maillage(SUSTAINED, SECONDS / 2))
     finally:
         bench.stop()
         shutil.rmtree(base, ignore_errors=True)
-    for row in rows:
-        row["seconds"] = SECONDS
     return rows

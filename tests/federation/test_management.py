@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 import requests
+import yaml
 
 from services.federation.management import Management, apply, status
 from services.federation.topology import INBOX, incoming_exchange
+from shared.cli import main
 from tests.conftest import AMQP_HOST, MGMT, MGMT_AUTH
 from tests.federation.helpers import agreement, config, config_dict, identity
 
@@ -47,3 +52,36 @@ def test_apply_sets_upstream_policy_and_inbox_then_removes_what_is_no_longer_agr
     apply(config(data))
     assert _get(f"parameters/federation-upstream/{vhost}") == []
     assert _get(f"policies/{vhost}") == []
+
+
+def test_cli_apply_then_status_shows_the_link_running(tmp_path, vhost, capsys):
+    region, mrc = identity(tmp_path, "region-06"), identity(tmp_path, "mrc-66023")
+    data = config_dict(
+        region,
+        [(mrc, f"amqp://guest:guest@{AMQP_HOST}/{vhost}")],
+        [agreement("mrc-66023", "in")],
+        role="coordinator",
+        vhost=vhost,
+    )
+    path = tmp_path / "node.yaml"
+    path.write_text(yaml.safe_dump(data))
+    # the sending side's exchange, as its own apply would declare it
+    requests.put(
+        f"{MGMT}/exchanges/{vhost}/maillage.federation.to.region-06",
+        json={"type": "topic", "durable": True},
+        auth=MGMT_AUTH,
+        timeout=10,
+    ).raise_for_status()
+    assert main(["federation", "apply", "--config", str(path)]) == 0
+    assert "1 amonts / upstreams, 1 politiques / policies" in capsys.readouterr().out
+    deadline = time.monotonic() + 30
+    while main(["federation", "status", "--config", str(path), "--json"]) != 0:
+        assert time.monotonic() < deadline, capsys.readouterr().out
+        capsys.readouterr()
+        time.sleep(0.3)
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["peer"], row["direction"], row["state"]) == (
+        "mrc-66023",
+        "in",
+        "running",
+    )

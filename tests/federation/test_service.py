@@ -193,6 +193,10 @@ def test_node_without_federation_config_starts_shares_nothing_and_refuses_inbox(
         publisher.publish_batch([local.to_dict()])
         publisher.close()
         with Connection(amqp_uri, transport_options={"confirm_publish": True}) as c:
+            # the queue may not be declared yet by the starting consumer
+            c.channel().queue_declare(
+                "maillage.federation.inbox", durable=True, auto_delete=False
+            )
             Producer(c.channel()).publish(
                 local.to_dict(), exchange="", routing_key="maillage.federation.inbox"
             )
