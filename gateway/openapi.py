@@ -91,6 +91,10 @@ def build_spec(routes: list[Route], version: str = "0.1.0") -> dict[str, Any]:
                 operation["responses"]["401"] = _error("Authentication failed")
             if method == "GET":
                 operation["responses"]["304"] = {"description": "Not modified (ETag)"}
+                # a read may name an unknown thing in its query (404) or ask what
+                # the state does not show yet, e.g. results before the close (409)
+                operation["responses"]["404"] = _error("Not found")
+                operation["responses"]["409"] = _error("Not available in this state")
             paths.setdefault(path, {})[method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

@@ -95,7 +95,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # indicators
     "indicators.values.enter": _r("practitioner", "node_admin"),
     "indicators.values.approve": _r("regional_coordinator", "node_admin"),
-    "indicators.definitions.manage": _r("regional_coordinator", "node_admin"),
+    "indicators.rollups.publish": _r("regional_coordinator", "node_admin"),
     # federation
     "federation.read": _r("regional_coordinator", "node_admin"),
 }
