@@ -105,11 +105,14 @@ class GatewayStore:
     # --- revocation ----------------------------------------------------------------
 
     def revoke_token(self, jti: str, expires_at: int) -> None:
+        """Deny ``jti`` until it would expire; marks already past expiry go."""
         self.db.revoked.update_one(
             {"_id": jti},
             {"$set": {"expires_at": datetime.fromtimestamp(expires_at, UTC)}},
             upsert=True,
         )
+        # an expired token is refused by its signature check: its mark is dead
+        self.db.revoked.delete_many({"expires_at": {"$lt": now()}})
 
     def revoke_account(self, account_id: str, before: int) -> None:
         """Every token of the account issued at or before ``before`` is refused."""

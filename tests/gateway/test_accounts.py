@@ -377,3 +377,12 @@ def test_docs_page_lists_each_operation_with_the_roles_the_table_allows(
     assert "node_admin" in row and "citizen" not in row
     assert "<code>/auth/token</code>" in page
     assert "<script" not in page
+
+
+def test_deny_list_forgets_marks_of_tokens_that_expired_anyway(
+    app: Gateway,
+) -> None:
+    store = app.runtime.store  # type: ignore[attr-defined]
+    store.revoke_token("old", int(time.time()) - 10)
+    store.revoke_token("fresh", int(time.time()) + 3600)
+    assert {d["_id"] for d in store.db.revoked.find()} == {"fresh"}
