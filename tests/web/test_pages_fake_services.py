@@ -22,6 +22,8 @@ from playwright.sync_api import expect
 from tests.conftest import ROOT
 from tests.web.conftest import assert_accessible, free_port, new_context, screenshot
 
+pytestmark = [pytest.mark.e2e]
+
 
 @pytest.fixture(scope="module")
 def fake_site(store_uri: str) -> Iterator[str]:
