@@ -43,7 +43,7 @@ def panel(
     periods = periods_of(series)
     draw = charts.bar_chart if item.get("chart") == "bar" else charts.line_chart
     title = str(item.get("name") or item.get("indicator_id") or "")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for period in periods:
         cells = []
         for s in series:

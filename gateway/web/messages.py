@@ -241,6 +241,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ballot.option": ("Option", "Option"),
     "ballot.rank": ("Rang", "Rank"),
     "ballot.unranked": ("Sans rang", "Unranked"),
+    "ballot.first": ("1er choix", "1st choice"),
     "ballot.nth": ("{n}ᵉ choix", "choice {n}"),
     "ballot.score_legend": ("Notes de 0 à {max}", "Scores from 0 to {max}"),
     "ballot.basket_legend": (

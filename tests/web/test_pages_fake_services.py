@@ -111,8 +111,8 @@ def test_a_ranked_ballot_is_cast_with_the_keyboard_and_gives_a_receipt(
 
 def test_a_ranking_with_two_equal_ranks_is_refused_on_the_ballot(page: Any) -> None:
     page.goto("/participer/p-vote/vote")
-    page.get_by_label("Popote roulante").select_option(label="1ᵉ choix")
-    page.get_by_label("Halte-garderie").select_option(label="1ᵉ choix")
+    page.get_by_label("Popote roulante").select_option(label="1er choix")
+    page.get_by_label("Halte-garderie").select_option(label="1er choix")
     page.get_by_role("button", name="Voter").click()
     expect(page.get_by_role("alert")).to_contain_text("Deux options ont le même rang.")
     expect(page.get_by_label("Halte-garderie")).to_have_attribute(
