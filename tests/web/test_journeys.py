@@ -164,6 +164,16 @@ def test_a_public_service_page_shows_how_to_get_there_in_english(
     assert page.get_by_role("heading", level=1).inner_text() == "Find help"
 
 
+def test_an_unknown_service_is_a_page_that_says_so_not_json(
+    page: Any, directory: dict[str, str]
+) -> None:
+    response = page.goto("/aide/services/00000000-0000-4000-8000-000000000000")
+    assert response.status == 404
+    assert response.headers["content-type"].startswith("text/html")
+    expect(page.get_by_role("alert")).to_contain_text("introuvable")
+    assert_accessible(page)
+
+
 # --- boards --------------------------------------------------------------------------
 
 
