@@ -39,7 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 import eventlet
-from kombu import Connection, Consumer, Queue
+from kombu import Connection, Consumer, Queue, binding
 from marshmallow import ValidationError
 from nameko.extensions import Entrypoint
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
@@ -170,15 +170,16 @@ class EventConsumer(Entrypoint):
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
             "x-dead-letter-routing-key": self.queue_name,
         }
+        # One queue with a binding per event type (kombu keeps one Queue per name).
         return [
             Queue(
                 self.queue_name,
-                exchange=self.exchange,
-                routing_key=event_type,
+                bindings=[
+                    binding(self.exchange, routing_key=t) for t in self.event_types
+                ],
                 durable=True,
                 queue_arguments=arguments,
             )
-            for event_type in self.event_types
         ]
 
     def start(self) -> None:
@@ -217,6 +218,7 @@ class EventConsumer(Entrypoint):
 
     def _consume(self, conn: Connection) -> None:
         channel = conn.channel()
+        self.exchange(channel).declare()
         self.dead_queue(channel).declare()
         queues = self.queues()
         consumer = Consumer(

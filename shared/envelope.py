@@ -85,12 +85,12 @@ class Envelope:
         return self.event_type.split(".", 1)[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return EnvelopeSchema().dump(self)
+        return _SCHEMA.dump(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Envelope:
         """Validate, then upcast to the current payload version."""
-        envelope: Envelope = EnvelopeSchema().load(data)
+        envelope: Envelope = _SCHEMA.load(data)
         return upcast(envelope)
 
     def with_signature(self, signature: str, key_id: str) -> Envelope:
@@ -129,6 +129,9 @@ class EnvelopeSchema(Schema):
     def _make(self, data: dict[str, Any], **_: Any) -> Envelope:
         data["occurred_at"] = data["occurred_at"].astimezone(UTC)
         return Envelope(**data)
+
+
+_SCHEMA = EnvelopeSchema()  # stateless: one instance serves every call
 
 
 # --- versioning -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from pymongo import MongoClient
 
 from services.federation.localbroker import LocalBroker as Broker
+from shared.consumer import consume
 from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.store import Store
@@ -87,7 +88,9 @@ def test_a_failed_transaction_leaves_neither_state_nor_event(
                 proxy.emit(3, 5)  # _id 3 exists: the whole transaction aborts
             assert proxy.count_things() == 5
         outbox = MongoClient(store_uri)[f"{db_prefix}producer"].outbox
-        events = [e for row in outbox.find() for e in row.get("events", [row.get("envelope")])]
+        events = [
+            e for row in outbox.find() for e in row.get("events", [row.get("envelope")])
+        ]
         assert sorted(e["payload"]["i"] for e in events) == [0, 1, 2, 3, 4]
     finally:
         producer.stop()
@@ -219,3 +222,40 @@ def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
         relay.stop()
         if first.poll() is None:
             first.kill()
+
+
+class TwoKinds:
+    name = "two_kinds"
+    store = Store()
+
+    @consume("producer.thing_made", "producer.thing_broken")
+    def record(self, envelope, session):
+        self.store.db.seen.insert_one({"type": envelope.event_type}, session=session)
+
+
+def test_a_handler_of_two_event_types_receives_both(amqp_uri, store_uri, db_prefix):
+    from shared.broker import BatchPublisher
+
+    config = _config(amqp_uri, store_uri, db_prefix)
+    container = ServiceContainer(TwoKinds, config)
+    container.start()
+    publisher = BatchPublisher(amqp_uri)
+    try:
+        time.sleep(0.5)  # queue declared and bound
+        publisher.publish_batch(
+            [
+                Envelope("producer.thing_made", {}, "n").to_dict(),
+                Envelope("producer.thing_broken", {}, "n").to_dict(),
+                Envelope("producer.thing_ignored", {}, "n").to_dict(),
+            ]
+        )
+        seen = MongoClient(store_uri)[f"{db_prefix}two_kinds"].seen
+        assert wait_for(lambda: seen.count_documents({}) == 2, timeout=20)
+        time.sleep(0.5)
+        assert sorted(d["type"] for d in seen.find()) == [
+            "producer.thing_broken",
+            "producer.thing_made",
+        ]
+    finally:
+        publisher.close()
+        container.stop()
