@@ -166,3 +166,24 @@ def test_results_before_the_close_are_refused_in_words(page: Any) -> None:
         "Résultats cachés jusqu'à la clôture du vote."
     )
     assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/participer",
+        "/participer/p-idees",
+        "/participer/p-vote/vote",
+        "/participer/p-budget/vote",
+        "/participer/p-2026/resultats",
+    ],
+)
+def test_each_take_part_page_reads_in_english_and_stays_accessible(
+    page: Any, address: str
+) -> None:
+    page.goto(f"{address}?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    french = ("Participer", "Bulletin de vote", "Résultats", "Déposer")
+    assert not any(w in page.locator("h1").inner_text() for w in french)
+    assert page.get_by_role("link", name="Français").is_visible()
+    assert_accessible(page)
