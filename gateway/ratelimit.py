@@ -21,21 +21,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.errors import MaillageError
+from shared.errors import TooManyRequests
 
-
-class TooManyRequests(MaillageError):
-    code = "too_many_requests"
-    message_fr = "Trop de requêtes : réessayez plus tard."
-    message_en = "Too many requests: try again later."
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"Trop de requêtes : réessayez dans {retry_after} s.",
-            f"Too many requests: try again in {retry_after} s.",
-            details={"retry_after": retry_after},
-        )
-        self.retry_after = retry_after
+__all__ = ["RateLimiter", "TooManyRequests"]
 
 
 class RateLimiter:

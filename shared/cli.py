@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "services.indicators.cli",
     "services.boards.cli",
     "services.federation.cli",
+    "gateway.cli",
 )
 
 

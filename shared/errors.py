@@ -107,6 +107,22 @@ class Unavailable(MaillageError):
     message_en = "Service temporarily unavailable."
 
 
+class TooManyRequests(MaillageError):
+    """A rate limit was hit; ``retry_after`` seconds until the next try is allowed."""
+
+    code = "too_many_requests"
+    message_fr = "Trop de requêtes : réessayez plus tard."
+    message_en = "Too many requests: try again later."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Trop de requêtes : réessayez dans {retry_after} s.",
+            f"Too many requests: try again in {retry_after} s.",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+
 class ConfigError(MaillageError):
     """A missing or malformed setting: stops start-up with a clear message."""
 
@@ -120,6 +136,7 @@ HTTP_STATUS: dict[type[MaillageError], int] = {
     Forbidden: 403,
     Unauthenticated: 401,
     Unavailable: 503,
+    TooManyRequests: 429,
     ConfigError: 500,
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from shared.node import ROOT, run
@@ -28,14 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run_parser.set_defaults(func=lambda args: run(args.data_dir, args.bind))
     register_service_command(commands)
+    register_init_command(commands)
     node.set_defaults(func=lambda args: (node.print_help(), 2)[1])
 
 
 def _run_service(args: argparse.Namespace) -> int:
     """Replace this process by ``nameko run`` of one service (used by docker compose)."""
-    import sys
-
-    from shared.node import ROOT, service_class_name
+    from shared.node import service_class_name
 
     module = f"services.{args.name}.service"
     target = f"{module}:{service_class_name(module)}"
@@ -55,3 +55,62 @@ def register_service_command(commands: argparse._SubParsersAction) -> None:
     )
     service.add_argument("name", choices=SERVICES)
     service.set_defaults(func=_run_service)
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Create this node's identity: an Ed25519 key (0600) and a node YAML to complete."""
+    import yaml
+
+    from services.federation.identity import KeyFileError, init_identity
+    from services.federation.schemas import NodeConfigSchema
+
+    directory: Path = args.dir
+    config_path = directory / "node.yaml"
+    key_path = directory / "signing_key"
+    if config_path.exists() and not args.force:
+        print(
+            f"existe déjà / already exists: {config_path} (--force pour remplacer / to replace)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        identity = init_identity(args.node_id, key_path, overwrite=args.force)
+    except KeyFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    config = {
+        "node": {
+            "id": args.node_id,
+            "role": args.role,
+            "territory": args.territory,
+            "signing_key": str(key_path.resolve()),
+        },
+        "peers": [],
+        "agreements": [],
+    }
+    NodeConfigSchema().load(config)  # what we write must be what the node accepts
+    config_path.write_text(
+        "# Nœud Maillage / Maillage node. Ajoutez pairs et ententes / add peers and agreements.\n"
+        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    )
+    print(f"node_id: {args.node_id}")
+    print(f"key_id: {identity.key_id}")
+    print(f"public_key: {identity.public_key_b64}")
+    print(f"export NODE_CONFIG={config_path.resolve()}")
+    return 0
+
+
+def register_init_command(commands: argparse._SubParsersAction) -> None:
+    init = commands.add_parser(
+        "init", help="identité du nœud / node identity (Ed25519)"
+    )
+    init.add_argument("--node-id", required=True, help="e.g. mrc-2466")
+    init.add_argument(
+        "--territory", required=True, help="MRC census division (e.g. 2466) or region"
+    )
+    init.add_argument("--role", choices=("mrc", "coordinator"), default="mrc")
+    init.add_argument("--dir", type=Path, default=ROOT / "var" / "node")
+    init.add_argument(
+        "--force", action="store_true", help="replace an existing identity"
+    )
+    init.set_defaults(func=_init)

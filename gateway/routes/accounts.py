@@ -34,12 +34,10 @@ from gateway.auth import (
     verify_password,
 )
 from gateway.permissions import ROLES, check
-from gateway.ratelimit import RateLimiter, TooManyRequests, from_env
+from gateway.ratelimit import RateLimiter, from_env
 from gateway.routes.common import PageQuery, cached, page_schema, user
 from gateway.store import GatewayStore
-from shared.errors import HTTP_STATUS, Invalid, Unauthenticated
-
-HTTP_STATUS.setdefault(TooManyRequests, 429)  # type: ignore[arg-type]
+from shared.errors import Invalid, Unauthenticated
 
 MRC_CODE = r"^24\d\d$"  # Quebec census division (MRC) code, e.g. "2466"
 USERNAME = r"^[a-z0-9][a-z0-9._-]{1,62}$"

@@ -130,3 +130,25 @@ def test_a_complete_node_starts_and_reports_every_part_healthy(tmp_path, vhost):
             node.wait(timeout=60)
         except subprocess.TimeoutExpired:
             node.kill()
+
+
+def test_node_init_writes_a_private_key_and_a_config_the_node_accepts(tmp_path):
+    from services.federation.identity import load_identity
+    from services.federation.schemas import NodeConfigSchema
+    from shared.cli import main
+
+    folder = tmp_path / "node"
+    args = ["node", "init", "--node-id", "mrc-2466", "--territory", "2466", "--dir", str(folder)]
+    assert main(args) == 0
+    key = folder / "signing_key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    import yaml
+
+    config = NodeConfigSchema().load(yaml.safe_load((folder / "node.yaml").read_text()))
+    assert config.node_id == "mrc-2466"
+    assert load_identity("mrc-2466", key).public_key_b64 == (
+        (folder / "signing_key.pub").read_text().strip()
+    )
+    before = key.read_bytes()
+    assert main(args) == 1  # an identity is never replaced by accident
+    assert key.read_bytes() == before
