@@ -15,7 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("events", "tally", "search", "rollup", "boards", "gateway", "federation")
+BENCHMARKS = (
+    "events",
+    "tally",
+    "search",
+    "rollup",
+    "boards",
+    "gateway",
+    "web",
+    "federation",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -136,12 +136,48 @@ class Node:
             self.store = LocalStore(self.data_dir / "store", port=port)
             self.store.start()
             self.env["MONGODB_URI"] = self.store.uri
+        self.load_geography()
         if not self.env.get("MAILLAGE_SECRET_KEY"):
             self.env["MAILLAGE_SECRET_KEY"] = local_secret(self.data_dir / "secret_key")
         prom = self.data_dir / "prometheus"
         shutil.rmtree(prom, ignore_errors=True)
         prom.mkdir()
         self.env["PROMETHEUS_MULTIPROC_DIR"] = str(prom)
+
+    def load_geography(self) -> None:
+        """Quebec's org-unit tree for the indicators service (idempotent, about a second)."""
+        folder = Path(
+            self.env.get("QUEBEC_GEO_DIR")
+            or ROOT.parent / "shared" / "data" / "quebec_geo"
+        )
+        if not folder.is_dir():
+            log.warning(
+                "no Quebec geography at %s: run `maillage indicators load-geo --folder ...`",
+                folder,
+            )
+            return
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "indicators",
+                "load-geo",
+                "--folder",
+                str(folder),
+                "--store-uri",
+                self.env["MONGODB_URI"],
+                "--db-prefix",
+                self.env.get("DB_PREFIX", "maillage_"),
+            ],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            log.warning("geography not loaded: %s", result.stderr.strip()[-500:])
 
     def plan(self) -> list[Child]:
         python = sys.executable
