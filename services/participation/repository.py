@@ -79,6 +79,24 @@ class ParticipationRepository:
     ) -> Doc | None:
         return self.db.processes.find_one({"_id": process_id}, session=session)
 
+    def processes(
+        self, mrc_code: str | None, state: str, offset: int, limit: int
+    ) -> tuple[list[Doc], int]:
+        """One page of processes (by title) and how many there are in all."""
+        query: Doc = {}
+        if mrc_code is not None:
+            query["mrc_code"] = mrc_code
+        if state != "all":
+            query["closed"] = state == "closed"
+        total = self.db.processes.count_documents(query)
+        docs = (
+            self.db.processes.find(query)
+            .sort([("title", ASCENDING), ("_id", ASCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        return list(docs), total
+
     def close_process(self, process_id: str, session: ClientSession) -> bool:
         res = self.db.processes.update_one(
             {"_id": process_id, "closed": False},

@@ -45,6 +45,40 @@ class ProposalInput(Schema):
     area = fields.String(load_default="")
 
 
+class ProcessQuery(Schema):
+    """Which processes a list shows: ``{"mrc_code": "2466", "limit": 20}``.
+
+    ``state`` is ``open`` (not closed yet, the default), ``closed`` or ``all``.
+    """
+
+    mrc_code = fields.String(load_default=None, validate=validate.Length(min=2, max=8))
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "closed", "all"])
+    )
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**6))
+
+
+class ProcessOutput(Schema):
+    """What anyone may read of a process. Not the representatives' names (people
+    named for eligibility) and never a result: results have their own RPC, which
+    refuses until the close."""
+
+    id = fields.String()
+    mrc_code = fields.String()
+    title = fields.String()
+    method = fields.String()
+    seats = fields.Integer()
+    budget = fields.String(allow_none=True)
+    max_points = fields.Integer(allow_none=True)
+    cumulative = fields.Boolean()
+    support_threshold = fields.Integer()
+    eligibility = fields.String()
+    phases = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    phase = fields.String(allow_none=True)
+    closed = fields.Boolean()
+
+
 def load(schema: Schema, data: Any) -> dict[str, Any]:
     """Load and validate; decimals are kept as exact strings for the store."""
     try:

@@ -31,7 +31,13 @@ from services.participation.events import (
 )
 from services.participation.exceptions import Conflict, NotFound, from_refusal
 from services.participation.repository import INDEXES, ParticipationRepository
-from services.participation.schemas import ProcessInput, ProposalInput, load
+from services.participation.schemas import (
+    ProcessInput,
+    ProcessOutput,
+    ProcessQuery,
+    ProposalInput,
+    load,
+)
 from services.participation.tally import result_to_dict
 from shared.outbox import Outbox
 from shared.rpc import rpc
@@ -98,6 +104,39 @@ class ParticipationService(ServiceBase):
                 session=session,
             )
         return _public(doc)
+
+    def _view(self, doc: dict[str, Any]) -> dict[str, Any]:
+        phase = domain.current_phase(doc, self.clock())
+        return dict(ProcessOutput().dump({**doc, "id": doc["_id"], "phase": phase}))
+
+    @rpc
+    def get_process(self, process_id: str) -> dict[str, Any]:
+        """A process as anyone may read it, with the phase it is in now::
+
+        {"id": "4b1e…", "mrc_code": "2466", "title": "Priorités 2027",
+         "method": "irv", "seats": 1, "budget": null, "support_threshold": 2,
+         "phases": {"proposals": ["2026-11-01T00:00:00Z", "…"], …},
+         "phase": "proposals", "closed": false, …}
+        """
+        return self._view(self._process(str(process_id)))
+
+    @rpc
+    def list_processes(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One page of an MRC's open processes (``state`` widens it)::
+
+        list_processes({"mrc_code": "2466", "limit": 20, "offset": 0})
+        -> {"items": [{…as get_process…}], "total": 3, "offset": 0, "limit": 20}
+        """
+        loaded = load(ProcessQuery(), query or {})
+        docs, total = self.repository.processes(
+            loaded["mrc_code"], loaded["state"], loaded["offset"], loaded["limit"]
+        )
+        return {
+            "items": [self._view(d) for d in docs],
+            "total": total,
+            "offset": loaded["offset"],
+            "limit": loaded["limit"],
+        }
 
     @rpc
     def load_registry(self, process_id: str, csv_text: str) -> dict[str, int]:
