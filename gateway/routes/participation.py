@@ -21,7 +21,7 @@ from gateway import audit
 from gateway.api import Api, Context
 from gateway.permissions import require_same_mrc
 from gateway.routes.common import cached, paginate, sorted_query, user
-from services.participation.schemas import ProcessInput, ProposalInput
+from services.participation.schemas import ProcessInput, ProcessQuery, ProposalInput
 from shared.errors import NotFound
 
 api = Api()
@@ -95,6 +95,50 @@ def scope_process(ctx: Context, process_id: str) -> None:
 
 
 # --- public reads --------------------------------------------------------------
+
+
+class ProcessesQuery(ProcessQuery):
+    """``?mrc_code=2466&state=open&limit=20&offset=0``; the service's own schema,
+    strict on unknown parameters like every gateway query."""
+
+    class Meta:
+        unknown = RAISE
+
+
+@api.route(
+    "/processes",
+    action="participation.read",
+    query=ProcessesQuery,
+    public=True,
+    tags=TAGS,
+    summary="Processes of an MRC (open ones unless state says), one page",
+)
+def list_processes(ctx: Context) -> Any:
+    query = {k: v for k, v in ctx.query.items() if v is not None}
+    return cached(ctx, ctx.rpc("participation", "list_processes", query))
+
+
+@api.route(
+    "/processes/<process_id>",
+    action="participation.read",
+    public=True,
+    tags=TAGS,
+    summary="A process: title, MRC, phases and dates, current phase, method",
+)
+def get_process(ctx: Context, process_id: str) -> Any:
+    return cached(ctx, ctx.rpc("participation", "get_process", process_id))
+
+
+@api.route(
+    "/processes/<process_id>/hidden-proposals",
+    action="participation.read",
+    public=True,
+    tags=TAGS,
+    summary="The public moderation record: hidden proposals and why",
+)
+def hidden_proposals(ctx: Context, process_id: str) -> Any:
+    rows = ctx.rpc("participation", "hidden_proposals", process_id)
+    return cached(ctx, {"items": rows})
 
 
 @api.route(
