@@ -72,10 +72,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # boards (writes are also scoped to the account's MRC)
     "boards.read": _BOARD_SEATS
     | _r("board_secretary", "practitioner", "regional_coordinator", "node_admin"),
+    # closed-session agendas, attendance, conflicts and votes; others see the
+    # public view of a meeting
+    "boards.read_closed": _BOARD_SEATS | _r("board_secretary", "node_admin"),
     "boards.create": _r("node_admin"),
     "boards.seats.manage": _r("board_secretary", "node_admin"),
     "boards.meetings.manage": _r("board_secretary"),
     "boards.motions.move": _BOARD_SEATS,
+    "boards.motions.second": _BOARD_SEATS,
+    "boards.agenda.propose": _BOARD_SEATS,
+    "boards.indicators.manage": _r("board_secretary"),
     "boards.motions.vote": _BOARD_SEATS,
     "boards.conflicts.declare": _BOARD_SEATS,
     "boards.motions.close": _r("board_secretary"),
@@ -92,6 +98,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # offerings
     "offerings.read_confidential": _r("practitioner", "node_admin"),
     "offerings.services.manage": _r("practitioner", "node_admin"),
+    "offerings.import": _r("practitioner", "node_admin"),
     # indicators
     "indicators.values.enter": _r("practitioner", "node_admin"),
     "indicators.values.approve": _r("regional_coordinator", "node_admin"),
@@ -100,7 +107,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "federation.read": _r("regional_coordinator", "node_admin"),
 }
 # Actions that are capabilities asked by handlers (no route of their own).
-CAPABILITIES = frozenset({"offerings.read_confidential"})
+CAPABILITIES = frozenset({"offerings.read_confidential", "boards.read_closed"})
 
 
 def allowed(action: str, role: str | None) -> bool:

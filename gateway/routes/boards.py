@@ -9,8 +9,13 @@ gateway's, on top of the permission table:
   is refused unless the board belongs to the signer's MRC. The gateway records
   the board's MRC when the board is created through it (``mrc_code`` in the
   body, the administrator's own MRC by default).
-- Seat holders act for themselves: a board member moving, voting or declaring a
-  conflict must name their own ``member_id`` (the account's ``member_id``).
+- Seat holders act for themselves: a board member moving, seconding, voting,
+  proposing an item or declaring a conflict must name their own ``member_id``
+  (the account's ``member_id``); a mover may not name a seconder, who seconds
+  for themself (``POST /meetings/<id>/motions/<motion_id>/second``).
+- Roles outside the board (practitioners, regional coordinators) read meetings
+  as the public does: no closed-session agenda, attendance, conflict or vote
+  (``boards.read_closed`` in the permission table).
 
     POST /meetings/m-2026-12/votes
     {"motion_id": "mo-1", "member_id": "ada", "choice": "for"}
@@ -25,7 +30,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from gateway import audit
 from gateway.api import Api, Context
-from gateway.permissions import require_same_mrc
+from gateway.permissions import allowed, require_same_mrc
 from gateway.routes.common import PageQuery, cached, paginate, sorted_query, user
 from services.boards.schemas import (
     ID,
@@ -40,7 +45,7 @@ from services.boards.schemas import (
     ScheduleInput,
     VoteInput,
 )
-from shared.errors import Conflict, Forbidden
+from shared.errors import Conflict, Forbidden, Invalid
 
 api = Api()
 TAGS = ("boards",)
@@ -61,6 +66,38 @@ class AgendaInput(Strict):
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     in_camera = fields.Boolean(load_default=False)
     item_id = fields.String(validate=ID)
+
+
+class ProposalInput(Strict):
+    """A seat holder's own motion placed on the agenda (``proposed_by`` is them)."""
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    proposed_by = fields.String(required=True, validate=ID)
+    item_id = fields.String(validate=ID)
+
+
+class SecondInput(Strict):
+    """Who seconds: the account's own member by default."""
+
+    member_id = fields.String(validate=ID)
+
+
+class WatchInput(Strict):
+    """``{"indicator_id": "attente-jours", "threshold": 30, "above": true}``"""
+
+    indicator_id = fields.String(required=True, validate=ID)
+    threshold = fields.Float(required=True, allow_nan=False)
+    above = fields.Boolean(load_default=True)
+    title = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class IndicatorValueInput(Strict):
+    """``{"indicator_id": "attente-jours", "period": "2026Q3", "value": 41.0}``"""
+
+    indicator_id = fields.String(required=True, validate=ID)
+    period = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    value = fields.Float(required=True, allow_nan=False)
+    previous = fields.Float(allow_none=True, load_default=None, allow_nan=False)
 
 
 class AttendanceInput(Strict):
@@ -142,6 +179,11 @@ def own_member(ctx: Context, *member_ids: str | None) -> None:
             )
 
 
+def closed_view(ctx: Context) -> bool:
+    """``True`` when the account may see what the public may not (board insiders)."""
+    return allowed("boards.read_closed", user(ctx).get("role"))
+
+
 # --- public --------------------------------------------------------------------------
 
 
@@ -174,8 +216,14 @@ def get_board(ctx: Context, board_id: str) -> Any:
     summary="Meetings of a board, one page",
 )
 def list_meetings(ctx: Context, board_id: str) -> Any:
-    rows = ctx.rpc("boards", "list_meetings", board_id)
-    return cached(ctx, paginate(rows, ctx.query))
+    if closed_view(ctx):
+        rows = ctx.rpc("boards", "list_meetings", board_id)
+        return cached(ctx, paginate(rows, ctx.query))
+    rows = ctx.rpc("boards", "list_meetings", board_id, public=True)
+    query = dict(ctx.query)
+    if query.get("sort"):  # the public view names the scheduled time ``date``
+        query["sort"] = query["sort"].replace("scheduled_at", "date")
+    return cached(ctx, paginate(rows, query))
 
 
 @api.route(
@@ -222,7 +270,9 @@ def overdue(ctx: Context, board_id: str) -> Any:
     summary="One meeting with its agenda, attendance and motions",
 )
 def get_meeting(ctx: Context, meeting_id: str) -> Any:
-    return cached(ctx, ctx.rpc("boards", "get_meeting", meeting_id))
+    """Outside the board, the public view (see ``domain.public_meeting``)."""
+    public = not closed_view(ctx)
+    return cached(ctx, ctx.rpc("boards", "get_meeting", meeting_id, public=public))
 
 
 @api.route(
@@ -333,6 +383,22 @@ def add_agenda_item(ctx: Context, meeting_id: str) -> Any:
     return ctx.rpc("boards", "add_agenda_item", meeting_id, _raw(ctx))
 
 
+@api.route(
+    "/meetings/<meeting_id>/agenda/proposals",
+    ("POST",),
+    action="boards.agenda.propose",
+    body=ProposalInput,
+    response=AgendaItemSchema,
+    status=201,
+    tags=TAGS,
+    summary="Place one's own motion on a meeting's agenda",
+)
+def propose_item(ctx: Context, meeting_id: str) -> Any:
+    own_member(ctx, ctx.body["proposed_by"])
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "add_agenda_item", meeting_id, _raw(ctx))
+
+
 def _meeting_step(method: str, summary: str) -> None:
     def handler(ctx: Context, meeting_id: str) -> Any:
         scope_meeting(ctx, meeting_id)
@@ -406,8 +472,40 @@ def declare_conflict(ctx: Context, meeting_id: str) -> Any:
 )
 def move(ctx: Context, meeting_id: str) -> Any:
     own_member(ctx, ctx.body["moved_by"])
+    if ctx.body.get("seconded_by") is not None:
+        raise Forbidden(
+            "Le proposeur ne nomme pas d'appuyeur : l'appuyeur appuie lui-même "
+            "(POST …/motions/<motion_id>/second).",
+            "A mover may not name a seconder: the seconder seconds for themself "
+            "(POST …/motions/<motion_id>/second).",
+            details={"field": "seconded_by"},
+        )
     scope_meeting(ctx, meeting_id)
     return ctx.rpc("boards", "move", meeting_id, _raw(ctx))
+
+
+@api.route(
+    "/meetings/<meeting_id>/motions/<motion_id>/second",
+    ("POST",),
+    action="boards.motions.second",
+    body=SecondInput,
+    tags=TAGS,
+    summary="Second a motion moved without a seconder (in one's own name)",
+)
+def second(ctx: Context, meeting_id: str, motion_id: str) -> Any:
+    member_id = ctx.body.get("member_id") or user(ctx).get("member_id")
+    if not member_id:
+        raise Invalid(
+            {
+                "member_id": [
+                    "Requis : votre compte n'est lié à aucun membre. / "
+                    "Required: your account is linked to no member."
+                ]
+            }
+        )
+    own_member(ctx, member_id)
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "second", meeting_id, motion_id, member_id)
 
 
 @api.route(
@@ -489,3 +587,47 @@ def follow_up(ctx: Context, resolution_id: str) -> Any:
     scope_board(ctx, resolution["board_id"])
     audit.record_before(ctx, resolution)
     return ctx.rpc("boards", "follow_up", resolution_id, _raw(ctx))
+
+
+# --- indicators the board watches ------------------------------------------------
+
+
+@api.route(
+    "/boards/<board_id>/watched-indicators",
+    ("POST",),
+    action="boards.indicators.manage",
+    body=WatchInput,
+    status=201,
+    tags=TAGS,
+    summary="Watch an indicator: crossing the threshold proposes an agenda item",
+)
+def watch_indicator(ctx: Context, board_id: str) -> Any:
+    scope_board(ctx, board_id)
+    return ctx.rpc("boards", "watch_indicator", board_id, _raw(ctx))
+
+
+@api.route(
+    "/boards/<board_id>/watched-indicators/<indicator_id>",
+    ("DELETE",),
+    action="boards.indicators.manage",
+    tags=TAGS,
+    summary="Stop watching an indicator",
+)
+def unwatch_indicator(ctx: Context, board_id: str, indicator_id: str) -> Any:
+    scope_board(ctx, board_id)
+    ctx.rpc("boards", "unwatch_indicator", board_id, indicator_id)
+    return {"board_id": board_id, "indicator_id": indicator_id, "watched": False}
+
+
+@api.route(
+    "/boards/<board_id>/indicator-values",
+    ("POST",),
+    action="boards.indicators.manage",
+    body=IndicatorValueInput,
+    tags=TAGS,
+    summary="Consider a new indicator value (an agenda item if a threshold is crossed)",
+)
+def consider_indicator(ctx: Context, board_id: str) -> Any:
+    scope_board(ctx, board_id)
+    item = ctx.rpc("boards", "consider_indicator", board_id, _raw(ctx))
+    return {"item": item}

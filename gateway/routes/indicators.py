@@ -83,7 +83,7 @@ def dashboard(ctx: Context) -> Any:
 
 
 @api.route(
-    "/indicators/evaluation",
+    "/indicators/evaluate",
     action="indicators.read",
     query=EvaluateInput,
     public=True,
@@ -128,12 +128,12 @@ def approve(ctx: Context) -> Any:
 
 
 @api.route(
-    "/indicators/unapprovals",
+    "/indicators/approvals/revoke",
     ("POST",),
     action="indicators.values.approve",
     body=UnapprovalInput,
     tags=TAGS,
-    summary="Withdraw an approval, with a reason",
+    summary="Withdraw an approval (reason required): the period opens again",
 )
 def unapprove(ctx: Context) -> Any:
     return ctx.rpc("indicators", "unapprove", signed(ctx))

@@ -60,6 +60,20 @@ class LocationChange(LocationInput):
         super().__init__(*args, **kwargs)
 
 
+class ImportInput(Strict):
+    """An HSDS 3.0 JSON document (one table, several tables, or nested services)
+    and the file name its problems are reported against:
+
+        {"name": "popotes.json", "document": {"organization": [...], ...}}
+    """
+
+    document = fields.Raw(required=True)
+    name = fields.String(
+        load_default="document.json",
+        validate=validate.Regexp(r"^[\w.-]{1,120}$"),
+    )
+
+
 class WithdrawInput(Strict):
     reason = fields.String(validate=validate.Length(max=2000))
 
@@ -159,16 +173,17 @@ def _one_route(path: str, method: str, summary: str, audiences: bool = True) -> 
 
 _list_route("/organizations", "list_organizations", "Organizations (HSDS)")
 _one_route("/organizations", "get_organization", "One organization (HSDS)")
+# HSDS 3.0 spells these paths with underscores (``../shared/data/hsds/schema``).
 _list_route(
-    "/service-at-locations", "list_service_at_locations", "Where services are given"
+    "/service_at_locations", "list_service_at_locations", "Where services are given"
 )
 _one_route(
-    "/service-at-locations", "get_service_at_location", "One service at a location"
+    "/service_at_locations", "get_service_at_location", "One service at a location"
 )
 _list_route("/taxonomies", "list_taxonomies", "Taxonomies", audiences=False)
 _one_route("/taxonomies", "get_taxonomy", "One taxonomy", audiences=False)
-_list_route("/taxonomy-terms", "list_taxonomy_terms", "Taxonomy terms", audiences=False)
-_one_route("/taxonomy-terms", "get_taxonomy_term", "One taxonomy term", audiences=False)
+_list_route("/taxonomy_terms", "list_taxonomy_terms", "Taxonomy terms", audiences=False)
+_one_route("/taxonomy_terms", "get_taxonomy_term", "One taxonomy term", audiences=False)
 
 
 # --- writes (practitioners, node administrator) -----------------------------------
@@ -239,3 +254,21 @@ def _write_routes(
 _write_routes("organization", "organizations", OrganizationInput, OrganizationChange)
 _write_routes("location", "locations", LocationInput, LocationChange)
 _write_routes("service", "services", ServiceInput, ServiceChange)
+
+
+@api.route(
+    "/imports",
+    ("POST",),
+    action="offerings.import",
+    body=ImportInput,
+    status=201,
+    tags=TAGS,
+    summary="Import an HSDS 3.0 document, all or nothing (422 with the report)",
+)
+def import_document(ctx: Context) -> Any:
+    """A refusal is 422 ``validation_error`` whose ``report.problems`` name the
+    file, row, field and reason of each problem; nothing is written then."""
+    body = ctx.body
+    return ctx.rpc(
+        "offerings", "import_document", body["document"], actor(ctx), body["name"]
+    )

@@ -34,20 +34,25 @@ DOCUMENTED = """
 | `accounts.sign_out` | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
 | `accounts.update` | · | · | · | · | · | · | ✓ |
 | `audit.read` | · | · | · | · | · | · | ✓ |
+| `boards.agenda.propose` | · | ✓ | ✓ | · | · | · | · |
 | `boards.conflicts.declare` | · | ✓ | ✓ | · | · | · | · |
 | `boards.create` | · | · | · | · | · | · | ✓ |
 | `boards.follow_up` | · | · | · | ✓ | ✓ | · | · |
+| `boards.indicators.manage` | · | · | · | ✓ | · | · | · |
 | `boards.meetings.manage` | · | · | · | ✓ | · | · | · |
 | `boards.minutes.manage` | · | · | · | ✓ | · | · | · |
 | `boards.motions.close` | · | · | · | ✓ | · | · | · |
 | `boards.motions.move` | · | ✓ | ✓ | · | · | · | · |
+| `boards.motions.second` | · | ✓ | ✓ | · | · | · | · |
 | `boards.motions.vote` | · | ✓ | ✓ | · | · | · | · |
 | `boards.read` | · | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
+| `boards.read_closed` | · | ✓ | ✓ | ✓ | · | · | ✓ |
 | `boards.seats.manage` | · | · | · | ✓ | · | · | ✓ |
 | `federation.read` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.rollups.publish` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.approve` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.enter` | · | · | · | · | ✓ | · | ✓ |
+| `offerings.import` | · | · | · | · | ✓ | · | ✓ |
 | `offerings.read_confidential` | · | · | · | · | ✓ | · | ✓ |
 | `offerings.services.manage` | · | · | · | · | ✓ | · | ✓ |
 | `participation.ballots.cast` | ✓ | ✓ | · | · | · | · | · |
@@ -88,7 +93,7 @@ def sweep_app(
         make_config(store_uri, prefix, MRC_CODE=MRC, MAILLAGE_WRITE_BURST="100000")
     )
     fake = FakeRpc()
-    fake.handlers[("boards", "get_meeting")] = lambda mid: {
+    fake.handlers[("boards", "get_meeting")] = lambda mid, public=False: {
         "meeting_id": mid,
         "board_id": "b1",
     }
