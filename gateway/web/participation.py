@@ -4,8 +4,8 @@ Calls the participation service; ``person`` is the signed-in account
 (``ctx.user["sub"]``), which the service keeps only as a per-process
 pseudonymous key::
 
-    participation.list_processes({"mrc_code": "2466"})     # planned, see below
-    participation.get_process("p1")                         # planned, see below
+    participation.list_processes({"mrc_code": "2466"})  # {"items": [...], "total"}
+    participation.get_process("p1")  # with "phase", the phase of the moment
     participation.list_proposals("p1")
     participation.submit_proposal("p1", {"title": "...", "description": "...",
                                   "estimated_cost": "12000"}, person)
@@ -14,9 +14,6 @@ pseudonymous key::
     -> {"receipt": "9f2c..."}
     participation.receipts("p1")      # published hashes, after the close
     participation.get_results("p1")   # {"priorities", "ballots", "result": {rounds}}
-
-``get_process`` and ``list_processes`` are not in the service yet: the pages
-say so (HTTP 404 page) until they are.
 
 Each ballot works with a keyboard and a screen reader: approval is ticks, a
 ranking is a rank chosen per option (no drag-and-drop), a budget basket shows
@@ -86,7 +83,7 @@ def processes(ctx: Context) -> Response:
     """Open processes of the person's MRC."""
     mrc = (ctx.request.args.get("mrc") or "").strip()
     found = ctx.rpc("participation", "list_processes", {"mrc_code": mrc} if mrc else {})
-    items = found.get("contents", found) if isinstance(found, dict) else found
+    items = found.get("items", []) if isinstance(found, dict) else found
     return render(
         ctx,
         "processes.html",

@@ -1,7 +1,8 @@
-"""The real gateway app with a fake services port, for pages whose service RPC
-is not there yet (``participation.get_process`` / ``list_processes``).
+"""The real gateway app with a fake services port, for web tests that need the
+pages without a running node (the take-part journeys themselves run on a real
+node: ``test_take_part.py``).
 
-Run as its own process (no eventlet) by ``test_pages_fake_services.py``::
+Run as its own process (no eventlet)::
 
     python -m tests.web.fake_node 8765 mongodb://127.0.0.1:27117/ t123_
 
@@ -120,12 +121,13 @@ class FakeServices(RpcPool):
             raise NotFound("process", process_id)
         return self.processes[process_id]
 
-    def participation__list_processes(self, query: dict[str, Any]) -> list[dict]:
-        return [
+    def participation__list_processes(self, query: dict[str, Any]) -> dict:
+        found = [
             p
             for p in self.processes.values()
             if query.get("mrc_code") in (None, p["mrc_code"])
         ]
+        return {"items": found, "total": len(found), "offset": 0, "limit": 20}
 
     def participation__get_process(self, process_id: str) -> dict[str, Any]:
         return self._process(process_id)
