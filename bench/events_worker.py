@@ -5,6 +5,7 @@ import eventlet
 eventlet.monkey_patch()
 
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -59,7 +60,9 @@ def wait_count(collection, total: int, timeout: float = 900.0) -> None:
         time.sleep(0.02)
 
 
-GROUP = 10  # events per transaction (one RPC call): a vote closing, an import row set
+GROUP = int(
+    os.environ.get("BENCH_GROUP", "10")
+)  # events per transaction (one RPC call)
 
 
 class OutboxSource:
@@ -93,7 +96,7 @@ class NamekoSource:
             self.dispatch("thing_happened", {"i": i})
 
 
-WINDOW = 8  # RPC calls in flight, so that neither path is bound by one caller
+WINDOW = int(os.environ.get("BENCH_WINDOW", "4"))  # RPC calls in flight
 
 
 def drive(config, total):
@@ -246,40 +249,46 @@ def kombu_path(total: int) -> dict:
 
 
 def main() -> None:
+    """Each path at 1, 10 and 100 events per writing transaction (``BENCH_GROUPS``)."""
+    global GROUP
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    groups = [int(g) for g in os.environ.get("BENCH_GROUPS", "1,10,100").split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp, LocalStore(tmp) as store:
+        for GROUP in groups:
+            measured = [
+                (
+                    "maillage: outbox, batch confirms, idempotent batch handler",
+                    project_path(store.uri, total, BatchSink),
+                ),
+                (
+                    "maillage: outbox, batch confirms, idempotent per-event handler",
+                    project_path(store.uri, total, PerEventSink),
+                ),
+                (
+                    "plain nameko: EventDispatcher, reliable @event_handler",
+                    nameko_path(store.uri, total),
+                ),
+            ]
+            base = measured[-1][1]["events_per_s"]
+            for path, figures in measured:
+                rows.append(
+                    {
+                        "path": path,
+                        "events_per_txn": GROUP,
+                        "events": total,
+                        **figures,
+                        "x_vs_nameko": round(figures["events_per_s"] / base, 2),
+                    }
+                )
         rows.append(
             {
-                "path": "maillage: outbox -> batch confirms -> idempotent batch handler",
-                "events": total,
-                **project_path(store.uri, total, BatchSink),
-            }
-        )
-        rows.append(
-            {
-                "path": "maillage: outbox -> batch confirms -> idempotent per-event handler",
-                "events": total,
-                **project_path(store.uri, total, PerEventSink),
-            }
-        )
-        rows.append(
-            {
-                "path": "plain nameko: EventDispatcher -> @event_handler (reliable)",
-                "events": total,
-                **nameko_path(store.uri, total),
-            }
-        )
-        rows.append(
-            {
-                "path": "raw kombu publish(confirm)/consume, no store",
+                "path": "raw kombu publish (confirm) and consume, no store",
+                "events_per_txn": "-",
                 "events": total,
                 **kombu_path(total),
             }
         )
-    base = rows[2]["events_per_s"]
-    for row in rows:
-        row["x_vs_nameko"] = round(row["events_per_s"] / base, 2) if base else None
     print(json.dumps(rows))
 
 
