@@ -12,12 +12,20 @@ own database (``<DB_PREFIX>gateway.revoked``, kept until the token would have
 expired anyway); revoking an account writes ``account:<id>`` with a cut-off so
 every token issued before it is refused. Both are read in one query per request.
 
+Browsers carry the same token in an HttpOnly cookie (:data:`SESSION_COOKIE`, set by
+the sign-in page). A state-changing request authenticated by that cookie must also
+carry :func:`csrf_token` of the session (form field ``csrf`` or header
+``X-CSRF-Token``): an HMAC of the token's ``jti``, so it dies with the token and a
+page of another site cannot know it.
+
 Without a secret the gateway does not start, except with ``MAILLAGE_ENV=dev``
 where a fixed development secret is used (and said in the logs).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import time
@@ -36,6 +44,9 @@ log = logging.getLogger(__name__)
 ALGORITHM = "HS256"
 DEV_SECRET = "maillage-dev-secret-not-for-production-0123456789"
 DEFAULT_TTL = 3600
+SESSION_COOKIE = "maillage_session"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
 _HASHER = PasswordHasher()  # argon2id with the library's current parameters
 # A hash to verify against when the account does not exist, so that a wrong
 # user name costs the same time as a wrong password.
@@ -139,3 +150,16 @@ def bearer(header: str | None) -> str | None:
             "Authorization header expected: 'Bearer <token>'.",
         )
     return value.strip()
+
+
+def csrf_token(secret: str, claims: Mapping[str, Any]) -> str:
+    """The CSRF token bound to one session (its token's ``jti``)."""
+    message = f"csrf:{claims['jti']}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def csrf_valid(secret: str, claims: Mapping[str, Any], given: str | None) -> bool:
+    """Whether ``given`` is this session's CSRF token (constant-time comparison)."""
+    if not given:
+        return False
+    return hmac.compare_digest(csrf_token(secret, claims), given.strip())

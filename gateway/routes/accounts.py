@@ -8,9 +8,12 @@ Sign in:
             "account": {"id": "...", "username": "marie", "role": "board_secretary",
                         "mrc": "2466", "display_name": "Marie", "active": true}}
 
-then ``Authorization: Bearer eyJ...`` on every request. The first node
-administrator is made on the command line (``python -m gateway.cli
-create-account``); the administrator then creates the other accounts.
+then ``Authorization: Bearer eyJ...`` on every request. A browser signs in on the
+page ``/connexion`` (:mod:`gateway.web.session`) and carries the same token in a
+cookie; its writes then need the session's CSRF token
+(:func:`gateway.auth.csrf_token`). The first node administrator is made on the
+command line (``python -m gateway.cli create-account``); the administrator then
+creates the other accounts.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from marshmallow import RAISE, Schema, fields, validate
 from gateway import audit
 from gateway.api import Api, Context
 from gateway.auth import (
+    CSRF_FIELD,
+    CSRF_HEADER,
     DEFAULT_TTL,
+    SESSION_COOKIE,
     Tokens,
     bearer,
+    csrf_valid,
     hash_password,
     needs_rehash,
     secret_key,
@@ -37,10 +44,12 @@ from gateway.permissions import ROLES, check
 from gateway.ratelimit import RateLimiter, from_env
 from gateway.routes.common import PageQuery, cached, page_schema, user
 from gateway.store import GatewayStore
-from shared.errors import Invalid, Unauthenticated
+from shared.errors import Forbidden, Invalid, Unauthenticated
 
 MRC_CODE = r"^24\d\d$"  # Quebec census division (MRC) code, e.g. "2466"
 USERNAME = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 api = Api()
 
@@ -160,12 +169,25 @@ def public_account(doc: dict[str, Any]) -> dict[str, Any]:
 )
 def sign_in(ctx: Context) -> dict[str, Any]:
     rt = runtime(ctx)
-    username = ctx.body["username"].strip().lower()
-    rt.limits["signin"].take(f"signin:ip:{ctx.request.remote_addr}")
+    account = password_sign_in(
+        rt, ctx.body["username"], ctx.body["password"], ctx.request.remote_addr
+    )
+    issued = rt.tokens.issue(account)
+    ctx.user = account_claims(account)
+    return dict(issued, account=public_account(account))
+
+
+def password_sign_in(
+    rt: Runtime, username: str, password: str, remote_addr: str | None
+) -> dict[str, Any]:
+    """The account of a right user name and password, else 401; the API and the
+    sign-in page share it, so they share the rate limit too."""
+    username = username.strip().lower()
+    rt.limits["signin"].take(f"signin:ip:{remote_addr}")
     rt.limits["signin"].take(f"signin:user:{username}")
     account = rt.store.account_by_username(username)
     stored = account.get("password_hash") if account else None
-    if not verify_password(stored, ctx.body["password"]) or not account:
+    if not verify_password(stored, password) or not account:
         raise Unauthenticated(
             "Nom d'utilisateur ou mot de passe incorrect.",
             "Wrong user name or password.",
@@ -174,17 +196,20 @@ def sign_in(ctx: Context) -> dict[str, Any]:
         raise Unauthenticated("Compte désactivé.", "Account disabled.")
     if stored and needs_rehash(stored):
         rt.store.update_account(
-            account["_id"], {"password_hash": hash_password(ctx.body["password"])}
+            account["_id"], {"password_hash": hash_password(password)}
         )
-    issued = rt.tokens.issue(account)
-    ctx.user = {
+    return account
+
+
+def account_claims(account: dict[str, Any]) -> dict[str, Any]:
+    """What the audit records of the account that just signed in."""
+    return {
         "sub": account["_id"],
         "role": account["role"],
         "mrc": account["mrc"],
         "name": account.get("display_name", ""),
         "member_id": account.get("member_id"),
     }
-    return dict(issued, account=public_account(account))
 
 
 @api.route(
@@ -357,8 +382,12 @@ def install(app: Any) -> None:
     def authenticate(ctx: Context) -> None:
         ctx.runtime = rt  # type: ignore[attr-defined]
         route = ctx.route
+        request = ctx.request
         try:
-            token = bearer(ctx.request.headers.get("Authorization"))
+            token = bearer(request.headers.get("Authorization"))
+            from_cookie = token is None and bool(request.cookies.get(SESSION_COOKIE))
+            if from_cookie:
+                token = request.cookies[SESSION_COOKIE]
             if token is None:
                 return
             claims = rt.tokens.read(token)
@@ -370,7 +399,22 @@ def install(app: Any) -> None:
             if route is not None and route.public:
                 return  # a stale token does not close public pages
             raise
+        if from_cookie and request.method not in SAFE_METHODS:
+            check_csrf(request, claims)
         ctx.user = claims
+
+    def check_csrf(request: Any, claims: dict[str, Any]) -> None:
+        given = request.headers.get(CSRF_HEADER)
+        if not given and request.mimetype in FORM_TYPES:
+            request.get_data(cache=True)  # the body stays readable after the form
+            given = request.form.get(CSRF_FIELD)
+        if not csrf_valid(rt.tokens.secret, claims, given):
+            raise Forbidden(
+                "Jeton anti-falsification (CSRF) manquant ou invalide : rechargez "
+                "la page et recommencez.",
+                "Missing or invalid anti-forgery (CSRF) token: reload the page and "
+                "try again.",
+            )
 
     def refuse_nul(ctx: Context) -> None:
         # Document stores refuse NUL in key names; refuse it here, named, not 5xx.
