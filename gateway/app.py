@@ -43,6 +43,7 @@ from gateway.openapi import build_spec
 from gateway.rpc import RemoteFailure, RpcPool
 from shared.config import settings as load_settings
 from shared.errors import Invalid, MaillageError, http_status
+from shared.errors import NotFound as UnknownAddressBase
 from shared.mongo import make_client
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ ROUTE_MODULES = (
 MAX_BODY = 1024 * 1024
 
 Authorizer = Callable[[Context, Route], None]
+# Turns a refusal into a page for browsers (the web pages install one); None = JSON.
+ErrorPage = Callable[[Context, MaillageError], Response | None]
 
 
 def allow_all(ctx: Context, route: Route) -> None:
@@ -80,6 +83,7 @@ class Gateway:
         )
         self.authorize: Authorizer = allow_all
         self.before_request: list[Callable[[Context], None]] = []
+        self.error_page: ErrorPage | None = None
         self._store: Any = None
         core = Api()
         core.route("/health", action="node.health", public=True, summary="Node health")(
@@ -123,6 +127,9 @@ class Gateway:
             response = self.dispatch(request, route, values, cid, lang)
         except (NotFound, MethodNotAllowed) as exc:
             response = self._http_error(exc, lang)
+            if isinstance(exc, NotFound) and self.error_page is not None:
+                ctx = Context(request, lang, cid, self.rpc.call)
+                response = self.error_page(ctx, UnknownAddress()) or response
         except HTTPException as exc:  # routing redirects and the like
             response = exc.get_response(environ)  # type: ignore[assignment]
         response.headers["X-Correlation-Id"] = cid
@@ -186,7 +193,8 @@ class Gateway:
                 lang,
             )
             err = Invalid(fields)
-            return json_response({"error": err.to_dict(lang)}, 422)
+            page = self.error_page(ctx, err) if self.error_page else None
+            return page or json_response({"error": err.to_dict(lang)}, 422)
         except _BadBody as exc:
             return json_response(error_body("bad_request", lang, exc.fr, exc.en), 400)
         except RequestEntityTooLarge:
@@ -200,6 +208,9 @@ class Gateway:
                 413,
             )
         except MaillageError as exc:
+            page = self.error_page(ctx, exc) if self.error_page else None
+            if page is not None:
+                return page
             retry = exc.details.get("retry_after")
             return json_response(
                 {"error": exc.to_dict(lang)},
@@ -292,6 +303,13 @@ class Gateway:
     def docs(self, ctx: Context) -> Response:
         page = render_docs(self.openapi(ctx), self.api.routes)
         return Response(page, mimetype="text/html")
+
+
+class UnknownAddress(UnknownAddressBase):
+    """No route has this address (404), for the browsers' error page."""
+
+    def __init__(self) -> None:
+        MaillageError.__init__(self, "Adresse inconnue.", "Unknown address.")
 
 
 class _BadBody(Exception):

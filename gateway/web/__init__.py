@@ -8,7 +8,14 @@ JavaScript. ``gateway.app`` includes :data:`api` and calls :func:`install`.
 
 from __future__ import annotations
 
-from gateway.web import admin, boards, help, indicators, participation  # noqa: F401
+from gateway.web import (  # noqa: F401
+    admin,
+    boards,
+    help,
+    indicators,
+    participation,
+    session,
+)
 from gateway.web.core import api, install
 
 __all__ = ["api", "install"]

@@ -25,12 +25,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from werkzeug.wrappers import Response
+from markupsafe import Markup, escape
+from werkzeug.wrappers import Request, Response
 
 from gateway.api import Api, Context
+from gateway.auth import CSRF_FIELD, SESSION_COOKIE, csrf_token
 from gateway.rpc import RemoteFailure
 from gateway.web.messages import MESSAGES, translate
-from shared.errors import MaillageError, http_status
+from shared.errors import Invalid, MaillageError, Unauthenticated, http_status
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,63 @@ env = Environment(
 )
 
 
+# Refusals a browser reads as a page on a web route (API clients keep JSON).
+BROWSER_ERRORS = frozenset({401, 403, 404, 422})
+SIGN_IN = "/connexion"
+
+
 def install(app: Any) -> None:
-    """Called by ``gateway.app.create_app``: keep the node's settings (node id...)."""
+    """Called by ``gateway.app.create_app``: keep the node's settings (node id...),
+    the signing secret (for the forms' CSRF tokens) and answer browsers in HTML."""
     settings.clear()
     settings.update(app.config)
+    runtime = getattr(app, "runtime", None)
+    if runtime is not None:
+        settings["_secret"] = runtime.tokens.secret
+    app.error_page = browser_error
+
+
+def prefers_html(request: Request) -> bool:
+    """A browser (``Accept: text/html,...``), not an API client (``*/*``, JSON)."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def browser_error(ctx: Context, exc: MaillageError) -> Response | None:
+    """The page of a refusal met on a web route (or an unknown address) by a
+    browser; ``None`` leaves the JSON answer."""
+    status = http_status(exc)
+    on_web = ctx.route is None or "web" in ctx.route.tags
+    if status not in BROWSER_ERRORS or not on_web or not prefers_html(ctx.request):
+        return None
+    message = exc.message(page_lang(ctx))
+    if status == 401 and not _carries_credentials(ctx.request):
+        # the API's "Authorization: Bearer" advice means nothing to a person
+        message = translate("session.needed", page_lang(ctx))
+    return error_page(ctx, message, status, exc)
+
+
+def _carries_credentials(request: Request) -> bool:
+    """A token was sent (then its refusal says why: expired, revoked...)."""
+    return bool(
+        request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)
+    )
+
+
+def csrf_value(ctx: Context) -> str:
+    """This session's CSRF token ('' when not signed in with a token)."""
+    user = ctx.user or {}
+    secret = settings.get("_secret")
+    return csrf_token(secret, user) if secret and user.get("jti") else ""
+
+
+def csrf_input(ctx: Context) -> Markup:
+    """The hidden field every POST form of the pages carries:
+    ``<form method="post">{{ csrf_field() }}...``."""
+    value = csrf_value(ctx)
+    if not value:
+        return Markup("")
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(value)}">')
 
 
 def page_lang(ctx: Context) -> str:
@@ -94,6 +149,8 @@ def render(ctx: Context, template: str, status: int = 200, **values: Any) -> Res
         url_with=lambda **kw: url_with(ctx, **kw),
         user=ctx.user,
         node_id=settings.get("NODE_ID", ""),
+        csrf_field=lambda: csrf_input(ctx),
+        sign_in_url=sign_in_url(ctx),
         **values,
     )
     response = Response(html, status=status, mimetype="text/html")
@@ -144,8 +201,39 @@ def page(
     return decorator
 
 
-def error_page(ctx: Context, message: str, status: int) -> Response:
-    return render(ctx, "error.html", status=status, message=message, status_code=status)
+def error_page(
+    ctx: Context, message: str, status: int, exc: MaillageError | None = None
+) -> Response:
+    lang = page_lang(ctx)
+    fields = exc.fields if isinstance(exc, Invalid) else {}
+    response = render(
+        ctx,
+        "error.html",
+        status=status,
+        message=message,
+        status_code=status,
+        fields={k: _reasons(v, lang) for k, v in fields.items()},
+        sign_in=status == 401 or isinstance(exc, Unauthenticated),
+    )
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="maillage"'
+    return response
+
+
+def _reasons(value: Any, lang: str) -> str:
+    if isinstance(value, dict):
+        value = value.get(lang) or value.get("fr") or list(value.values())
+    if isinstance(value, list | tuple):
+        return " ".join(_reasons(v, lang) for v in value)
+    return str(value)
+
+
+def sign_in_url(ctx: Context) -> str:
+    """The sign-in page, coming back to this page after (GET pages only)."""
+    here = ctx.request.full_path.rstrip("?")
+    if ctx.request.method != "GET" or ctx.request.path == SIGN_IN:
+        here = "/"
+    return f"{SIGN_IN}?{urlencode({'suite': here})}"
 
 
 def redirect(location: str, status: int = 303) -> Response:
@@ -168,6 +256,7 @@ def static(ctx: Context, name: str) -> Response:
 __all__ = [
     "MESSAGES",
     "api",
+    "csrf_input",
     "error_page",
     "install",
     "page",

@@ -424,6 +424,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.account": ("Compte", "Account"),
     "admin.roles": ("Rôle", "Role"),
     "admin.active": ("Actif", "Active"),
+    # signing in and out
+    "session.title": ("Connexion", "Sign in"),
+    "session.sign_in": ("Se connecter", "Sign in"),
+    "session.sign_out": ("Se déconnecter", "Sign out"),
+    "session.needed": (
+        "Connectez-vous pour voir cette page.",
+        "Sign in to see this page.",
+    ),
+    "session.sign_in_to_continue": (
+        "Se connecter pour continuer",
+        "Sign in to continue",
+    ),
+    "session.already": (
+        "Vous êtes connecté·e ({name}).",
+        "You are signed in ({name}).",
+    ),
+    "session.f.username": ("Nom d'utilisateur", "User name"),
+    "session.f.password": ("Mot de passe", "Password"),
+    "session.submit": ("Se connecter", "Sign in"),
+    "session.required": ("à remplir.", "required."),
+    "session.missing": (
+        "Entrez votre nom d'utilisateur et votre mot de passe.",
+        "Enter your user name and your password.",
+    ),
+    "session.expired_form": (
+        "Le formulaire a expiré : il est rechargé, recommencez.",
+        "The form expired: it has been reloaded, please try again.",
+    ),
 }
 
 
