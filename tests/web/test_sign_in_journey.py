@@ -8,10 +8,13 @@ Every page visited passes axe-core.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
+from nameko.standalone.rpc import ClusterRpcProxy
 from playwright.sync_api import expect
 
 from gateway.auth import SESSION_COOKIE
@@ -23,27 +26,70 @@ PASSWORD = "un mot de passe assez long"
 
 
 @pytest.fixture(scope="module")
-def site(running_node: dict[str, Any]) -> str:
-    """The node, with one node administrator made as ``create-account`` does."""
+def accounts(running_node: dict[str, Any]) -> dict[str, str]:
+    """A node administrator and a citizen, made as ``create-account`` does."""
     from gateway.auth import hash_password
     from gateway.store import GatewayStore
     from shared.mongo import make_client
 
     config = running_node["config"]
     client = make_client(config["MONGODB_URI"])
+    made = {}
     try:
-        GatewayStore(lambda: client, f"{config['DB_PREFIX']}gateway").add_account(
-            {
-                "username": "camille",
-                "password_hash": hash_password(PASSWORD),
-                "role": "node_admin",
-                "mrc": "2456",
-                "display_name": "Camille",
-            }
-        )
+        store = GatewayStore(lambda: client, f"{config['DB_PREFIX']}gateway")
+        for username, role in (("camille", "node_admin"), ("sacha", "citizen")):
+            account = store.add_account(
+                {
+                    "username": username,
+                    "password_hash": hash_password(PASSWORD),
+                    "role": role,
+                    "mrc": "2456",
+                    "display_name": username.title(),
+                }
+            )
+            made[username] = str(account["_id"])
     finally:
         client.close()
+    return made
+
+
+@pytest.fixture(scope="module")
+def site(running_node: dict[str, Any], accounts: dict[str, str]) -> str:
     return str(running_node["base_url"])
+
+
+@pytest.fixture(scope="module")
+def process_id(running_node: dict[str, Any], accounts: dict[str, str]) -> str:
+    """A process of the MRC taking proposals, the citizen on its registry."""
+    start = datetime.now(UTC)
+    edges = [start + timedelta(hours=h) for h in (-1, 6, 12, 18, 720)]
+    names = ["proposals", "deliberation", "voting", "results"]
+    phases = {
+        n: [edges[i].isoformat(), edges[i + 1].isoformat()] for i, n in enumerate(names)
+    }
+    with ClusterRpcProxy(running_node["config"], timeout=30) as rpc:
+        pid = str(
+            rpc.participation.create_process(
+                {
+                    "mrc_code": "2456",
+                    "title": "Idées du quartier",
+                    "method": "irv",
+                    "support_threshold": 2,
+                    "phases": phases,
+                }
+            )["id"]
+        )
+        rpc.participation.load_registry(
+            pid, f"person,municipality_code\n{accounts['sacha']},2456083\n"
+        )
+    return pid
+
+
+@pytest.fixture
+def tab(browser: Any, site: str) -> Iterator[Any]:
+    context = new_context(browser, site)
+    yield context.new_page()
+    context.close()
 
 
 def test_a_person_signs_in_through_the_page_and_out_again(
@@ -131,3 +177,38 @@ def test_signing_in_works_without_javascript_in_english(
         screenshot(tab, "signed-in-admin-en-no-js")
     finally:
         context.close()
+
+
+def test_a_citizen_signed_in_by_the_page_proposes_and_supports_with_the_cookie(
+    tab: Any, site: str, process_id: str
+) -> None:
+    tab.goto(f"/participer/{process_id}")
+    tab.get_by_role("link", name="Se connecter").click()
+    tab.get_by_label("Nom d'utilisateur").fill("sacha")
+    tab.get_by_label("Mot de passe").fill(PASSWORD)
+    tab.get_by_role("button", name="Se connecter").click()
+    expect(tab.locator("h1")).to_have_text("Idées du quartier")  # back on the page
+    tab.get_by_label("Titre").fill("Frigo communautaire")
+    tab.get_by_label("Description").fill("Un frigo partagé au centre.")
+    tab.get_by_role("button", name="Déposer").click()
+    expect(tab.get_by_role("status")).to_have_text("Votre proposition est déposée.")
+    card = tab.locator("article", has_text="Frigo communautaire")
+    card.get_by_role("button", name="Appuyer").click()
+    expect(tab.get_by_role("status")).to_have_text("Votre appui est enregistré.")
+    expect(tab.locator("article", has_text="Frigo communautaire")).to_contain_text(
+        "1 appui(s)"
+    )
+    assert_accessible(tab)
+    # The same form posted by another site's page (no CSRF token): refused.
+    cookie = next(c for c in tab.context.cookies() if c["name"] == SESSION_COOKIE)
+    forged = requests.post(
+        f"{site}/participer/{process_id}/propositions",
+        data={"title": "Piège", "description": "Posté d'ailleurs."},
+        cookies={SESSION_COOKIE: cookie["value"]},
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert forged.status_code == 403
+    tab.reload()
+    expect(tab.locator("article", has_text="Piège")).to_have_count(0)
