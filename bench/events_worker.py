@@ -146,7 +146,8 @@ class NamekoSink:
         self.store.db.effects.insert_one({"_id": payload["i"]})
 
 
-def project_path(store_uri: str, total: int, sink_cls) -> dict:
+def service_path(store_uri: str, total: int, source_cls, sink_cls) -> dict:
+    """Drive ``source_cls`` by RPC until ``sink_cls`` has written one effect per event."""
     vhost = new_vhost()
     prefix = f"b{uuid.uuid4().hex[:6]}_"
     config = {
@@ -154,39 +155,12 @@ def project_path(store_uri: str, total: int, sink_cls) -> dict:
         "MONGODB_URI": store_uri,
         "DB_PREFIX": prefix,
     }
-    client = MongoClient(store_uri)
-    effects = client[f"{prefix}bench_sink"].effects
-    sink = ServiceContainer(sink_cls, config)
-    relay = ServiceContainer(OutboxSource, config)
-    sink.start()
-    relay.start()
-    time.sleep(0.5)  # queues declared
-    started = time.perf_counter()
-    drive(config, total)
-    wait_count(effects, total)
-    elapsed = time.perf_counter() - started
-    relay.stop()
-    sink.stop()
-    lost = total - effects.count_documents({})
-    drop_vhost(vhost)
-    return {
-        "events_per_s": round(total / elapsed, 1),
-        "seconds": round(elapsed, 2),
-        "lost": lost,
-    }
-
-
-def nameko_path(store_uri: str, total: int) -> dict:
-    vhost = new_vhost()
-    prefix = f"b{uuid.uuid4().hex[:6]}_"
-    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    config = {"AMQP_URI": amqp_uri, "MONGODB_URI": store_uri, "DB_PREFIX": prefix}
     effects = MongoClient(store_uri)[f"{prefix}bench_sink"].effects
-    sink = ServiceContainer(NamekoSink, config)
-    source = ServiceContainer(NamekoSource, config)
+    sink = ServiceContainer(sink_cls, config)
+    source = ServiceContainer(source_cls, config)
     sink.start()
     source.start()
-    time.sleep(0.5)
+    time.sleep(0.5)  # queues declared
     started = time.perf_counter()
     drive(config, total)
     wait_count(effects, total)
@@ -259,15 +233,15 @@ def main() -> None:
             measured = [
                 (
                     "maillage: outbox, batch confirms, idempotent batch handler",
-                    project_path(store.uri, total, BatchSink),
+                    service_path(store.uri, total, OutboxSource, BatchSink),
                 ),
                 (
                     "maillage: outbox, batch confirms, idempotent per-event handler",
-                    project_path(store.uri, total, PerEventSink),
+                    service_path(store.uri, total, OutboxSource, PerEventSink),
                 ),
                 (
                     "plain nameko: EventDispatcher, reliable @event_handler",
-                    nameko_path(store.uri, total),
+                    service_path(store.uri, total, NamekoSource, NamekoSink),
                 ),
             ]
             base = measured[-1][1]["events_per_s"]
