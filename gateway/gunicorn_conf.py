@@ -13,6 +13,8 @@ graceful_timeout = 10
 accesslog = None
 limit_request_line = 8190
 limit_request_fields = 100
+# Behind a TLS proxy, trust its X-Forwarded-Proto so the session cookie gets Secure.
+forwarded_allow_ips = os.environ.get("MAILLAGE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def child_exit(server, worker):
