@@ -33,7 +33,7 @@ lint: install
 	$(BIN)/ruff format --check shared services gateway tests bench
 
 typecheck: install
-	$(BIN)/mypy shared services/*/domain.py
+	$(BIN)/mypy shared services/*/domain.py gateway
 
 federation-demo: install
 	$(BIN)/maillage federation demo

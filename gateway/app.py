@@ -124,7 +124,7 @@ class Gateway:
             index, values = adapter.match()
             route = self.api.routes[index]
             route_name = route.rule
-            response = self.dispatch(request, route, values, cid, lang)
+            response = self.dispatch(request, route, dict(values), cid, lang)
         except (NotFound, MethodNotAllowed) as exc:
             response = self._http_error(exc, lang)
             if isinstance(exc, NotFound) and self.error_page is not None:

@@ -113,7 +113,7 @@ class RpcClient:
     ) -> Any:
         assert self.connection is not None
         call_id = str(uuid.uuid4())
-        headers = {"nameko.call_id_stack": [f"gateway.{call_id}"]}
+        headers: dict[str, Any] = {"nameko.call_id_stack": [f"gateway.{call_id}"]}
         if correlation_id:
             headers["nameko.correlation_id"] = correlation_id
         self.producer.publish(

@@ -69,7 +69,7 @@ class ProposalBody(ProposalInput):
     sent, so no precision is lost) because apispec writes the bound of a string
     decimal as a string, which is not valid JSON Schema."""
 
-    estimated_cost = fields.Float(
+    estimated_cost = fields.Float(  # type: ignore[assignment]  # see docstring
         load_default=None, allow_none=True, validate=validate.Range(min=0)
     )
 

@@ -64,7 +64,7 @@ from shared.envelope import EVENT_TYPE_PATTERN
 from shared.signing import public_key_from_b64
 
 NODE_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
-_COMMON = {
+_COMMON: dict[str, str | list[Any] | dict[Any, Any]] = {
     "required": "champ obligatoire / required field",
     "null": "valeur manquante / value missing",
 }
