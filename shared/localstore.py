@@ -34,6 +34,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the process that started us dies,
+    so a killed test run or node runner never leaves a store behind (Linux only)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _server_command() -> list[str]:
     exe = Path(sys.executable).with_name("secantusd-py")
     if exe.exists():
@@ -83,7 +95,11 @@ class LocalStore:
             args.append("--sync-on-commit")
         logfile = open(self.log_path, "ab")  # noqa: SIM115 - kept for the child
         self.process = subprocess.Popen(
-            args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         logfile.close()
         self._wait_ready(timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from nameko.containers import ServiceContainer
@@ -99,3 +100,38 @@ def test_store_down_gives_503_json_and_the_node_recovers_without_restart(
     finally:
         container.stop()
         store.stop()
+
+
+def test_the_store_ends_when_the_process_that_started_it_is_killed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time; from shared.localstore import LocalStore; "
+        "s = LocalStore(sys.argv[1]).start(); print(s.process.pid, flush=True); time.sleep(120)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "orphan")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+    )
+    pid = int(parent.stdout.readline())
+    parent.kill()  # a test run or node runner killed without cleanup
+    parent.wait()
+
+    def running() -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+        return "\tZ" not in status.split("State:", 1)[1].split("\n", 1)[0]
+
+    deadline = time.monotonic() + 30
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if running():
+        os.kill(pid, 9)
+        pytest.fail("the store outlived the process that started it")
