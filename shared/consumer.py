@@ -183,8 +183,23 @@ class EventConsumer(Entrypoint):
         ]
 
     def start(self) -> None:
+        self._declare()
         self._running = True
         self._thread = self.container.spawn_managed_thread(self._run)
+
+    def _declare(self) -> None:
+        """Declare the queue and its bindings before start() returns, so events
+        published once the service is up are routed to it (RabbitMQ drops what no
+        queue is bound for). A broker that is away now is retried by the loop."""
+        try:
+            with Connection(self.amqp_uri, heartbeat=0, connect_timeout=5) as conn:
+                channel = conn.channel()
+                self.exchange(channel).declare()
+                self.dead_queue(channel).declare()
+                for queue in self.queues():
+                    queue(channel).declare()
+        except Exception as exc:  # noqa: BLE001 - the consumer loop declares again
+            log.warning("queue %s not declared at start: %s", self.queue_name, exc)
 
     def stop(self) -> None:
         self._running = False

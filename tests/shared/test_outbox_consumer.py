@@ -159,7 +159,7 @@ def test_ten_thousand_events_survive_a_broker_restart_each_applied_once(
 
 @pytest.mark.slow
 def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
-    amqp_uri, vhost, store_uri, db_prefix
+    amqp_uri, vhost, store_uri, db_prefix, tmp_path
 ):
     total = 2_000
     config = _config(amqp_uri, store_uri, db_prefix)
@@ -176,6 +176,7 @@ def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
     )
 
     def run_counter(crash_after: int) -> subprocess.Popen:
+        log = open(tmp_path / f"counter-{crash_after}.log", "wb")  # noqa: SIM115
         return subprocess.Popen(
             [
                 sys.executable,
@@ -188,11 +189,28 @@ def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
             ],
             env=dict(env, CRASH_AFTER_EVENTS=str(crash_after)),
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
+    def logs() -> str:
+        return "\n".join(
+            f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
+            for path in sorted(tmp_path.glob("counter-*.log"))
+        )
+
+    def queue_bound() -> bool:
+        answer = requests.get(
+            f"http://127.0.0.1:15672/api/queues/{vhost}/counter.count/bindings",
+            auth=("guest", "guest"),
+            timeout=10,
+        )
+        return answer.ok and any(b["routing_key"] == THING_MADE for b in answer.json())
+
     first = run_counter(crash_after=700)
+    # Events published before any queue is bound are dropped by RabbitMQ (known gap,
+    # see the README): start producing once the consumer's queue exists.
+    assert wait_for(queue_bound, timeout=60, interval=0.2), logs()
     relay = ServiceContainer(Producer, config)
     relay.start()
     try:
@@ -206,18 +224,25 @@ def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
         try:
             assert wait_for(
                 lambda: counts.count_documents({}) == total, timeout=180, interval=0.5
-            )
+            ), f"{counts.count_documents({})} of {total} applied\n{logs()}"
         finally:
             second.terminate()
             second.wait(timeout=30)
         assert {doc["n"] for doc in counts.find({}, {"n": 1})} == {1}
-        queue = requests.get(
-            f"http://127.0.0.1:15672/api/queues/{vhost}/counter.count",
-            auth=("guest", "guest"),
-            timeout=10,
-        ).json()
+
+        def redelivered() -> int:
+            queue = requests.get(
+                f"http://127.0.0.1:15672/api/queues/{vhost}/counter.count",
+                auth=("guest", "guest"),
+                timeout=10,
+            ).json()
+            return int(queue.get("message_stats", {}).get("redeliver", 0))
+
         # The batch committed before the kill was delivered again, and skipped.
-        assert queue["message_stats"]["redeliver"] >= 100
+        # (The management API refreshes its statistics every few seconds.)
+        assert wait_for(lambda: redelivered() >= 100, timeout=30, interval=1), (
+            redelivered()
+        )
     finally:
         relay.stop()
         if first.poll() is None:
