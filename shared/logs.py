@@ -23,6 +23,11 @@ def bind(**fields: Any) -> None:
     _context.fields = {k: v for k, v in fields.items() if v}
 
 
+def current() -> dict[str, Any]:
+    """The fields bound to this thread, to carry them to another one."""
+    return dict(getattr(_context, "fields", {}))
+
+
 def clear() -> None:
     _context.fields = {}
 

@@ -138,7 +138,16 @@ def test_node_init_writes_a_private_key_and_a_config_the_node_accepts(tmp_path):
     from shared.cli import main
 
     folder = tmp_path / "node"
-    args = ["node", "init", "--node-id", "mrc-2466", "--territory", "2466", "--dir", str(folder)]
+    args = [
+        "node",
+        "init",
+        "--node-id",
+        "mrc-2466",
+        "--territory",
+        "2466",
+        "--dir",
+        str(folder),
+    ]
     assert main(args) == 0
     key = folder / "signing_key"
     assert key.stat().st_mode & 0o777 == 0o600
