@@ -176,6 +176,29 @@ def service_path(store_uri: str, total: int, source_cls, sink_cls) -> dict:
     }
 
 
+class EmptySource:
+    name = "bench_source"
+
+    @rpc
+    def emit(self, start, count):
+        return None
+
+
+def rpc_ceiling(total: int) -> dict:
+    """Empty RPC calls, one per GROUP events: no store, no event. No path driven by
+    these calls can go faster, so it bounds every row of this group size."""
+    vhost = new_vhost()
+    config = {"AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}"}
+    source = ServiceContainer(EmptySource, config)
+    source.start()
+    started = time.perf_counter()
+    drive(config, total)
+    elapsed = time.perf_counter() - started
+    source.stop()
+    drop_vhost(vhost)
+    return {"events_per_s": round(total / elapsed, 1), "seconds": round(elapsed, 2)}
+
+
 def kombu_path(total: int) -> dict:
     vhost = new_vhost()
     uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
@@ -244,7 +267,13 @@ def main() -> None:
                     service_path(store.uri, total, NamekoSource, NamekoSink),
                 ),
             ]
-            base = measured[-1][1]["events_per_s"]
+            measured.append(
+                (
+                    "ceiling: the driving RPC calls alone, empty (no store, no event)",
+                    {**rpc_ceiling(total), "lost": 0},
+                )
+            )
+            base = measured[2][1]["events_per_s"]
             for path, figures in measured:
                 rows.append(
                     {
