@@ -1245,6 +1245,89 @@ def public_meeting(board: Board, meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def public_resolution(
+    board: Board, res: Resolution, today: date
+) -> dict[str, Any] | None:
+    """A resolution as the public register shows it, ``None`` if adopted in camera.
+
+    An allow-list: people by name and role (never internal ids or contact
+    details), the tally, the follow-up. A resolution adopted at a closed meeting
+    or on an item taken in camera is not public at all. Example::
+
+        {"number": "2026-001", "title": "Plan d'action 2027", "text": "...",
+         "adopted_on": "2026-11-30", "majority_rule": "simple",
+         "votes": {"for": 5, "against": 1, "abstain": 0},
+         "moved_by": {"name": "Ada", "role": "chair — Citizens"}, ...,
+         "follow_up": {"status": "in_progress", "overdue": false, ...}}
+    """
+    if res.closed_session:
+        return None
+    return {
+        "number": res.number,
+        "title": res.title,
+        "text": res.text,
+        "adopted_on": res.adopted_on.isoformat(),
+        "majority_rule": res.rule.value,
+        "votes": {
+            "for": res.votes_for,
+            "against": res.votes_against,
+            "abstain": res.abstentions,
+        },
+        "moved_by": _person(board, res.moved_by, res.adopted_on),
+        "seconded_by": _person(board, res.seconded_by, res.adopted_on),
+        "objections": [
+            {**_person(board, member_id, res.adopted_on), "objection": text}
+            for member_id, text in res.objections
+        ],
+        "participation_process": res.process_id,
+        "follow_up": {
+            "responsible": res.responsible,
+            "status": res.status.value,
+            "progress": res.progress,
+            "due": res.due.isoformat() if res.due else None,
+            "overdue": res.is_overdue(today),
+            "updates": [
+                {
+                    "on": u.on.isoformat(),
+                    "status": u.status.value,
+                    "progress": u.progress,
+                    "note": u.note,
+                }
+                for u in res.updates
+            ],
+        },
+    }
+
+
+def quorum_counts(status: QuorumStatus) -> dict[str, Any]:
+    """``{"met": true, "required": 4, "present": 5, "missing": {}}``"""
+    return {
+        "met": status.met,
+        "required": status.required,
+        "present": status.present,
+        "missing": dict(status.missing),
+    }
+
+
+def public_quorum(
+    board: Board, meeting: Meeting, item_id: str | None = None
+) -> dict[str, Any]:
+    """The quorum as anyone outside the board may see it.
+
+    A public meeting answers its counts. An item taken in camera counts as an
+    unknown item (no recusal applied), so the answer cannot tell it from an
+    invented id. A closed meeting answers its public view and no counts:
+    attendance at a closed session is not public, but the meeting's existence,
+    date and status are (:func:`public_meeting`, the public list of meetings),
+    so a 404 would hide nothing and contradict ``GET /meetings/<id>``.
+    """
+    if meeting.is_closed:
+        return public_meeting(board, meeting)
+    if any(i.item_id == item_id and i.in_camera for i in meeting.agenda):
+        item_id = None
+    return quorum_counts(meeting.quorum(board, item_id))
+
+
 def public_register(
     board: Board,
     resolutions: Iterable[Resolution],
@@ -1281,47 +1364,12 @@ def public_register(
                 "term_end": appointment.last_day.isoformat() if appointment else None,
             }
         )
-    entries = []
-    for res in sorted(resolutions, key=lambda r: (r.adopted_on, r.number)):
-        if res.closed_session or res.board_id != board.board_id:
-            continue
-        entries.append(
-            {
-                "number": res.number,
-                "title": res.title,
-                "text": res.text,
-                "adopted_on": res.adopted_on.isoformat(),
-                "majority_rule": res.rule.value,
-                "votes": {
-                    "for": res.votes_for,
-                    "against": res.votes_against,
-                    "abstain": res.abstentions,
-                },
-                "moved_by": _person(board, res.moved_by, res.adopted_on),
-                "seconded_by": _person(board, res.seconded_by, res.adopted_on),
-                "objections": [
-                    {**_person(board, member_id, res.adopted_on), "objection": text}
-                    for member_id, text in res.objections
-                ],
-                "participation_process": res.process_id,
-                "follow_up": {
-                    "responsible": res.responsible,
-                    "status": res.status.value,
-                    "progress": res.progress,
-                    "due": res.due.isoformat() if res.due else None,
-                    "overdue": res.is_overdue(today),
-                    "updates": [
-                        {
-                            "on": u.on.isoformat(),
-                            "status": u.status.value,
-                            "progress": u.progress,
-                            "note": u.note,
-                        }
-                        for u in res.updates
-                    ],
-                },
-            }
-        )
+    entries = [
+        shown
+        for res in sorted(resolutions, key=lambda r: (r.adopted_on, r.number))
+        if res.board_id == board.board_id
+        and (shown := public_resolution(board, res, today)) is not None
+    ]
     return {
         "board": {
             "name": board.charter.name,

@@ -391,6 +391,81 @@ class ResolutionSchema(Base):
         return Resolution(**data)
 
 
+# --- what readers outside the board get -----------------------------------------
+# The domain builds these views from allow-lists (``public_meeting``,
+# ``public_resolution``); the schemas describe them for ``/openapi.json``, and the
+# tests load the domain's output with them so the two cannot drift.
+
+
+class PublicPersonSchema(Base):
+    """Someone on the board as the public sees them: name and role, never an id."""
+
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class PublicAgendaItemSchema(Base):
+    title = fields.String(required=True)
+    source = fields.String(required=True, validate=_choice(ItemSource))
+    proposed_by = fields.Nested(PublicPersonSchema, required=True, allow_none=True)
+    participation_process = fields.String(required=True, allow_none=True)
+    rank = fields.Integer(required=True, allow_none=True)
+
+
+class PublicMeetingSchema(Base):
+    """A meeting outside the board; a closed one has only the first four fields."""
+
+    meeting_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=_choice(MeetingKind))
+    date = fields.AwareDateTime(required=True)
+    status = fields.String(required=True, validate=_choice(MeetingStatus))
+    place = fields.String()
+    agenda = fields.List(fields.Nested(PublicAgendaItemSchema))
+    minutes = fields.String(allow_none=True)
+
+
+class PublicVotesSchema(Base):
+    votes_for = fields.Integer(required=True, data_key="for")
+    votes_against = fields.Integer(required=True, data_key="against")
+    abstain = fields.Integer(required=True)
+
+
+class PublicObjectionSchema(PublicPersonSchema):
+    objection = fields.String(required=True)
+
+
+class PublicUpdateSchema(Base):
+    on = fields.Date(required=True)
+    status = fields.String(required=True, validate=_choice(DecisionStatus))
+    progress = fields.Integer(required=True)
+    note = fields.String(required=True)
+
+
+class PublicFollowUpSchema(Base):
+    responsible = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=_choice(DecisionStatus))
+    progress = fields.Integer(required=True)
+    due = fields.Date(required=True, allow_none=True)
+    overdue = fields.Boolean(required=True)
+    updates = fields.List(fields.Nested(PublicUpdateSchema), required=True)
+
+
+class PublicResolutionSchema(Base):
+    """A resolution as the public register shows it (never one adopted in camera)."""
+
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+    adopted_on = fields.Date(required=True)
+    majority_rule = fields.String(required=True, validate=_choice(MajorityRule))
+    votes = fields.Nested(PublicVotesSchema, required=True)
+    moved_by = fields.Nested(PublicPersonSchema, required=True)
+    seconded_by = fields.Nested(PublicPersonSchema, required=True)
+    objections = fields.List(fields.Nested(PublicObjectionSchema), required=True)
+    participation_process = fields.String(required=True, allow_none=True)
+    follow_up = fields.Nested(PublicFollowUpSchema, required=True)
+
+
 # --- RPC inputs that are not whole documents ----------------------------------------
 
 

@@ -34,7 +34,7 @@ from marshmallow import ValidationError
 from services.boards import domain, events
 from services.boards.dependencies import Clock
 from services.boards.exceptions import BoardsError
-from services.boards.repository import INDEXES, MongoRepository
+from services.boards.repository import INDEXES, Missing, MongoRepository
 from services.boards.schemas import (
     AgendaItemSchema,
     AppointInput,
@@ -416,18 +416,20 @@ class BoardsService(ServiceBase):
 
     @rpc
     @boundary
-    def quorum(self, meeting_id: str, item_id: str | None = None) -> dict[str, Any]:
-        def body(repo: MongoRepository, _: Any) -> domain.QuorumStatus:
-            meeting = repo.meeting(meeting_id)
-            return meeting.quorum(repo.board(meeting.board_id), item_id)
+    def quorum(
+        self, meeting_id: str, item_id: str | None = None, public: bool = False
+    ) -> dict[str, Any]:
+        """``{"met": true, "required": 4, "present": 5, "missing": {}}``; with
+        ``public=True`` what anyone may see (:func:`domain.public_quorum`)."""
 
-        status = self._run(body)
-        return {
-            "met": status.met,
-            "required": status.required,
-            "present": status.present,
-            "missing": dict(status.missing),
-        }
+        def body(repo: MongoRepository, _: Any) -> dict[str, Any]:
+            meeting = repo.meeting(meeting_id)
+            board = repo.board(meeting.board_id)
+            if public:
+                return domain.public_quorum(board, meeting, item_id)
+            return domain.quorum_counts(meeting.quorum(board, item_id))
+
+        return self._run(body)
 
     # --- motions, votes, resolutions -------------------------------------------------
 
@@ -571,9 +573,25 @@ class BoardsService(ServiceBase):
 
     @rpc
     @boundary
-    def get_resolution(self, resolution_id: str) -> dict[str, Any]:
-        found = self._run(lambda repo, _: repo.resolution(resolution_id))
-        return ResolutionSchema().dump(found)
+    def get_resolution(
+        self, resolution_id: str, public: bool = False
+    ) -> dict[str, Any]:
+        """The whole resolution, or with ``public=True`` its entry in the public
+        register; one adopted in camera is then as unknown as a missing one."""
+        if not public:
+            found = self._run(lambda repo, _: repo.resolution(resolution_id))
+            return ResolutionSchema().dump(found)
+        today = self.clock().date()
+
+        def body(repo: MongoRepository, _: Any) -> dict[str, Any]:
+            resolution = repo.resolution(resolution_id)
+            board = repo.board(resolution.board_id)
+            shown = domain.public_resolution(board, resolution, today)
+            if shown is None:
+                raise Missing("resolution", resolution_id)
+            return shown
+
+        return self._run(body)
 
     @rpc
     @boundary

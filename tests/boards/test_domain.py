@@ -29,7 +29,10 @@ from services.boards.domain import (
     place_indicator_value,
     place_participation_results,
     public_meeting,
+    public_quorum,
     public_register,
+    public_resolution,
+    quorum_counts,
     take_pending,
     tally,
 )
@@ -45,6 +48,7 @@ from services.boards.exceptions import (
     SeatOccupied,
     UnknownSeat,
 )
+from services.boards.schemas import PublicMeetingSchema, PublicResolutionSchema
 from tests.boards.factories import (
     MEETING_AT,
     SEATS,
@@ -787,6 +791,76 @@ def test_public_view_of_a_closed_meeting_shows_only_when_it_sits():
     }
     shown = json.dumps(public_meeting(board, public), ensure_ascii=False)
     assert SECRET not in shown and "alice" not in shown and "votes" not in shown
+
+
+def test_public_resolution_is_its_register_entry_and_none_when_adopted_in_camera():
+    board, resolutions, meetings = board_with_public_and_closed_decisions()
+    today = date(2027, 2, 1)
+    register = public_register(board, resolutions, today, meetings)
+    shown = [public_resolution(board, r, today) for r in resolutions]
+    # adopted at a public meeting; on an in-camera item; at a closed meeting
+    assert shown == [register["resolutions"][0], None, None]
+
+
+def test_public_resolution_names_people_never_their_ids_or_contact_details():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting, "i1", title="Plan d'action 2027")
+    motion = meeting.move(board, "i1", "Adopter le plan", "alice", "bruno")
+    meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    meeting.cast_vote(board, motion.motion_id, "chloe", Choice.ABSTAIN, "Trop vague")
+    _, res = meeting.close_vote(board, motion.motion_id)
+    shown = public_resolution(board, res, date(2026, 12, 1))
+    assert shown is not None
+    assert shown["moved_by"]["name"] == "Alice"
+    assert [(o["name"], o["objection"]) for o in shown["objections"]] == [
+        ("Chloe", "Trop vague")
+    ]
+    text = json.dumps(shown, ensure_ascii=False)
+    assert "courriel.example" not in text and "418-555" not in text
+    for member_id in SEATS.values():
+        assert f'"{member_id}"' not in text
+    for internal in ("resolution_id", "meeting_id", "item_id", "motion_id"):
+        assert internal not in text
+    # the schema /openapi.json documents is exactly what the domain builds
+    PublicResolutionSchema().load(shown)
+
+
+def test_public_meeting_views_match_their_documented_schema():
+    board, _, (public, closed) = board_with_public_and_closed_decisions()
+    public.propose_motion_item(board, "emma", "Local pour les jeunes", "i9")
+    for meeting in (public, closed):
+        PublicMeetingSchema().load(public_meeting(board, meeting))
+
+
+def test_outside_the_board_an_in_camera_item_counts_as_unknown_for_quorum():
+    board = full_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting, "i1", title="Plan d'action 2027")
+    item(meeting, "i2", title=SECRET, in_camera=True)
+    for item_id in ("i1", "i2"):
+        meeting.declare_conflict("chloe", item_id, "famille")
+    assert public_quorum(board, meeting, "i1")["present"] == 6
+    assert meeting.quorum(board, "i2").present == 6
+    unknown = public_quorum(board, meeting, "no-such-item")
+    assert public_quorum(board, meeting, "i2") == unknown
+    assert (
+        unknown
+        == quorum_counts(meeting.quorum(board))
+        == {
+            "met": True,
+            "required": 4,
+            "present": 7,
+            "missing": {},
+        }
+    )
+
+
+def test_outside_the_board_a_closed_meetings_quorum_is_its_public_view_only():
+    board, _, (_, closed) = board_with_public_and_closed_decisions()
+    shown = public_quorum(board, closed, "i3")
+    assert shown == public_meeting(board, closed)
+    assert set(shown) == {"meeting_id", "kind", "date", "status"}
 
 
 def test_register_lists_vacancies():

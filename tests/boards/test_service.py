@@ -219,10 +219,23 @@ def test_closed_session_resolution_stays_out_of_the_register_and_events(node, am
     boards.vote(
         "m1", {"motion_id": motion["motion_id"], "member_id": "alice", "choice": "for"}
     )
-    assert boards.close_vote("m1", motion["motion_id"])["adopted"]
+    closed = boards.close_vote("m1", motion["motion_id"])
+    assert closed["adopted"]
     assert boards.public_register(BOARD)["resolutions"] == []
     outside = boards.get_meeting("m1", True)
     assert set(outside) == {"meeting_id", "kind", "date", "status"}
+    assert boards.quorum("m1", None, True) == outside
+    assert boards.quorum("m1")["present"] == 4
+    resolution_id = closed["resolution"]["resolution_id"]
+    assert boards.get_resolution(resolution_id)["closed_session"] is True
+    refusals = []
+    for ident in (resolution_id, "res-000000000000"):
+        with pytest.raises(RemoteError) as refused:
+            boards.get_resolution(ident, public=True)
+        refusals.append(
+            (refused.value.exc_type, refused.value.value.replace(ident, ""))
+        )
+    assert refusals[0] == refusals[1] == ("NotFound", 'resolution not found: ""')
     assert [m["kind"] for m in boards.list_meetings(BOARD, True)] == ["closed"]
     sent = published(amqp_uri, 2)
     text = json.dumps(sent)
