@@ -10,6 +10,8 @@ the marshmallow schemas that validate its input, the same schemas that make
         return ctx.rpc("offerings", "search", ctx.query)
 
 Handlers take ``(ctx, **url_values)`` and return JSON-able data or a Response.
+A route whose answer depends on the reader names each form, documented as a
+``oneOf``: ``response=(MeetingSchema, PublicMeetingSchema)``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from marshmallow import Schema
 from werkzeug.wrappers import Request
 
 Handler = Callable[..., Any]
+SchemaRef = type[Schema] | Schema
 
 
 @dataclass
@@ -33,10 +36,11 @@ class Route:
     summary: str = ""
     body: type[Schema] | Schema | None = None
     query: type[Schema] | Schema | None = None
-    response: type[Schema] | Schema | None = None
+    response: SchemaRef | tuple[SchemaRef, ...] | None = None
     status: int = 200
     tags: tuple[str, ...] = ()
     public: bool = False
+    description: str = ""
 
     @property
     def endpoint(self) -> str:
@@ -75,10 +79,11 @@ class Api:
         summary: str = "",
         body: type[Schema] | Schema | None = None,
         query: type[Schema] | Schema | None = None,
-        response: type[Schema] | Schema | None = None,
+        response: SchemaRef | tuple[SchemaRef, ...] | None = None,
         status: int = 200,
         tags: tuple[str, ...] = (),
         public: bool = False,
+        description: str = "",
     ) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
             self.routes.append(
@@ -94,6 +99,7 @@ class Api:
                     status,
                     tags or (action.split(".")[0],),
                     public,
+                    description,
                 )
             )
             return handler

@@ -66,9 +66,14 @@ def build_spec(routes: list[Route], version: str = "0.1.0") -> dict[str, Any]:
                     "503": _error("Unavailable"),
                 },
             }
+            if route.description:
+                operation["description"] = route.description
             if route.response is not None:
+                schema: Any = route.response
+                if isinstance(schema, tuple):  # one form per kind of reader
+                    schema = {"oneOf": list(schema)}
                 operation["responses"][str(route.status)]["content"] = {
-                    "application/json": {"schema": route.response}
+                    "application/json": {"schema": schema}
                 }
             if route.query is not None:
                 operation["parameters"].append({"in": "query", "schema": route.query})

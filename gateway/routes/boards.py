@@ -13,8 +13,9 @@ gateway's, on top of the permission table:
   proposing an item or declaring a conflict must name their own ``member_id``
   (the account's ``member_id``); a mover may not name a seconder, who seconds
   for themself (``POST /meetings/<id>/motions/<motion_id>/second``).
-- Roles outside the board (practitioners, regional coordinators) read meetings
-  as the public does: no closed-session agenda, attendance, conflict or vote
+- Roles outside the board (practitioners, regional coordinators) read meetings,
+  quorums and resolutions as the public does: no closed-session agenda,
+  attendance, conflict, vote or resolution, no member ids
   (``boards.read_closed`` in the permission table).
 
     POST /meetings/m-2026-12/votes
@@ -41,6 +42,8 @@ from services.boards.schemas import (
     FollowUpInput,
     MeetingSchema,
     MotionInput,
+    PublicMeetingSchema,
+    PublicResolutionSchema,
     ResolutionSchema,
     ScheduleInput,
     VoteInput,
@@ -265,9 +268,12 @@ def overdue(ctx: Context, board_id: str) -> Any:
 @api.route(
     "/meetings/<meeting_id>",
     action="boards.read",
-    response=MeetingSchema,
+    response=(MeetingSchema, PublicMeetingSchema),
     tags=TAGS,
     summary="One meeting with its agenda, attendance and motions",
+    description="Board insiders (boards.read_closed) get the whole meeting; "
+    "other readers its public view: a closed meeting's id, kind, date and status "
+    "only, a public one without attendance, votes, conflicts or in-camera items.",
 )
 def get_meeting(ctx: Context, meeting_id: str) -> Any:
     """Outside the board, the public view (see ``domain.public_meeting``)."""
@@ -281,21 +287,32 @@ def get_meeting(ctx: Context, meeting_id: str) -> Any:
     query=QuorumQuery,
     tags=TAGS,
     summary="Is the quorum met (for an item, after recusals)?",
+    description="Outside the board (no boards.read_closed), a closed meeting "
+    "answers its public view and no counts, and an item taken in camera counts "
+    "as an unknown item (see services.boards.domain.public_quorum).",
 )
 def quorum(ctx: Context, meeting_id: str) -> Any:
     item_id = ctx.query.get("item_id")
-    return cached(ctx, ctx.rpc("boards", "quorum", meeting_id, item_id))
+    public = not closed_view(ctx)
+    return cached(ctx, ctx.rpc("boards", "quorum", meeting_id, item_id, public=public))
 
 
 @api.route(
     "/resolutions/<resolution_id>",
     action="boards.read",
-    response=ResolutionSchema,
+    response=(ResolutionSchema, PublicResolutionSchema),
     tags=TAGS,
     summary="One resolution and its follow-up",
+    description="Board insiders (boards.read_closed) get the whole resolution; "
+    "other readers its entry in the public register (names and roles, no member "
+    "ids), and 404 for a resolution adopted in a closed session or in camera.",
 )
 def get_resolution(ctx: Context, resolution_id: str) -> Any:
-    return cached(ctx, ctx.rpc("boards", "get_resolution", resolution_id))
+    """Outside the board, the public view (see ``domain.public_resolution``)."""
+    public = not closed_view(ctx)
+    return cached(
+        ctx, ctx.rpc("boards", "get_resolution", resolution_id, public=public)
+    )
 
 
 # --- writes --------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def sweep_app(
         "meeting_id": mid,
         "board_id": "b1",
     }
-    fake.handlers[("boards", "get_resolution")] = lambda rid: {
+    fake.handlers[("boards", "get_resolution")] = lambda rid, public=False: {
         "resolution_id": rid,
         "board_id": "b1",
     }

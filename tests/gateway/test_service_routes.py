@@ -122,6 +122,118 @@ def test_outside_the_board_meetings_show_no_closed_session_or_conflict(
     )
 
 
+def adopt(board: Board, item_id: str, objection: str = "") -> dict[str, Any]:
+    """ada moves, grace seconds, both vote for (and alan against, with his
+    ``objection``, when one is given); the secretary closes the vote."""
+    meeting = f"/meetings/{board.meeting}"
+    ada, grace = board.members["ada"], board.members["grace"]
+    moved = {"item_id": item_id, "text": f"Adopter {item_id}", "moved_by": "ada"}
+    motion = board.post(f"{meeting}/motions", moved, ada)["motion_id"]
+    board.post(f"{meeting}/motions/{motion}/second", {}, grace)
+    votes = [("ada", "for", ""), ("grace", "for", "")]
+    if objection:
+        votes.append(("alan", "against", objection))
+    for member, choice, text in votes:
+        vote = {"motion_id": motion, "member_id": member, "choice": choice}
+        board.post(
+            f"{meeting}/votes", {**vote, "objection": text}, board.members[member]
+        )
+    closed = board.post(f"{meeting}/motions/{motion}/close", None)
+    assert closed["adopted"], closed
+    return dict(closed["resolution"])
+
+
+def test_outside_the_board_a_resolution_is_its_register_entry_or_not_found(
+    node: tuple[Gateway, str], board: Board
+) -> None:
+    app, _ = node
+    recusal = {"member_id": "alan", "item_id": "rh", "reason": CONFLICT_REASON}
+    board.post(f"/meetings/{board.meeting}/conflicts", recusal, board.members["alan"])
+    public = adopt(board, "budget", objection="Trop cher")
+    in_camera = adopt(board, "rh")
+    assert in_camera["closed_session"] is True
+    register = board.http.get(f"/boards/{board.id}/register").get_json()
+    [entry] = register["resolutions"]
+    for headers in (board.secretary, board.members["grace"]):
+        for resolution in (public, in_camera):
+            path = f"/resolutions/{resolution['resolution_id']}"
+            resp = board.http.get(path, headers=headers)
+            assert resp.status_code == 200, resp.get_json()
+            assert resp.get_json()["moved_by"] == "ada"
+    for role in ("practitioner", "regional_coordinator"):
+        outsider = auth(token_for(app, role))
+        resp = board.http.get(
+            f"/resolutions/{public['resolution_id']}", headers=outsider
+        )
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json() == entry
+        assert resp.get_json()["objections"][0]["name"] == "Alan"
+        text = resp.get_data(as_text=True)
+        for member_id in board.members:
+            assert f'"{member_id}"' not in text
+        assert public["resolution_id"] not in text and board.meeting not in text
+        for lang, words in (("fr", "introuvable"), ("en", "not found")):
+            answers = []
+            for ident in (in_camera["resolution_id"], "res-000000000000"):
+                resp = board.http.get(
+                    f"/resolutions/{ident}",
+                    headers={**outsider, "Accept-Language": lang},
+                )
+                assert resp.status_code == 404
+                answers.append(resp.get_data(as_text=True).replace(ident, "<id>"))
+            assert answers[0] == answers[1]
+            assert words in answers[0] and "Adopter" not in answers[0]
+    citizen = auth(token_for(app, "citizen"))
+    path = f"/resolutions/{public['resolution_id']}"
+    assert board.http.get(path, headers=citizen).status_code == 403
+
+
+def test_outside_the_board_a_quorum_shows_no_closed_session_attendance(
+    node: tuple[Gateway, str], board: Board
+) -> None:
+    app, _ = node
+    recusal = {"member_id": "alan", "item_id": "rh", "reason": CONFLICT_REASON}
+    board.post(f"/meetings/{board.meeting}/conflicts", recusal, board.members["alan"])
+    quorum = f"/meetings/{board.meeting}/quorum"
+    closed_quorum = f"/meetings/{board.closed}/quorum"
+    inside = board.http.get(closed_quorum, headers=board.secretary).get_json()
+    assert inside == {"met": False, "required": 2, "present": 0, "missing": {}}
+    in_camera = board.http.get(f"{quorum}?item_id=rh", headers=board.secretary)
+    assert in_camera.get_json()["present"] == 2
+    for role in ("practitioner", "regional_coordinator"):
+        outsider = auth(token_for(app, role))
+        resp = board.http.get(closed_quorum, headers=outsider)
+        assert resp.status_code == 200, resp.get_json()
+        closed = board.http.get(f"/meetings/{board.closed}", headers=outsider)
+        assert resp.get_json() == closed.get_json()
+        assert "present" not in resp.get_json()
+        counts = board.http.get(quorum, headers=outsider).get_json()
+        assert counts == {"met": True, "required": 2, "present": 3, "missing": {}}
+        for item_id in ("rh", "no-such-item"):
+            resp = board.http.get(f"{quorum}?item_id={item_id}", headers=outsider)
+            assert resp.get_json() == counts
+    missing = board.http.get("/meetings/m-nope/quorum", headers=outsider)
+    assert missing.status_code == 404
+
+
+def test_the_document_says_outsiders_get_the_public_view(
+    node: tuple[Gateway, str],
+) -> None:
+    app, _ = node
+    paths = Client(app).get("/openapi.json").get_json()["paths"]
+    for path, full, public in (
+        ("/meetings/{meeting_id}", "Meeting", "PublicMeeting"),
+        ("/resolutions/{resolution_id}", "Resolution", "PublicResolution"),
+    ):
+        operation = paths[path]["get"]
+        schema = operation["responses"]["200"]["content"]["application/json"]
+        assert schema["schema"]["oneOf"] == [
+            {"$ref": f"#/components/schemas/{full}"},
+            {"$ref": f"#/components/schemas/{public}"},
+        ]
+        assert "boards.read_closed" in operation["description"]
+
+
 def test_a_motion_is_seconded_only_by_another_member_in_their_own_name(
     board: Board,
 ) -> None:
