@@ -56,6 +56,16 @@ def new_event_id(now_ms: int | None = None) -> str:
     return "".join(reversed(chars))
 
 
+def event_id_floor(moment: datetime) -> str:
+    """The smallest id made at ``moment``: ids below it were all made before."""
+    value = int(moment.timestamp() * 1000) << 80
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
 def event_id_time(event_id: str) -> datetime:
     """When an id was made (millisecond precision)."""
     value = 0

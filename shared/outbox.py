@@ -15,6 +15,11 @@ marking it sent)::
     {"_id": "01JD3Q8Z6W...", "events": [{...envelope...}, ...], "sent": false,
      "created_at": datetime, "sent_at": null}
 
+Sent rows made more than ``OUTBOX_RETENTION_DAYS`` ago (7 by default) are
+deleted by the relay in its idle moments, a chunk at a time, so a node that runs
+for years keeps an outbox the size of a week (enough to look into what a service
+published). Unsent rows are never deleted.
+
 A transaction with one event stores it under ``"envelope"`` instead of
 ``"events"``. Events are grouped only in transactions opened through
 :class:`shared.store.StoreHandle`; with any other session each event is its own
@@ -27,6 +32,7 @@ import functools
 import logging
 import random
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet
@@ -36,8 +42,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.client_session import ClientSession
 
 from shared.broker import BatchPublisher
-from shared.config import require
-from shared.envelope import Envelope, current_version, utcnow
+from shared.config import positive_int, require
+from shared.envelope import Envelope, current_version, event_id_floor, utcnow
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 from shared.store import Store, find_store, tx_state
 
@@ -102,6 +108,10 @@ class Outbox(DependencyProvider):
     def setup(self) -> None:
         self.store: Store = find_store(self.container)
         self.store.indexes.setdefault(Store.OUTBOX, []).extend(OUTBOX_INDEXES)
+        self.retention = timedelta(
+            days=positive_int(self.container.config, "OUTBOX_RETENTION_DAYS", 7)
+        )
+        self._next_purge = 0.0
         self.publisher = BatchPublisher(
             require(self.container.config, "AMQP_URI", scheme=("amqp", "amqps")),
             exchange=self.container.config.get("EVENTS_EXCHANGE", "maillage.events"),
@@ -181,6 +191,32 @@ class Outbox(DependencyProvider):
         EVENTS_PUBLISHED.labels(service=self.container.service_name).inc(len(envelopes))
         return len(envelopes)
 
+    def purge_sent(self, before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` rows sent and made before ``before``; return how many.
+
+        Unsent rows are never touched, however old (the broker may be away for long).
+        """
+        assert self.store.handle is not None
+        outbox = self.store.handle.db[Store.OUTBOX]
+        old = {"sent": True, "_id": {"$lt": event_id_floor(before)}}
+        ids = [doc["_id"] for doc in outbox.find(old, {"_id": 1}).limit(limit)]
+        if ids:
+            outbox.delete_many({"_id": {"$in": ids}, "sent": True})
+        return len(ids)
+
+    def _purge_when_due(self, chunk: int = 1000) -> None:
+        """One chunk when the relay is idle; the next at once if there is more."""
+        if time.monotonic() < self._next_purge:
+            return
+        try:
+            deleted = self.purge_sent(utcnow() - self.retention, limit=chunk)
+        except Exception as exc:  # the store away: next time
+            log.warning(
+                "outbox purge of %s put off: %s", self.container.service_name, exc
+            )
+            deleted = 0
+        self._next_purge = time.monotonic() + (0.0 if deleted >= chunk else 60.0)
+
     def pending(self) -> int:
         assert self.store.handle is not None
         return self.store.handle.db[Store.OUTBOX].count_documents({"sent": False})
@@ -202,6 +238,7 @@ class Outbox(DependencyProvider):
                     eventlet.sleep(max(0.0, self.linger - (time.monotonic() - started)))
                     continue
                 OUTBOX_PENDING.labels(service=self.container.service_name).set(0)
+                self._purge_when_due()
             except Exception as exc:  # broker or store away: keep events, retry later
                 log.warning(
                     "outbox relay of %s paused: %s", self.container.service_name, exc
