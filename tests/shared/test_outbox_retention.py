@@ -36,6 +36,22 @@ def _row(days_ago: float, sent: bool, i: int) -> dict:
     }
 
 
+class Relay:  # only the outbox relay of a producer
+    name = "producer"
+    store = Store()
+    outbox = Outbox()
+
+
+def _relay(amqp_uri, store_uri, db_prefix, retention_days):
+    config = {
+        "AMQP_URI": amqp_uri,
+        "MONGODB_URI": store_uri,
+        "DB_PREFIX": db_prefix,
+        "OUTBOX_RETENTION_DAYS": retention_days,
+    }
+    return ServiceContainer(Relay, config)
+
+
 def test_event_id_floor_orders_ids_by_the_moment_they_were_made():
     moment = datetime(2026, 11, 23, 14, 2, 11, 123000, tzinfo=UTC)
     ms = int(moment.timestamp() * 1000)
@@ -64,20 +80,7 @@ def test_the_relay_deletes_sent_rows_past_retention_and_keeps_the_rest(
     with Connection(amqp_uri) as conn:
         published(conn.default_channel).declare()
 
-    class Relay:
-        name = "producer"
-        store = Store()
-        outbox = Outbox()
-
-    relay = ServiceContainer(
-        Relay,
-        {
-            "AMQP_URI": amqp_uri,
-            "MONGODB_URI": store_uri,
-            "DB_PREFIX": db_prefix,
-            "OUTBOX_RETENTION_DAYS": 7,
-        },
-    )
+    relay = _relay(amqp_uri, store_uri, db_prefix, retention_days=7)
     relay.start()
     try:
         deadline = time.monotonic() + 30
@@ -105,20 +108,7 @@ def test_the_relay_deletes_sent_rows_past_retention_and_keeps_the_rest(
 def test_a_malformed_retention_stops_the_service_with_a_clear_message(
     amqp_uri, store_uri, db_prefix
 ):
-    class Relay:
-        name = "producer"
-        store = Store()
-        outbox = Outbox()
-
-    container = ServiceContainer(
-        Relay,
-        {
-            "AMQP_URI": amqp_uri,
-            "MONGODB_URI": store_uri,
-            "DB_PREFIX": db_prefix,
-            "OUTBOX_RETENTION_DAYS": "a week",
-        },
-    )
+    container = _relay(amqp_uri, store_uri, db_prefix, retention_days="a week")
     with pytest.raises(Exception, match="OUTBOX_RETENTION_DAYS"):
         container.start()
     container.kill()
