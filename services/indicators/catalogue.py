@@ -111,14 +111,26 @@ DATA_ELEMENTS: dict[str, DataElement] = {
             "Ballots received in participation processes closed in the month "
             "(computed: participation.results_published).",
         ),
+        _count(
+            "participation_turnout_ballots",
+            "Bulletins reçus (électorat déclaré)",
+            "Ballots cast (declared electorate)",
+            "Bulletins reçus dans les démarches closes pendant le mois qui ont "
+            "déclaré leur nombre de personnes admissibles (calculé : "
+            "participation.results_published).",
+            "Ballots cast in the processes closed in the month that declared how "
+            "many people could vote (computed: participation.results_published).",
+        ),
         DataElement(
             "participation_eligible",
             ValueType.INTEGER,
             _SUM,
             "Personnes admissibles",
             "Eligible people",
-            "Résidents admissibles aux démarches closes pendant le mois.",
-            "Residents eligible in the processes closed in the month.",
+            "Personnes admissibles déclarées par les démarches closes pendant le "
+            "mois (calculé : eligible_count de participation.results_published).",
+            "Eligible people declared by the processes closed in the month "
+            "(computed: eligible_count of participation.results_published).",
         ),
         _count(
             "decisions_due",
@@ -219,14 +231,15 @@ INDICATORS: dict[str, Indicator] = {
         ),
         Indicator(
             "participation_rate",
-            "#{participation_ballots}",
+            "#{participation_turnout_ballots}",
             "#{participation_eligible}",
             100,
             "Taux de participation (%)",
-            "Participation rate (%)",
+            "Participation rate (turnout, %)",
             "Bulletins reçus sur les personnes admissibles, démarches closes dans "
-            "la période.",
-            "Ballots cast over eligible people, processes closed in the period.",
+            "la période qui ont déclaré leur nombre de personnes admissibles.",
+            "Ballots cast over eligible people, processes closed in the period "
+            "that declared how many people could vote.",
         ),
         Indicator(
             "decisions_on_time_rate",

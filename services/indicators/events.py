@@ -23,14 +23,29 @@ the MRCs approved, suppressed again with the coordinator's threshold)::
 
 from __future__ import annotations
 
+# participation's own module: importing it registers the upcaster of its v1
+# results (no eligible count), so old events are read in today's shape here too
+from services.participation.events import RESULTS_PUBLISHED
+
+__all__ = [
+    "DECISION_STATUS_CHANGED",
+    "EVENT_RECEIVED",
+    "RESULTS_PUBLISHED",
+    "ROLLUP_PUBLISHED",
+    "SERVICE_PUBLISHED",
+    "SERVICE_WITHDRAWN",
+    "VALUES_APPROVED",
+    "VALUES_UNAPPROVED",
+    "WAITING_LIST_CHANGED",
+]
+
 VALUES_APPROVED = "indicators.values_approved"
 VALUES_UNAPPROVED = "indicators.values_unapproved"
 ROLLUP_PUBLISHED = "indicators.rollup_published"
 
-# consumed
+# consumed (and RESULTS_PUBLISHED, above)
 EVENT_RECEIVED = "federation.event_received"
 SERVICE_PUBLISHED = "offerings.service_published"
 SERVICE_WITHDRAWN = "offerings.service_withdrawn"
 WAITING_LIST_CHANGED = "offerings.waiting_list_changed"
-RESULTS_PUBLISHED = "participation.results_published"
 DECISION_STATUS_CHANGED = "boards.decision_status_changed"

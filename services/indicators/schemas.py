@@ -113,7 +113,7 @@ class ResultsPublished(Schema):
     process_id = fields.String(required=True)
     mrc_code = fields.String(required=True)
     ballots = fields.Integer(required=True)
-    eligible = fields.Integer(allow_none=True, load_default=None)
+    eligible_count = fields.Integer(allow_none=True, load_default=None)
 
 
 class DecisionStatusChanged(Schema):

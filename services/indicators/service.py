@@ -505,8 +505,15 @@ class IndicatorsService(ServiceBase):
         values["participation_ballots"] = (
             float(sum(p["ballots"] for p in processes)) if processes else None
         )
-        eligible = [p["eligible"] for p in processes if p.get("eligible") is not None]
-        values["participation_eligible"] = float(sum(eligible)) if eligible else None
+        # turnout only from processes that declared who could vote: their
+        # ballots over their eligible count, never a ballot without its base
+        counted = [p for p in processes if (p.get("eligible") or 0) > 0]
+        values["participation_turnout_ballots"] = (
+            float(sum(p["ballots"] for p in counted)) if counted else None
+        )
+        values["participation_eligible"] = (
+            float(sum(p["eligible"] for p in counted)) if counted else None
+        )
         services = repo.projections("services", {"org_unit": org_unit}, session)
         if services:
             values["services_without_referral"] = float(
@@ -585,7 +592,7 @@ class IndicatorsService(ServiceBase):
                     "org_unit": org_unit,
                     "month": month,
                     "ballots": data["ballots"],
-                    "eligible": data["eligible"],
+                    "eligible": data["eligible_count"],
                 },
                 session,
             )

@@ -6,7 +6,7 @@ they return.  A process looks like::
     {"id": "p1", "mrc_code": "2423", "title": "Budget participatif 2027",
      "method": "pb-mes", "seats": 1, "budget": "50000",
      "support_threshold": 10, "eligibility": "residents",
-     "representatives": [],
+     "representatives": [], "eligible_count": 1200,
      "phases": {"proposals": ["2026-11-01T00:00:00Z", "2026-11-15T00:00:00Z"],
                 "deliberation": [...], "voting": [...], "results": [...]},
      "closed": false}
@@ -180,6 +180,41 @@ def may_take_part(process: Mapping[str, Any], key: str, resident: bool) -> None:
             "résidence non vérifiée pour cette MRC",
             "residency not verified for this MRC",
         )
+
+
+POSITIVE_COUNT = ("entier positif attendu", "positive integer expected")
+
+
+def check_eligible_count(value: object, ballots_cast: int) -> int | None:
+    """How many may vote, as the process declares it: the turnout denominator.
+
+    ``None`` means not declared (no turnout is published, never a guessed one).
+    Otherwise a whole number of at least 1 and not fewer than the ballots
+    already cast: ``check_eligible_count(120, 37) == 120``;
+    ``check_eligible_count(30, 37)`` is refused on ``eligible_count``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise refuse("invalid", "eligible_count", *POSITIVE_COUNT)
+    if value < ballots_cast:
+        raise refuse(
+            "invalid",
+            "eligible_count",
+            f"moins que les {ballots_cast} bulletins déjà reçus",
+            f"fewer than the {ballots_cast} ballots already cast",
+        )
+    return value
+
+
+def published_eligible(process: Mapping[str, Any], ballots: int) -> int | None:
+    """The eligible count the results carry: the declared one, unless the
+    ballots outnumber it (a count declared before late registrations), in which
+    case none, so that no turnout above 100 % is ever computed from it."""
+    declared = process.get("eligible_count")
+    if declared is None or ballots > int(declared):
+        return None
+    return int(declared)
 
 
 def qualifies(support_count: int, threshold: int) -> bool:

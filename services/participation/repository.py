@@ -97,6 +97,13 @@ class ParticipationRepository:
         )
         return list(docs), total
 
+    def set_process(
+        self, process_id: str, changes: Doc, session: ClientSession
+    ) -> None:
+        self.db.processes.update_one(
+            {"_id": process_id}, {"$set": changes}, session=session
+        )
+
     def close_process(self, process_id: str, session: ClientSession) -> bool:
         res = self.db.processes.update_one(
             {"_id": process_id, "closed": False},
@@ -219,8 +226,12 @@ class ParticipationRepository:
     def receipts(self, process_id: str) -> list[str]:
         return sorted(entry["receipt"] for entry in self.ballots(process_id))
 
-    def participation_count(self, process_id: str) -> int:
-        return self.db.participations.count_documents({"process_id": process_id})
+    def participation_count(
+        self, process_id: str, session: ClientSession | None = None
+    ) -> int:
+        return self.db.participations.count_documents(
+            {"process_id": process_id}, session=session
+        )
 
     # results
     def save_result(self, doc: Doc, session: ClientSession) -> None:

@@ -10,6 +10,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.participation.tally import METHODS
 from shared.errors import Invalid
 
+POSITIVE = "Entier positif attendu. / Positive integer expected."
+
 
 class ProcessInput(Schema):
     mrc_code = fields.String(required=True, validate=validate.Length(min=2, max=8))
@@ -29,6 +31,17 @@ class ProcessInput(Schema):
         keys=fields.String(),
         values=fields.List(fields.String(), validate=validate.Length(equal=2)),
         required=True,
+    )
+    eligible_count = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, error=POSITIVE),
+        error_messages={"invalid": POSITIVE},
+        metadata={
+            "description": "Personnes admissibles au vote (dénominateur du taux "
+            "de participation) / people eligible to vote (turnout denominator)"
+        },
     )
 
 
@@ -77,6 +90,7 @@ class ProcessOutput(Schema):
     phases = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     phase = fields.String(allow_none=True)
     closed = fields.Boolean()
+    eligible_count = fields.Integer(allow_none=True)
 
 
 def load(schema: Schema, data: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ per-process pseudonymous key.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,6 +44,8 @@ from shared.outbox import Outbox
 from shared.rpc import rpc
 from shared.service import ServiceBase
 from shared.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime:
@@ -137,6 +140,30 @@ class ParticipationService(ServiceBase):
             "offset": loaded["offset"],
             "limit": loaded["limit"],
         }
+
+    @rpc
+    def set_eligible_count(
+        self, process_id: str, eligible_count: int | None
+    ) -> dict[str, Any]:
+        """Declare (or correct, or withdraw with ``None``) how many may vote,
+        until the close; never fewer than the ballots already cast::
+
+        set_eligible_count("4b1e…", 120) -> {…as get_process…, "eligible_count": 120}
+        """
+        with self.store.transaction() as session:
+            process = self._process(str(process_id), session)
+            if process["closed"]:
+                raise Conflict(
+                    "Vote clos : les résultats sont publiés.",
+                    "Vote closed: the results are published.",
+                )
+            cast = self.repository.participation_count(process["id"], session)
+            with _refusals():
+                count = domain.check_eligible_count(eligible_count, cast)
+            self.repository.set_process(
+                process["id"], {"eligible_count": count}, session
+            )
+        return self._view({**process, "eligible_count": count})
 
     @rpc
     def load_registry(self, process_id: str, csv_text: str) -> dict[str, int]:
@@ -403,12 +430,22 @@ class ParticipationService(ServiceBase):
             with _refusals():
                 result = domain.tally_ballots(process, plain, ballots)
             ranked = domain.priorities(result, plain)
+            eligible = domain.published_eligible(process, len(ballots))
+            if eligible is None and process.get("eligible_count") is not None:
+                log.warning(
+                    "process %s: %d ballots exceed the %s declared eligible, "
+                    "no turnout published",
+                    process_id,
+                    len(ballots),
+                    process["eligible_count"],
+                )
             self.repository.close_process(process_id, session)
             self.repository.save_result(
                 {
                     "_id": process_id,
                     "priorities": ranked,
                     "ballots": len(ballots),
+                    "eligible_count": eligible,
                     "result": result_to_dict(result),
                 },
                 session,
@@ -422,6 +459,7 @@ class ParticipationService(ServiceBase):
                     "method": process["method"],
                     "priorities": ranked,
                     "ballots": len(ballots),
+                    "eligible_count": eligible,
                 },
                 session=session,
             )

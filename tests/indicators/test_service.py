@@ -181,7 +181,7 @@ def test_the_same_events_delivered_twice_give_identical_values(service):
                 "method": "irv",
                 "priorities": [],
                 "ballots": 412,
-                "eligible": 2000,
+                "eligible_count": 2000,
             },
             "node-2437",
             occurred_at=datetime(2026, 3, 9, tzinfo=UTC),
@@ -379,3 +379,66 @@ def test_the_coordinator_rolls_up_what_mrcs_approved_and_suppresses_again(
     finally:
         client.drop_database(name)
         client.close()
+
+
+def results(process_id, ballots, eligible_count=None, version=2):
+    """``participation.results_published`` as it comes off the wire (upcast)."""
+    payload = {
+        "process_id": process_id,
+        "title": "Priorités",
+        "mrc_code": "2437",
+        "method": "irv",
+        "priorities": [],
+        "ballots": ballots,
+    }
+    if version >= 2:
+        payload["eligible_count"] = eligible_count
+    sent = Envelope(
+        events.RESULTS_PUBLISHED,
+        payload,
+        "node-2437",
+        schema_version=version,
+        occurred_at=datetime(2026, 3, 9, tzinfo=UTC),
+    )
+    return Envelope.from_dict(sent.to_dict())
+
+
+def turnout(service, public=True):
+    return service.evaluate(
+        {
+            "indicator": "participation_rate",
+            "org_unit": "2437",
+            "period": "202603",
+            "public": public,
+        }
+    )
+
+
+def test_turnout_is_recorded_from_the_eligible_count_the_results_carry(service):
+    # a process that declared no eligible count (a version 1 event): ballots
+    # cast are recorded, no turnout is (no guessed denominator)
+    assert service.on_results_published([results("p0", 500, version=1)]) == 1
+    values = computed_values(service)
+    assert values == {("participation_ballots", "cd:2437", "202603"): 500}
+    assert (turnout(service)["value"], turnout(service)["suppressed"]) == (None, False)
+    # 37 ballots of 120 eligible, the same month
+    first = results("p1", 37, 120)
+    assert service.on_results_published([first]) == 1
+    values = computed_values(service)
+    assert values[("participation_ballots", "cd:2437", "202603")] == 537
+    assert values[("participation_turnout_ballots", "cd:2437", "202603")] == 37
+    assert values[("participation_eligible", "cd:2437", "202603")] == 120
+    assert (turnout(service)["value"], turnout(service)["suppressed"]) == (
+        30.83,
+        False,
+    )
+    # redelivered: no second effect
+    assert service.on_results_published([first]) == 0
+    assert computed_values(service) == values
+    assert turnout(service)["value"] == 30.83
+
+
+def test_a_turnout_on_few_ballots_is_suppressed_like_any_small_count(service):
+    service.on_results_published([results("p1", 4, 10)])
+    assert turnout(service, public=False)["value"] == 40
+    assert (turnout(service)["value"], turnout(service)["suppressed"]) == (None, True)

@@ -41,6 +41,7 @@ def test_a_process_reads_with_its_dates_method_and_the_phase_of_the_moment(env):
         "phases": PHASES,
         "phase": "proposals",
         "closed": False,
+        "eligible_count": None,
     }
     env["clock"].now = T0 + timedelta(days=21)
     assert service.get_process(pid)["phase"] == "voting"
