@@ -4,6 +4,10 @@
     $ maillage offerings import ../shared/data/hsds_1.1_sample/all_resources/
     $ maillage offerings export /tmp/annuaire --format csv
 
+Each chunk of ``--chunk-size`` services is one transaction with its events in
+the offerings outbox; the offerings service's relay publishes them when it
+runs. Importing the same file again writes and emits nothing new.
+
 The store is ``--store-uri`` (default: ``MAILLAGE_STORE_URI``, then
 ``MAILLAGE_MONGODB_URI`` / ``MONGODB_URI``); the database is
 ``<prefix>offerings`` as for the running service. Exit codes: 0 imported,
@@ -62,6 +66,17 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_GEO,
         help="quebec_geo/ folder used to check MRC codes",
     )
+    imp.add_argument(
+        "--node-id",
+        default=None,
+        help="origin_node of the events (default: $MAILLAGE_NODE_ID, as the service)",
+    )
+    imp.add_argument(
+        "--chunk-size",
+        type=int,
+        default=200,
+        help="services per transaction (each with its records and events)",
+    )
     imp.add_argument("--no-progress", action="store_true")
     common(imp)
     imp.set_defaults(func=run_import)
@@ -93,6 +108,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     from services.offerings.formats import detect
     from services.offerings.imports import import_path, load_geo
+    from shared.config import settings
 
     path: Path = args.path
     kind = detect(path)
@@ -111,7 +127,13 @@ def run_import(args: argparse.Namespace) -> int:
             desc="import",
         ) as bar:
             report = import_path(
-                path, db, args.user, load_geo(args.geo_dir), progress=bar.update
+                path,
+                db,
+                args.user,
+                load_geo(args.geo_dir),
+                progress=bar.update,
+                node_id=args.node_id or settings()["NODE_ID"],
+                chunk_size=max(1, args.chunk_size),
             )
     finally:
         client.close()
@@ -132,9 +154,11 @@ def run_import(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     merged = len(report.merged_organizations)
+    events = sum(report.events.values())
     print(
         f"Importé / imported: {report.written} ; organisations fusionnées / "
-        f"merged organizations: {merged}"
+        f"merged organizations: {merged} ; événements / events: {events} "
+        f"({report.transactions} transaction(s))"
     )
     return 0
 

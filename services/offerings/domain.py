@@ -3,8 +3,9 @@ confidentiality and search. No I/O: plain records in, plain records out.
 
 The unit of work is a :data:`~services.offerings.hsds.Dataset`: every table of
 HSDS 3.0 as ``{id: record}``. An import builds one from files, checks it as a
-whole (:func:`check_dataset`), and only then hands it to the repository, which
-writes it in one transaction: a file with one bad row changes nothing.
+whole (:func:`check_dataset`), and only then hands it to the repository (in
+chunks of services, :func:`import_chunks`): a file with one bad row changes
+nothing.
 
 A problem found in a file, as shown to a person::
 
@@ -14,6 +15,7 @@ A problem found in a file, as shown to a person::
 
 from __future__ import annotations
 
+import calendar
 import heapq
 import re
 import unicodedata
@@ -21,9 +23,16 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from services.offerings.events import (
+    SERVICE_PUBLISHED,
+    SERVICE_UPDATED,
+    SERVICE_WITHDRAWN,
+    WAITING_LIST_CHANGED,
+)
 from services.offerings.hsds import (
     HARD_REFERENCES,
     NESTING,
@@ -759,6 +768,168 @@ def service_links(service_id: str, changes: Mapping[str, Any]) -> Dataset:
     return links
 
 
+# --- imports: chunks of services and the events they cause ----------------------
+
+# What points from a record at the service it belongs to (directly, through a
+# service-at-location, a contact or a phone, or as an attribute or audit row).
+_OWNER_COLUMNS = (
+    "service_id",
+    "service_at_location_id",
+    "contact_id",
+    "phone_id",
+    "link_id",
+    "resource_id",
+)
+_OWNER_ORDER = ("service_at_location", "contact", "phone")
+# The nested property a changed child shows up as in ``changed_fields``.
+SERVICE_PARTS = {c.table: c.prop for c in NESTING["service"] if c.many}
+
+
+def owning_services(dataset: Dataset) -> dict[str, str]:
+    """``{record id: service id}`` for every record that hangs on a service of
+    the dataset (the service itself included)."""
+    owner = {service_id: service_id for service_id in dataset["service"]}
+    tables = [
+        *_OWNER_ORDER,
+        *(
+            t
+            for t in TABLES
+            if t not in (*_OWNER_ORDER, "service", "attribute", "metadata")
+        ),
+        "attribute",
+        "metadata",
+    ]
+    for table in tables:
+        for record_id, record in dataset[table].items():
+            for column in _OWNER_COLUMNS:
+                value = record.get(column)
+                if value in owner:
+                    owner[record_id] = owner[value]
+                    break
+    return owner
+
+
+def import_chunks(
+    dataset: Dataset, services: int = 200, records: int = 2000
+) -> list[Dataset]:
+    """Split a checked import into the datasets written one transaction each.
+
+    First the records that hang on no service of the import (organizations,
+    locations, taxonomies…), ``records`` at a time; then ``services`` services
+    at a time, each with everything that hangs on it, so a service, its
+    schedules, links and search projection and the events they cause are
+    committed together.
+
+        >>> [count(c) for c in import_chunks(data, services=2)]  # doctest: +SKIP
+        [{"organization": 1, "location": 3}, {"service": 2, "schedule": 2},
+         {"service": 1}]
+    """
+    owner = owning_services(dataset)
+    base: list[tuple[str, str]] = []
+    per_service: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for table, rows in dataset.items():
+        for record_id in rows:
+            service_id = owner.get(record_id)
+            if service_id is None:
+                base.append((table, record_id))
+            else:
+                per_service[service_id].append((table, record_id))
+
+    def build(keys: Iterable[tuple[str, str]]) -> Dataset:
+        chunk = empty_dataset()
+        for table, record_id in keys:
+            chunk[table][record_id] = dataset[table][record_id]
+        return chunk
+
+    chunks = [build(base[i : i + records]) for i in range(0, len(base), records)]
+    service_ids = sorted(dataset["service"])
+    for i in range(0, len(service_ids), services):
+        chunks.append(
+            build(k for s in service_ids[i : i + services] for k in per_service[s])
+        )
+    return chunks
+
+
+def _published(record: Record | None) -> bool:
+    return record is not None and record.get("publication_status") in PUBLIC_STATUSES
+
+
+def service_events(
+    before: Record | None, after: Record, changed_parts: Iterable[str] = ()
+) -> list[tuple[str, dict[str, Any]]]:
+    """The events a written service causes, as the RPC commands emit them:
+    ``(event_type, payload fields of its own)``.
+
+    Published now and not before: published, then its waiting list. Published
+    before and now: updated (``changed_fields``: its own columns that changed,
+    then the nested parts, e.g. ``schedules``) and its waiting list if that
+    changed. Published before, not now: withdrawn. Drafts and unchanged
+    services cause nothing, so importing the same file twice emits nothing the
+    second time.
+
+        >>> service_events(None, {"id": "s", "name": "Popote",
+        ...                       "publication_status": "published"})[0][0]
+        'offerings.service_published'
+    """
+    was, now = _published(before), _published(after)
+    if now and not was:
+        modes = str(after.get("outreach_modes") or "").split(",")
+        return [
+            (
+                SERVICE_PUBLISHED,
+                {
+                    "name": after["name"],
+                    "no_referral_required": bool(after.get("no_referral_required")),
+                    "outreach_modes": [m for m in modes if m],
+                },
+            ),
+            (WAITING_LIST_CHANGED, {}),
+        ]
+    if was and not now:
+        return [(SERVICE_WITHDRAWN, {"reason": None})]
+    if not now or before is None:
+        return []
+    changed = sorted(
+        k for k in set(before) | set(after) if before.get(k) != after.get(k)
+    ) + sorted(set(changed_parts))
+    if not changed:
+        return []
+    events: list[tuple[str, dict[str, Any]]] = [
+        (SERVICE_UPDATED, {"changed_fields": changed})
+    ]
+    if waiting_list_changed(before, after):
+        events.append((WAITING_LIST_CHANGED, {}))
+    return events
+
+
+def event_payload(
+    event_type: str, view: ServiceView, extra: Mapping[str, Any], now: str
+) -> dict[str, Any]:
+    """An event's payload: the service's ids and territory (MRC and
+    municipality codes, never an address), its own fields, and for
+    ``waiting_list_changed`` the waiting list as it now stands."""
+    service = view.service
+    data: dict[str, Any] = {
+        "service_id": service["id"],
+        "organization_id": service["organization_id"],
+        "mrc_codes": sorted(
+            {loc["mrc_code"] for loc in view.locations if loc.get("mrc_code")}
+        ),
+        "municipality_codes": sorted(
+            {
+                loc["municipality_code"]
+                for loc in view.locations
+                if loc.get("municipality_code")
+            }
+        ),
+        **extra,
+    }
+    if event_type == WAITING_LIST_CHANGED:
+        data.update({k: service.get(k) for k in WAITING_LIST_FIELDS})
+        data["updated_at"] = service.get("waiting_list_updated_at") or now
+    return data
+
+
 # --- confidentiality ----------------------------------------------------------
 
 
@@ -891,6 +1062,19 @@ def tokens(text: str) -> list[str]:
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MINUTES_PER_WEEK = 7 * 24 * 60
+QUEBEC = "America/Toronto"  # Quebec's civil time (America/Montreal is its alias)
+_BYDAY = re.compile(r"^([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def quebec_time(moment: datetime) -> datetime:
+    """The Quebec wall-clock time (naive) of an instant: opening hours are
+    read in it, so 09:00 is 09:00 in winter (EST) and in summer (EDT).
+
+        >>> from datetime import UTC
+        >>> quebec_time(datetime(2026, 7, 6, 13, 30, tzinfo=UTC))
+        datetime.datetime(2026, 7, 6, 9, 30)
+    """
+    return moment.astimezone(ZoneInfo(QUEBEC)).replace(tzinfo=None)
 
 
 def _minutes(text: Any) -> int | None:
@@ -902,20 +1086,51 @@ def _minutes(text: Any) -> int | None:
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
+def _day(value: Any) -> str:
+    """``YYYY-MM-DD`` of a date or date-time cell, or ``""``."""
+    text = str(value or "")[:10]
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return ""
+
+
+def _numbers(value: Any) -> list[int]:
+    found = []
+    for part in str(value or "").split(","):
+        try:
+            found.append(int(float(part)))
+        except ValueError:
+            continue
+    return found
+
+
 def opening_slots(schedules: Iterable[Record]) -> list[dict[str, Any]]:
-    """Weekly opening slots in minutes since Monday 00:00, local time.
+    """Opening slots in minutes since Monday 00:00, Quebec local time.
 
-    Only weekly schedules (or schedules without ``freq``) with ``opens_at`` and
-    ``closes_at`` describe opening hours; ``byday`` absent means every day. A
-    slot past midnight is cut in two. Validity dates travel with each slot.
+    Weekly schedules (or schedules without ``freq``) and monthly ones with
+    ``opens_at`` and ``closes_at`` describe opening hours. ``byday`` absent
+    means every day. A slot past midnight runs into the next day (cut in two
+    at the end of the week); ``d`` is the weekday it opened, whose date the
+    rules below are checked on.
 
-        >>> opening_slots([{"freq": "WEEKLY", "byday": "MO",
+    Monthly (RFC 5545 as HSDS uses it): ``byday`` ``1MO`` is the first Monday
+    of the month, ``-1FR`` the last Friday (``nth``); ``bymonthday`` ``15`` /
+    ``-1`` the 15th / last day (``mday``); both given, a day must match both;
+    neither, the day of the month of ``dtstart``. ``interval`` counts weeks or
+    months from ``dtstart`` (or ``valid_from``) (``every``). Validity is
+    ``valid_from`` / ``dtstart`` to ``valid_to`` / ``until``; ``count``,
+    ``byweekno``, ``byyearday`` and ``timezone`` are not used (times are Quebec
+    civil time).
+
+        >>> opening_slots([{"freq": "MONTHLY", "byday": "-1FR",
         ...                 "opens_at": "09:00", "closes_at": "17:00"}])
-        [{'s': 540, 'e': 1020, 'from': '', 'to': ''}]
+        [{'s': 6300, 'e': 6780, 'from': '', 'to': '', 'd': 4, 'nth': [-1]}]
     """
     slots = []
     for schedule in schedules:
-        if schedule.get("freq") not in (None, "WEEKLY"):
+        freq = schedule.get("freq") or "WEEKLY"
+        if freq not in ("WEEKLY", "MONTHLY"):
             continue
         opens, closes = (
             _minutes(schedule.get("opens_at")),
@@ -923,22 +1138,48 @@ def opening_slots(schedules: Iterable[Record]) -> list[dict[str, Any]]:
         )
         if opens is None or closes is None:
             continue
-        days = [d.strip().upper() for d in str(schedule.get("byday") or "").split(",")]
-        days = [d[-2:] for d in days if d[-2:] in _DAYS] or list(_DAYS)
-        valid = {
-            "from": str(schedule.get("valid_from") or ""),
-            "to": str(schedule.get("valid_to") or ""),
+        days: dict[int, set[int]] = {}  # weekday -> nth occurrences, 0 = every
+        for part in str(schedule.get("byday") or "").split(","):
+            match = _BYDAY.match(part.strip().upper())
+            if not match:
+                continue
+            nth = int(match.group(1) or 0) if freq == "MONTHLY" else 0
+            days.setdefault(_DAYS.index(match.group(2)), set()).add(nth)
+        month_days: list[int] = []
+        if freq == "MONTHLY":
+            month_days = [n for n in _numbers(schedule.get("bymonthday")) if n]
+            if not days and not month_days:
+                first = _day(schedule.get("dtstart"))
+                if not first:
+                    continue  # which day of the month is unknowable
+                month_days = [int(first[8:])]
+        if not days:
+            days = {day: {0} for day in range(7)}
+        starts = [_day(schedule.get(k)) for k in ("valid_from", "dtstart")]
+        ends = [_day(schedule.get(k)) for k in ("valid_to", "until")]
+        rule: dict[str, Any] = {
+            "from": max(starts),
+            "to": min([e for e in ends if e] or [""]),
         }
-        for day in days:
-            start = _DAYS.index(day) * 1440 + opens
-            end = _DAYS.index(day) * 1440 + closes
+        interval = (_numbers(schedule.get("interval")) or [1])[0]
+        anchor = _day(schedule.get("dtstart")) or _day(schedule.get("valid_from"))
+        if interval > 1 and anchor:
+            rule["every"] = [interval, anchor, freq]
+        if month_days:
+            rule["mday"] = sorted(set(month_days))
+        for day, nths in sorted(days.items()):
+            extra = dict(rule, d=day)
+            if 0 not in nths:
+                extra["nth"] = sorted(nths)
+            start = day * 1440 + opens
+            end = day * 1440 + closes
             if closes <= opens:
                 end += 1440
             if end > MINUTES_PER_WEEK:
-                slots.append({"s": start, "e": MINUTES_PER_WEEK, **valid})
-                slots.append({"s": 0, "e": end - MINUTES_PER_WEEK, **valid})
+                slots.append({"s": start, "e": MINUTES_PER_WEEK, **extra})
+                slots.append({"s": 0, "e": end - MINUTES_PER_WEEK, **extra})
             else:
-                slots.append({"s": start, "e": end, **valid})
+                slots.append({"s": start, "e": end, **extra})
     return slots
 
 
@@ -946,15 +1187,56 @@ def week_minute(local: datetime) -> int:
     return local.weekday() * 1440 + local.hour * 60 + local.minute
 
 
+def _occurs(slot: Mapping[str, Any], day: date) -> bool:
+    """Whether the slot's monthly and interval rules allow an opening on ``day``."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    nth = slot.get("nth")
+    if (
+        nth
+        and (day.day - 1) // 7 + 1 not in nth
+        and -((last - day.day) // 7 + 1) not in nth
+    ):
+        return False
+    month_days = slot.get("mday")
+    if (
+        month_days
+        and day.day not in month_days
+        and day.day - last - 1 not in month_days
+    ):
+        return False
+    every = slot.get("every")
+    if every:
+        interval, anchor_text, freq = every
+        anchor = date.fromisoformat(anchor_text)
+        if freq == "MONTHLY":
+            steps = (day.year - anchor.year) * 12 + day.month - anchor.month
+        else:
+            monday = anchor - timedelta(days=anchor.weekday())
+            steps = (day - timedelta(days=day.weekday()) - monday).days // 7
+        if steps % int(interval):
+            return False
+    return True
+
+
 def is_open(slots: Iterable[Mapping[str, Any]], local: datetime) -> bool:
-    """Open at this local time (America/Toronto for Quebec) per the slots."""
-    minute, today = week_minute(local), local.date().isoformat()
-    return any(
-        slot["s"] <= minute < slot["e"]
-        and (not slot["from"] or slot["from"] <= today)
-        and (not slot["to"] or slot["to"] >= today)
-        for slot in slots
-    )
+    """Open at this Quebec wall-clock time (:func:`quebec_time`) per the slots.
+
+    Validity and monthly rules are checked on the day the opening began (an
+    opening from 22:00 to 02:00 belongs to the day it opened).
+    """
+    minute, today = week_minute(local), local.date()
+    for slot in slots:
+        if not slot["s"] <= minute < slot["e"]:
+            continue
+        day = today
+        if "d" in slot:  # slots stored before the weekday was kept lack it
+            day = today - timedelta(days=(local.weekday() - slot["d"]) % 7)
+        iso = day.isoformat()
+        if slot["from"] and slot["from"] > iso or slot["to"] and slot["to"] < iso:
+            continue
+        if _occurs(slot, day):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

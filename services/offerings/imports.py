@@ -1,21 +1,35 @@
-"""Import and export of whole directories, all or nothing.
+"""Import and export of whole directories.
 
 An import reads every file, merges organizations that share an
 ``organization_identifier`` (with each other and with the directory), checks
-every record and link, and only if nothing is fatal writes everything in one
-store transaction. Otherwise the directory is left exactly as it was and the
-report lists each rejected row::
+every record and link, and only if nothing is fatal writes everything.
+Otherwise the directory is left exactly as it was and the report lists each
+rejected row::
 
     {"ok": false, "format": "csv", "files": ["services.csv", ...],
      "problems": [{"file": "services.csv", "row": 3, "field": "minimum_age",
                    "reason_fr": "nombre attendu", "reason_en": "number expected",
                    "message": "services.csv, ligne 3, champ « minimum_age » : …"}]}
+
+A checked import is written as the service writes (:func:`write_with_events`):
+records, audit trail, search projections and the events the services' changes
+cause (published, updated, withdrawn, waiting list) in one transaction, the
+events as a row of the service's outbox that its relay publishes. The CLI
+writes one transaction per chunk (:func:`domain.import_chunks`: the records
+hanging on no imported service first, then 200 services at a time with their
+own records) so no transaction grows with the directory. Unchanged records are
+not written again and unchanged services cause no event, so an import that
+stopped half-way is completed by running it again, and importing the same
+file twice emits nothing the second time.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +37,19 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from services.offerings.domain import (
+    SERVICE_PARTS,
     GeoReference,
     Problem,
     check_dataset,
     deduplicate_organizations,
+    event_payload,
+    import_chunks,
     outside_ids,
+    owning_services,
     public_view,
+    service_events,
 )
+from services.offerings.events import payload
 from services.offerings.formats import (
     Parsed,
     Progress,
@@ -39,6 +59,9 @@ from services.offerings.formats import (
 )
 from services.offerings.hsds import Dataset, count
 from services.offerings.repository import OfferingsRepository
+from shared.envelope import Envelope, current_version
+
+Emit = Callable[[str, dict[str, Any]], None]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +77,8 @@ class ImportReport:
     merged_organizations: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    events: dict[str, int] = field(default_factory=dict)
+    transactions: int = 0
 
     @property
     def ok(self) -> bool:
@@ -69,6 +94,8 @@ class ImportReport:
             "records": self.records,
             "written": self.written,
             "merged_organizations": self.merged_organizations,
+            "events": self.events,
+            "transactions": self.transactions,
             "problems": [p.as_dict() for p in self.problems],
             "warnings": [p.as_dict() for p in self.warnings],
         }
@@ -124,22 +151,112 @@ def check_parsed(
     return dataset, report
 
 
+def write_with_events(
+    repository: OfferingsRepository,
+    dataset: Dataset,
+    who: str,
+    session: ClientSession | None,
+    emit: Emit,
+    now: str,
+    action: str | None = None,
+) -> dict[str, int]:
+    """Upsert a checked dataset and ``emit(event_type, payload)`` each event
+    its services' changes cause (:func:`domain.service_events`), inside the
+    caller's transaction. Returns the upsert's counts."""
+    service_ids = sorted(dataset["service"])
+    before = {
+        r["id"]: r
+        for r in (
+            repository.find("service", {"_id": {"$in": service_ids}}, session)
+            if service_ids
+            else []
+        )
+    }
+    changed: dict[str, set[str]] = {}
+    counts = repository.upsert(dataset, who, session, action=action, changed=changed)
+    owner = owning_services(dataset)
+    parts: dict[str, set[str]] = {}
+    for table, ids in changed.items():
+        if table in ("service", "metadata"):
+            continue
+        for record_id in ids:
+            if record_id in owner:
+                parts.setdefault(owner[record_id], set()).add(
+                    SERVICE_PARTS.get(table, table)
+                )
+    for service_id in service_ids:
+        caused = service_events(
+            before.get(service_id),
+            dataset["service"][service_id],
+            parts.get(service_id, ()),
+        )
+        if not caused:
+            continue
+        view = repository.view(service_id, session)
+        assert view is not None
+        for event_type, extra in caused:
+            emit(
+                event_type,
+                payload(event_type, event_payload(event_type, view, extra, now)),
+            )
+    return counts
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _collect(envelopes: list[Envelope], node_id: str, correlation_id: str) -> Emit:
+    """An ``emit`` that makes envelopes as the service's outbox handle does."""
+
+    def emit(event_type: str, data: dict[str, Any]) -> None:
+        envelopes.append(
+            Envelope(
+                event_type=event_type,
+                payload=data,
+                origin_node=node_id,
+                schema_version=current_version(event_type),
+                correlation_id=correlation_id,
+            )
+        )
+
+    return emit
+
+
 def import_path(
     path: Path,
     db: Database[dict[str, Any]],
     who: str,
     geo: GeoReference | None = None,
     progress: Progress | None = None,
+    *,
+    node_id: str = "local",
+    chunk_size: int = 200,
 ) -> ImportReport:
+    """Check, then write in transactions of ``chunk_size`` services, each with
+    its events in the outbox (see the module docstring)."""
     repository = OfferingsRepository(db)
     repository.ensure_indexes()
     dataset, report = prepare(path, repository, geo, progress)
     if not report.ok:
         log.info("import of %s refused: %d problems", path, len(report.problems))
         return report
-    with db.client.start_session() as session, session.start_transaction():
-        report.written = repository.upsert(dataset, who, session, action=None)
-    repository.bump_generation()
+    correlation_id = uuid.uuid4().hex[:16]
+    report.written = {"created": 0, "updated": 0, "unchanged": 0}
+    for chunk in import_chunks(dataset, services=chunk_size, records=chunk_size * 10):
+        envelopes: list[Envelope] = []
+        emit = _collect(envelopes, node_id, correlation_id)
+        with db.client.start_session() as session, session.start_transaction():
+            counts = write_with_events(repository, chunk, who, session, emit, _stamp())
+            repository.add_outbox_row(envelopes, session)
+        repository.bump_generation()
+        report.transactions += 1
+        for key, value in counts.items():
+            report.written[key] += value
+        for envelope in envelopes:
+            report.events[envelope.event_type] = (
+                report.events.get(envelope.event_type, 0) + 1
+            )
     return report
 
 

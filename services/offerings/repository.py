@@ -35,6 +35,8 @@ from services.offerings.domain import (
     search_entry,
 )
 from services.offerings.hsds import REFERENCES, TABLES, Dataset, Record, empty_dataset
+from shared.envelope import Envelope, utcnow
+from shared.store import Store
 
 SEARCH = "search"
 GENERATION = "search_meta"
@@ -295,11 +297,13 @@ class OfferingsRepository:
         who: str,
         session: ClientSession | None,
         action: str | None = None,
+        changed: dict[str, set[str]] | None = None,
     ) -> dict[str, int]:
         """Write every record, audit each change in ``metadata``, and rebuild
         the search projection of every service the change touches.
 
-        Returns counts: ``{"created": n, "updated": n, "unchanged": n}``.
+        Returns counts: ``{"created": n, "updated": n, "unchanged": n}``;
+        ``changed``, if given, receives the ids created or updated, by table.
         """
         when = datetime.now(UTC)
         stamp = _now()
@@ -320,6 +324,8 @@ class OfferingsRepository:
                     counts["unchanged"] += 1
                     continue
                 counts["created" if old is None else "updated"] += 1
+                if changed is not None:
+                    changed.setdefault(table, set()).add(record_id)
                 trail += audit(table, old, record, who, when, action)
                 writes.append(
                     ReplaceOne(
@@ -337,6 +343,31 @@ class OfferingsRepository:
             )
         self.refresh_search(self.touched_services(dataset, session), session)
         return counts
+
+    def add_outbox_row(
+        self, envelopes: list[Envelope], session: ClientSession | None
+    ) -> None:
+        """The events of one transaction as one row of the service's outbox,
+        shaped as :meth:`shared.outbox.Outbox.write` shapes it, for writers
+        outside the service (the CLI import): the service's relay publishes
+        them when it runs.
+
+            {"_id": "01JD3Q8Z6W…", "events": [{…envelope…}, …], "sent": false,
+             "created_at": datetime, "sent_at": null}
+        """
+        if not envelopes:
+            return
+        row: dict[str, Any] = {
+            "_id": envelopes[0].event_id,
+            "sent": False,
+            "created_at": utcnow(),
+            "sent_at": None,
+        }
+        if len(envelopes) == 1:
+            row["envelope"] = envelopes[0].to_dict()
+        else:
+            row["events"] = [envelope.to_dict() for envelope in envelopes]
+        self.db[Store.OUTBOX].insert_one(row, session=session)
 
     def delete(
         self, table: str, query: Mapping[str, Any], session: ClientSession | None = None

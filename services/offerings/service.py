@@ -30,17 +30,19 @@ from services.offerings.domain import (
     SearchQuery,
     apply_changes,
     check_dataset,
+    event_payload,
     fold,
     identifier_key,
     outside_ids,
     page_envelope,
     public_view,
+    quebec_time,
+    service_events,
     service_links,
     tokens,
     waiting_list_changed,
 )
 from services.offerings.events import (
-    SERVICE_PUBLISHED,
     SERVICE_UPDATED,
     SERVICE_WITHDRAWN,
     WAITING_LIST_CHANGED,
@@ -54,7 +56,7 @@ from services.offerings.exceptions import (
 )
 from services.offerings.formats import read_json_document
 from services.offerings.hsds import Dataset, Record, empty_dataset
-from services.offerings.imports import check_parsed
+from services.offerings.imports import check_parsed, write_with_events
 from services.offerings.repository import INDEXES, OfferingsRepository
 from services.offerings.schemas import (
     ListInput,
@@ -70,7 +72,6 @@ from shared.service import ServiceBase
 from shared.store import Store
 
 PUBLIC = "public"
-ZONE = "America/Toronto"  # Quebec's civil time (America/Montreal is its alias)
 
 
 def _now() -> str:
@@ -232,17 +233,8 @@ class OfferingsService(ServiceBase):
             record = self._save_service(
                 service_id, current, {"publication_status": "published"}, user, session
             )
-            self._emit(
-                SERVICE_PUBLISHED,
-                service_id,
-                session,
-                name=record["name"],
-                no_referral_required=bool(record.get("no_referral_required")),
-                outreach_modes=[
-                    m for m in str(record.get("outreach_modes") or "").split(",") if m
-                ],
-            )
-            self._emit(WAITING_LIST_CHANGED, service_id, session)
+            for event_type, extra in service_events(current, record):
+                self._emit(event_type, service_id, session, **extra)
         return record
 
     @rpc
@@ -265,7 +257,8 @@ class OfferingsService(ServiceBase):
     def import_document(
         self, document: Any, user: Any = None, name: str = "document.json"
     ) -> dict[str, Any]:
-        """Import an HSDS 3.0 JSON document (an upload), all or nothing.
+        """Import an HSDS 3.0 JSON document (an upload), all or nothing, in
+        one transaction with the events its services cause.
 
         Same rules as ``maillage offerings import``; a refusal raises
         ``Invalid`` (422) whose ``report`` lists every problem.
@@ -278,7 +271,18 @@ class OfferingsService(ServiceBase):
             )
             if not report.ok:
                 raise import_refused(report.as_dict())
-            report.written = self.repository.upsert(dataset, _who(user), session)
+            emitted: list[str] = []
+
+            def emit(event_type: str, data: dict[str, Any]) -> None:
+                self.outbox.add(event_type, data, session=session)
+                emitted.append(event_type)
+
+            report.written = write_with_events(
+                self.repository, dataset, _who(user), session, emit, _now()
+            )
+            report.transactions = 1
+            for event_type in emitted:
+                report.events[event_type] = report.events.get(event_type, 0) + 1
         return report.as_dict()
 
     # --- reading (HSDS 3.0 API) --------------------------------------------------
@@ -288,8 +292,6 @@ class OfferingsService(ServiceBase):
         self, params: dict[str, Any] | None = None, audience: str = PUBLIC
     ) -> dict[str, Any]:
         """HSDS ``GET /services``: a ``Page`` of services, most relevant first."""
-        from zoneinfo import ZoneInfo
-
         query = load(SearchInput(), params or {})
         search = SearchQuery(
             text=query["search"],
@@ -300,9 +302,7 @@ class OfferingsService(ServiceBase):
             language=query.get("language"),
             no_referral_required=query.get("no_referral_required"),
             outreach_mode=query.get("outreach_mode"),
-            open_at=datetime.now(ZoneInfo(ZONE)).replace(tzinfo=None)
-            if query["open_now"]
-            else None,
+            open_at=quebec_time(datetime.now(UTC)) if query["open_now"] else None,
             waiting_list_open=query.get("waiting_list_open"),
             organization_id=query.get("organization_id"),
             modified_after=_iso(query.get("modified_after")),
@@ -441,35 +441,7 @@ class OfferingsService(ServiceBase):
     ) -> None:
         view = self.repository.view(service_id, session)
         assert view is not None
-        service = view.service
-        data: dict[str, Any] = {
-            "service_id": service_id,
-            "organization_id": service["organization_id"],
-            "mrc_codes": sorted(
-                {loc["mrc_code"] for loc in view.locations if loc.get("mrc_code")}
-            ),
-            "municipality_codes": sorted(
-                {
-                    loc["municipality_code"]
-                    for loc in view.locations
-                    if loc.get("municipality_code")
-                }
-            ),
-            **extra,
-        }
-        if event_type == WAITING_LIST_CHANGED:
-            data.update(
-                {
-                    k: service.get(k)
-                    for k in (
-                        "waiting_list_open",
-                        "waiting_list_length",
-                        "typical_wait_days",
-                        "capacity",
-                    )
-                }
-            )
-            data["updated_at"] = service.get("waiting_list_updated_at") or _now()
+        data = event_payload(event_type, view, extra, _now())
         self.outbox.add(event_type, payload(event_type, data), session=session)
 
     def _documents(

@@ -313,3 +313,16 @@ def test_list_routes_search_names_without_accents(service, published):
     assert service.list_organizations({"search": "introuvable"})["empty"] is True
     minimal = service.list_organizations({"search": "benevole", "minimal": True})
     assert minimal["contents"][0]["modified_date"]
+
+
+def test_import_document_emits_the_events_of_its_services_once(service, hsds_dir):
+    document = json.loads((hsds_dir / "examples" / "service_full.json").read_text())
+    done = service.import_document(document, user=ANA)
+    assert done["events"] == {SERVICE_PUBLISHED: 1, WAITING_LIST_CHANGED: 1}
+    assert service.outbox.types() == [SERVICE_PUBLISHED, WAITING_LIST_CHANGED]
+    assert service.outbox.events[0].payload["service_id"] == document["id"]
+    again = service.import_document(document, user=ANA)
+    assert again["events"] == {} and len(service.outbox.events) == 2
+    renamed = service.import_document({**document, "name": "Counselling"}, user=ANA)
+    assert renamed["events"] == {SERVICE_UPDATED: 1}
+    assert service.outbox.events[-1].payload["changed_fields"] == ["name"]
