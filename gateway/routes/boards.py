@@ -16,7 +16,9 @@ gateway's, on top of the permission table:
 - Roles outside the board (practitioners, regional coordinators) read meetings,
   quorums and resolutions as the public does: no closed-session agenda,
   attendance, conflict, vote or resolution, no member ids
-  (``boards.read_closed`` in the permission table).
+  (``boards.read_closed`` in the permission table); a practitioner recording
+  follow-up gets the same public view back, and cannot touch a closed-session
+  resolution (404, as if it did not exist).
 
     POST /meetings/m-2026-12/votes
     {"motion_id": "mo-1", "member_id": "ada", "choice": "for"}
@@ -595,15 +597,25 @@ def adopt_minutes(ctx: Context, meeting_id: str) -> Any:
     ("POST",),
     action="boards.follow_up",
     body=FollowUpInput,
-    response=ResolutionSchema,
+    response=(ResolutionSchema, PublicResolutionSchema),
     tags=TAGS,
     summary="Record progress on a resolution",
+    description="Board insiders (boards.read_closed) get the whole resolution "
+    "back; other callers (practitioners) its entry in the public register, and "
+    "404 for a resolution adopted in a closed session or in camera, as for a "
+    "missing one (nothing is recorded).",
 )
 def follow_up(ctx: Context, resolution_id: str) -> Any:
+    """Outside the board, the caller sees what ``GET /resolutions/<id>`` shows."""
+    public = not closed_view(ctx)
+    if public:
+        # before the MRC scope check, whose 403 would tell a closed-session
+        # resolution from a missing one
+        ctx.rpc("boards", "get_resolution", resolution_id, public=True)
     resolution = ctx.rpc("boards", "get_resolution", resolution_id)
     scope_board(ctx, resolution["board_id"])
     audit.record_before(ctx, resolution)
-    return ctx.rpc("boards", "follow_up", resolution_id, _raw(ctx))
+    return ctx.rpc("boards", "follow_up", resolution_id, _raw(ctx), public=public)
 
 
 # --- indicators the board watches ------------------------------------------------

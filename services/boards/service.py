@@ -546,11 +546,22 @@ class BoardsService(ServiceBase):
 
     @rpc
     @boundary
-    def follow_up(self, resolution_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def follow_up(
+        self, resolution_id: str, payload: dict[str, Any], public: bool = False
+    ) -> dict[str, Any]:
+        """Record progress; returns the whole resolution, or with ``public=True``
+        (callers outside the board) its register entry, and then a resolution
+        adopted in camera is as unknown as a missing one and is left unchanged.
+
+        ``{"on": "2026-12-20", "status": "in_progress", "progress": 20}``
+        """
         data = FollowUpInput().load(payload)
+        today = self.clock().date()
 
         def body(repo: MongoRepository, session: Any) -> domain.Resolution:
             resolution = repo.resolution(resolution_id)
+            if public and resolution.closed_session:
+                raise Missing("resolution", resolution_id)
             previous = resolution.status.value
             changed = resolution.follow_up(
                 data["on"],
@@ -569,7 +580,14 @@ class BoardsService(ServiceBase):
                 )
             return resolution
 
-        return ResolutionSchema().dump(self._run(body))
+        def shown(repo: MongoRepository, session: Any) -> dict[str, Any]:
+            resolution = body(repo, session)
+            if not public:
+                return ResolutionSchema().dump(resolution)
+            board = repo.board(resolution.board_id)
+            return domain.public_resolution(board, resolution, today) or {}
+
+        return self._run(shown)
 
     @rpc
     @boundary

@@ -188,6 +188,55 @@ def test_outside_the_board_a_resolution_is_its_register_entry_or_not_found(
     assert board.http.get(path, headers=citizen).status_code == 403
 
 
+def test_a_practitioner_follows_up_public_resolutions_only_and_sees_their_public_form(
+    node: tuple[Gateway, str], board: Board
+) -> None:
+    app, _ = node
+    public = adopt(board, "budget", objection="Trop cher")
+    in_camera = adopt(board, "rh")
+    practitioner = auth(token_for(app, "practitioner"))
+    update = {"on": "2026-12-20", "status": "in_progress", "progress": 20}
+    for lang, words in (("fr", "introuvable"), ("en", "not found")):
+        answers = []
+        for ident in (in_camera["resolution_id"], "res-000000000000"):
+            resp = board.http.post(
+                f"/resolutions/{ident}/follow-up",
+                json={**update, "note": "Réaffectation de Mme Gagnon"},
+                headers={**practitioner, "Accept-Language": lang},
+            )
+            assert resp.status_code == 404, resp.get_json()
+            answers.append(resp.get_data(as_text=True).replace(ident, "<id>"))
+        assert answers[0] == answers[1]
+        assert words in answers[0] and "Adopter" not in answers[0]
+    path = f"/resolutions/{in_camera['resolution_id']}"
+    unchanged = board.http.get(path, headers=board.secretary).get_json()
+    assert unchanged["status"] == "planned" and unchanged["updates"] == []
+
+    resp = board.http.post(
+        f"/resolutions/{public['resolution_id']}/follow-up",
+        json=update,
+        headers=practitioner,
+    )
+    assert resp.status_code == 200, resp.get_json()
+    shown = resp.get_json()
+    assert shown["follow_up"]["status"] == "in_progress"
+    assert shown["objections"][0]["name"] == "Alan"
+    text = resp.get_data(as_text=True)
+    for member_id in board.members:
+        assert f'"{member_id}"' not in text
+    assert public["resolution_id"] not in text and board.meeting not in text
+    got = board.http.get(
+        f"/resolutions/{public['resolution_id']}", headers=practitioner
+    )
+    assert got.get_json() == shown
+
+    resp = board.http.post(f"{path}/follow-up", json=update, headers=board.secretary)
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["closed_session"] is True
+    assert resp.get_json()["status"] == "in_progress"
+    assert resp.get_json()["moved_by"] == "ada"
+
+
 def test_outside_the_board_a_quorum_shows_no_closed_session_attendance(
     node: tuple[Gateway, str], board: Board
 ) -> None:
@@ -221,11 +270,17 @@ def test_the_document_says_outsiders_get_the_public_view(
 ) -> None:
     app, _ = node
     paths = Client(app).get("/openapi.json").get_json()["paths"]
-    for path, full, public in (
-        ("/meetings/{meeting_id}", "Meeting", "PublicMeeting"),
-        ("/resolutions/{resolution_id}", "Resolution", "PublicResolution"),
+    for path, method, full, public in (
+        ("/meetings/{meeting_id}", "get", "Meeting", "PublicMeeting"),
+        ("/resolutions/{resolution_id}", "get", "Resolution", "PublicResolution"),
+        (
+            "/resolutions/{resolution_id}/follow-up",
+            "post",
+            "Resolution",
+            "PublicResolution",
+        ),
     ):
-        operation = paths[path]["get"]
+        operation = paths[path][method]
         schema = operation["responses"]["200"]["content"]["application/json"]
         assert schema["schema"]["oneOf"] == [
             {"$ref": f"#/components/schemas/{full}"},
