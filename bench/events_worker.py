@@ -12,7 +12,6 @@ import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 
-import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.events import (  # noqa: E402
@@ -27,27 +26,21 @@ from pymongo import MongoClient  # noqa: E402
 from shared.consumer import consume, consume_batch  # noqa: E402
 from shared.localstore import LocalStore  # noqa: E402
 from shared.outbox import Outbox  # noqa: E402
+from shared.rabbitadmin import BrokerAdmin  # noqa: E402
 from shared.store import Store  # noqa: E402
 
-API = "http://127.0.0.1:15672/api"
-AUTH = ("guest", "guest")
 EVENT = "bench.thing_happened"
 
 
+BROKER = BrokerAdmin("http://guest:guest@127.0.0.1:15672/api")
+
+
 def new_vhost() -> str:
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{API}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(
-        f"{API}/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=AUTH,
-        timeout=10,
-    ).raise_for_status()
-    return name
+    return BROKER.add_vhost(prefix="bench")
 
 
 def drop_vhost(name: str) -> None:
-    requests.delete(f"{API}/vhosts/{name}", auth=AUTH, timeout=30)
+    BROKER.delete_vhost(name)
 
 
 def wait_count(collection, total: int, timeout: float = 900.0) -> None:

@@ -34,7 +34,6 @@ from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
-import requests
 import yaml
 from kombu import Connection, Consumer, Queue
 from pymongo import MongoClient
@@ -47,6 +46,7 @@ from services.federation.topology import INBOX, outgoing_exchange
 from shared.broker import BatchPublisher
 from shared.envelope import Envelope
 from shared.localstore import LocalStore
+from shared.rabbitadmin import BrokerAdmin
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_AMQP = os.environ.get("MAILLAGE_BENCH_AMQP_HOST", "127.0.0.1:5672")
@@ -139,15 +139,8 @@ class _Bench:
     def start(self) -> None:
         self.broker.start()
         self.store.start()
-        auth = ("guest", "guest")
-        api = f"http://{MAIN_API}/api"
-        requests.put(f"{api}/vhosts/{self.vhost_a}", auth=auth, timeout=10)
-        requests.put(
-            f"{api}/permissions/{self.vhost_a}/guest",
-            json={"configure": ".*", "write": ".*", "read": ".*"},
-            auth=auth,
-            timeout=10,
-        ).raise_for_status()
+        self.main = BrokerAdmin(f"http://guest:guest@{MAIN_API}/api")
+        self.main.add_vhost(self.vhost_a)
         self.vhost_b = self.broker.add_vhost("bench-fed")
         self.a_uri = f"amqp://guest:guest@{MAIN_AMQP}/{self.vhost_a}"
         self.b_uri = self.broker.amqp_uri(self.vhost_b)
@@ -273,11 +266,7 @@ class _Bench:
         self.stop_services()
         self.broker.stop()
         self.store.stop()
-        requests.delete(
-            f"http://{MAIN_API}/api/vhosts/{self.vhost_a}",
-            auth=("guest", "guest"),
-            timeout=30,
-        )
+        self.main.delete_vhost(self.vhost_a)
 
     # --- the two paths ---------------------------------------------------------------
 

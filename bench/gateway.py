@@ -40,6 +40,8 @@ from typing import Any
 
 import requests
 
+from shared.rabbitadmin import BrokerAdmin
+
 ROOT = Path(__file__).resolve().parent.parent
 MGMT = os.environ.get("MAILLAGE_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
 MGMT_AUTH = ("guest", "guest")
@@ -106,18 +108,8 @@ def _processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 @contextmanager
 def _vhost() -> Iterator[str]:
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{MGMT}/vhosts/{name}", auth=MGMT_AUTH, timeout=10).raise_for_status()
-    requests.put(
-        f"{MGMT}/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=MGMT_AUTH,
-        timeout=10,
-    ).raise_for_status()
-    try:
+    with BrokerAdmin(MGMT).throwaway_vhost("bench") as name:
         yield name
-    finally:
-        requests.delete(f"{MGMT}/vhosts/{name}", auth=MGMT_AUTH, timeout=30)
 
 
 def _service_ref(name: str) -> str:

@@ -300,16 +300,10 @@ def _gateway_node(store_uri: str, logs: Path) -> Iterator[str]:
 
     from shared.localstore import free_port
     from shared.node import service_class_name
+    from shared.rabbitadmin import BrokerAdmin
 
-    vhost = f"bench-search-{uuid.uuid4().hex[:8]}"
-    auth = ("guest", "guest")
-    requests.put(f"{MGMT}/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
-    requests.put(
-        f"{MGMT}/permissions/{vhost}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=auth,
-        timeout=10,
-    ).raise_for_status()
+    broker = BrokerAdmin(MGMT)
+    vhost = broker.add_vhost(prefix="bench-search")
     port = free_port()
     env = dict(
         os.environ,
@@ -380,7 +374,7 @@ def _gateway_node(store_uri: str, logs: Path) -> Iterator[str]:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        requests.delete(f"{MGMT}/vhosts/{vhost}", auth=auth, timeout=30)
+        broker.delete_vhost(vhost)
 
 
 def run() -> list[dict[str, Any]]:

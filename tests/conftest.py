@@ -8,15 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from shared.localstore import LocalStore
+from shared.rabbitadmin import BrokerAdmin
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 AMQP_HOST = os.environ.get("MAILLAGE_TEST_AMQP_HOST", "127.0.0.1:5672")
 MGMT = os.environ.get("MAILLAGE_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
 MGMT_AUTH = ("guest", "guest")
+BROKER = BrokerAdmin(MGMT)  # guest/guest unless the URL says otherwise
 
 
 @pytest.fixture(scope="session")
@@ -51,17 +52,8 @@ def db_prefix() -> str:
 @pytest.fixture
 def vhost() -> Iterator[str]:
     """A throwaway RabbitMQ vhost on the real broker, deleted after the test."""
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    resp = requests.put(f"{MGMT}/vhosts/{name}", auth=MGMT_AUTH, timeout=10)
-    resp.raise_for_status()
-    requests.put(
-        f"{MGMT}/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=MGMT_AUTH,
-        timeout=10,
-    ).raise_for_status()
-    yield name
-    requests.delete(f"{MGMT}/vhosts/{name}", auth=MGMT_AUTH, timeout=30)
+    with BROKER.throwaway_vhost("test") as name:
+        yield name
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from services.federation.schemas import load_config
 from shared.broker import BatchPublisher
 from shared.envelope import Envelope
 from shared.localstore import LocalStore
+from shared.rabbitadmin import BrokerAdmin
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GEO = ROOT.parent / "shared" / "data" / "quebec_geo" / "qc_census_divisions.csv"
@@ -116,6 +117,7 @@ class Demo:
         self.ids: dict[str, NodeIdentity] = {}
         self.configs: dict[str, Path] = {}
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.broker = BrokerAdmin(f"http://{API}/api")
 
     def uri(self, node: str) -> str:
         return f"amqp://guest:guest@{AMQP}/{self.vhost[node]}"
@@ -126,13 +128,8 @@ class Demo:
     def setup(self) -> None:
         self.store.start()
         for node in self.nodes:
-            self._api("DELETE", f"vhosts/{self.vhost[node]}")
-            self._api("PUT", f"vhosts/{self.vhost[node]}").raise_for_status()
-            self._api(
-                "PUT",
-                f"permissions/{self.vhost[node]}/guest",
-                json={"configure": ".*", "write": ".*", "read": ".*"},
-            ).raise_for_status()
+            self.broker.delete_vhost(self.vhost[node])  # a fresh start
+            self.broker.add_vhost(self.vhost[node])
             key = self.base / "keys" / f"{node}.ed25519"
             self.ids[node] = init_identity(node, key)
         for node in self.nodes:
@@ -249,7 +246,7 @@ class Demo:
                 proc.kill()
         self.store.stop()
         for node in self.nodes:
-            self._api("DELETE", f"vhosts/{self.vhost[node]}")
+            self.broker.delete_vhost(self.vhost[node])
 
 
 def scripted_day(mrc_code: str, i: int) -> list[Envelope]:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import requests
 
+from shared.rabbitadmin import BrokerAdmin
+
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 
@@ -128,15 +130,4 @@ class LocalBroker:
         self._log.close()
 
     def add_vhost(self, name: str | None = None) -> str:
-        name = name or f"test-{uuid.uuid4().hex[:12]}"
-        auth = ("guest", "guest")
-        requests.put(
-            f"{self.api}/vhosts/{name}", auth=auth, timeout=10
-        ).raise_for_status()
-        requests.put(
-            f"{self.api}/permissions/{name}/guest",
-            json={"configure": ".*", "write": ".*", "read": ".*"},
-            auth=auth,
-            timeout=10,
-        ).raise_for_status()
-        return name
+        return BrokerAdmin(self.mgmt_url).add_vhost(name)

@@ -15,9 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
-
-import requests
 
 from services.federation.domain import NodeConfig
 from services.federation.topology import (
@@ -30,56 +27,13 @@ from services.federation.topology import (
     upstream_queue_prefix,
     vhost_of,
 )
+from shared.rabbitadmin import BrokerAdmin, ManagementError
 
 log = logging.getLogger(__name__)
 
 
-class ManagementError(Exception):
-    pass
-
-
-class Management:
-    """A small client of ``/api`` with the credentials taken from the URL."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        parts = urlsplit(url)
-        self.auth = (parts.username or "guest", parts.password or "guest")
-        netloc = parts.hostname or "127.0.0.1"
-        if parts.port:
-            netloc += f":{parts.port}"
-        self.base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-        self.timeout = timeout
-        self.session = requests.Session()
-
-    def _url(self, *parts: str) -> str:
-        return "/".join([self.base, *(quote(p, safe="") for p in parts)])
-
-    def _call(self, method: str, *parts: str, json: Any = None) -> Any:
-        url = self._url(*parts)
-        try:
-            resp = self.session.request(
-                method, url, json=json, auth=self.auth, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise ManagementError(
-                f"API de gestion injoignable / management API unreachable: {exc}"
-            ) from exc
-        if method == "DELETE" and resp.status_code == 404:
-            return None
-        if resp.status_code >= 400:
-            raise ManagementError(f"{method} {url}: {resp.status_code} {resp.text}")
-        return resp.json() if resp.content else None
-
-    def get(self, *parts: str) -> Any:
-        return self._call("GET", *parts)
-
-    def put(self, *parts: str, body: Any) -> None:
-        self._call("PUT", *parts, json=body)
-
-    def delete(self, *parts: str) -> None:
-        self._call("DELETE", *parts)
-
-    # --- helpers over the API --------------------------------------------------
+class Management(BrokerAdmin):
+    """The management API client with the calls federation's apply and status need."""
 
     def declare_exchange(self, vhost: str, name: str) -> None:
         self.put(

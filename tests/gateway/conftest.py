@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 from nameko.containers import ServiceContainer
 from werkzeug.test import Client
 
@@ -23,7 +22,7 @@ from gateway.auth import hash_password
 from gateway.permissions import ROLES
 from gateway.rpc import RpcPool
 from shared.node import SERVICES, service_class_name
-from tests.conftest import AMQP_HOST, MGMT, MGMT_AUTH
+from tests.conftest import AMQP_HOST, BROKER
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
 PASSWORD = "correct horse battery"
@@ -141,16 +140,7 @@ def running_services() -> list[type[Any]]:
 
 @pytest.fixture(scope="module")
 def node(store_uri: str) -> Iterator[tuple[Gateway, str]]:
-    vhost = f"test-fuzz-{uuid.uuid4().hex[:8]}"
-    requests.put(
-        f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=10
-    ).raise_for_status()
-    requests.put(
-        f"{MGMT}/permissions/{vhost}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=MGMT_AUTH,
-        timeout=10,
-    ).raise_for_status()
+    vhost = BROKER.add_vhost(prefix="test-fuzz")
     prefix = f"fz{uuid.uuid4().hex[:8]}_"
     config = make_config(
         store_uri,
@@ -172,7 +162,7 @@ def node(store_uri: str) -> Iterator[tuple[Gateway, str]]:
         app.rpc.close()
         for container in containers:
             container.stop()
-        requests.delete(f"{MGMT}/vhosts/{vhost}", auth=MGMT_AUTH, timeout=30)
+        BROKER.delete_vhost(vhost)
 
 
 def auth(token: str, **headers: str) -> dict[str, str]:

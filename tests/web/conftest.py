@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import AMQP_HOST, MGMT, MGMT_AUTH, ROOT
+from tests.conftest import AMQP_HOST, BROKER, ROOT
 
 CHROMIUM = os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -117,16 +117,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def web_vhost() -> Iterator[str]:
     """A throwaway vhost for the module's node (the ``vhost`` fixture is per test)."""
-    name = f"test-web-{uuid.uuid4().hex[:10]}"
-    requests.put(f"{MGMT}/vhosts/{name}", auth=MGMT_AUTH, timeout=10).raise_for_status()
-    requests.put(
-        f"{MGMT}/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=MGMT_AUTH,
-        timeout=10,
-    ).raise_for_status()
-    yield name
-    requests.delete(f"{MGMT}/vhosts/{name}", auth=MGMT_AUTH, timeout=30)
+    with BROKER.throwaway_vhost("test-web") as name:
+        yield name
 
 
 NEEDED = ("boards", "offerings", "participation")
