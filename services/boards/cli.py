@@ -150,10 +150,15 @@ def format_register(view: dict[str, Any], today: date) -> str:
         votes = res["votes"]
         follow = res["follow_up"]
         late = "  EN RETARD / OVERDUE" if follow["overdue"] else ""
+        casting = (
+            ", voix prépondérante / casting vote"
+            if res.get("decided_by_casting_vote")
+            else ""
+        )
         lines.append(
             f"  {res['number']}  {res['adopted_on']}  {res['title']}  "
             f"[{votes['for']}-{votes['against']}-{votes['abstain']}, "
-            f"{res['majority_rule']}]"
+            f"{res['majority_rule']}{casting}]"
         )
         lines.append(
             f"      suivi / follow-up: {follow['status']} {follow['progress']} %"
@@ -195,7 +200,8 @@ def run_charter(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out.write(
         f"{charter.name}: {len(seats)} sièges / seats, quorum "
         f"{charter.quorum.required(len(seats))} si tous pourvus / when all filled, "
-        f"majorité / majority {charter.default_majority.value}\n"
+        f"majorité / majority {charter.default_majority.value}, "
+        f"voix prépondérante / casting vote {charter.casting_vote.value}\n"
     )
     for group in charter.seat_groups:
         out.write(

@@ -24,7 +24,11 @@ Choices written down here (the charter can change the numbers, not the rules):
   seat"). Recused members do not count toward quorum on the item they are
   recused from: a board cannot decide with a quorum made of conflicted members.
 - Simple majority and two thirds are computed on votes cast (for + against);
-  abstentions are recorded but not counted. A tie is not adopted.
+  abstentions are recorded but not counted. A tie is not adopted, unless the
+  charter gives the chair a casting vote (``casting_vote: "chair"``, *voix
+  prépondérante*): then, under simple majority only, the chair's own vote
+  decides the tie (see :func:`tally` for why it is the chair's ordinary vote
+  counted again rather than a second vote cast after the tie).
 - Consensus: adopted when nobody votes against (a block) and at least one votes
   for; members may stand aside (abstain) with a recorded objection. Objection
   text given with any vote is kept with the resolution.
@@ -38,7 +42,7 @@ Example payload of a charter, as the service receives it::
                      {"constituency": "first_nations_inuit", "seats": 1}],
      "quorum": {"share": "1/2", "strictly_more": true,
                 "min_present": {"citizens": 1}},
-     "default_majority": "simple"}
+     "default_majority": "simple", "casting_vote": "chair"}
 """
 
 from __future__ import annotations
@@ -103,6 +107,14 @@ class MajorityRule(StrEnum):
     SIMPLE = "simple"
     TWO_THIRDS = "two_thirds"
     CONSENSUS = "consensus"
+
+
+class CastingVote(StrEnum):
+    """Who breaks a tie under simple majority: nobody (the motion is defeated),
+    or the chair (*voix prépondérante*)."""
+
+    NONE = "none"
+    CHAIR = "chair"
 
 
 class Choice(StrEnum):
@@ -247,8 +259,19 @@ class Charter:
     seat_groups: tuple[SeatGroup, ...]
     quorum: QuorumRule = field(default_factory=QuorumRule)
     default_majority: MajorityRule = MajorityRule.SIMPLE
+    casting_vote: CastingVote = CastingVote.NONE
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "casting_vote", CastingVote(self.casting_vote))
+        except ValueError:
+            raise InvalidCharter(
+                f"champ « casting_vote » : « {self.casting_vote} » inconnu, "
+                "« none » ou « chair » attendu",
+                f'field "casting_vote": "{self.casting_vote}" is unknown, '
+                '"none" or "chair" expected',
+                field="casting_vote",
+            ) from None
         if not self.name.strip():
             raise InvalidCharter(
                 "champ « name » : nom du conseil requis",
@@ -539,26 +562,69 @@ class Vote:
 
 @dataclass(frozen=True)
 class Tally:
+    """The counts as cast; ``decided_by_casting_vote`` when a tie was broken by
+    the chair's casting vote (the counts then show the tie, e.g. 3 for, 3 against,
+    adopted)."""
+
     rule: MajorityRule
     votes_for: int
     votes_against: int
     abstentions: int
     adopted: bool
+    decided_by_casting_vote: bool = False
 
 
-def tally(rule: MajorityRule, votes: Iterable[Vote]) -> Tally:
-    """Count votes under a majority rule (see the module docstring)."""
+def tally(
+    rule: MajorityRule, votes: Iterable[Vote], casting_voters: Iterable[str] = ()
+) -> Tally:
+    """Count votes under a majority rule (see the module docstring).
+
+    ``casting_voters`` are the members whose vote breaks a tie under simple
+    majority: the chair, when the charter says ``casting_vote: "chair"`` and the
+    chair is not recused (:meth:`Meeting.casting_voters`); empty otherwise.
+
+    The casting vote is the chair's *ordinary* vote counted a second time, not a
+    separate vote cast once the tie is known. In this model the chair holds a
+    seat and votes like any member (one :class:`Vote` per member and motion,
+    :meth:`Meeting.cast_vote`), and the secretary closes the vote in one step
+    (:meth:`Meeting.close_vote`); a second vote after the tie would need a new
+    state for the motion (tied, waiting for the chair), a new command and
+    permission, and could leave a motion undecided at adjournment. So:
+
+    - a tie (as many for as against, at least one each) goes the way the chair
+      voted: for, adopted; against, defeated; both recorded as decided by the
+      casting vote;
+    - a chair who abstained or did not vote leaves the tie as it is: defeated;
+    - co-chairs (two members in office ``chair``) decide only if they voted alike;
+    - two thirds and consensus are unaffected (a tie is never two thirds, and a
+      consensus is blocked by any vote against).
+
+    >>> v = [Vote("ada", Choice.FOR), Vote("bob", Choice.AGAINST)]
+    >>> tally(MajorityRule.SIMPLE, v, ["ada"]).adopted
+    True
+    """
+    votes = list(votes)
     counts = {choice: 0 for choice in Choice}
     for vote in votes:
         counts[vote.choice] += 1
     yes, no = counts[Choice.FOR], counts[Choice.AGAINST]
+    casting = False
     if rule == MajorityRule.SIMPLE:
         adopted = yes > no
+        if yes == no > 0:
+            voters = set(casting_voters)
+            chairs = {
+                v.choice
+                for v in votes
+                if v.member_id in voters and v.choice != Choice.ABSTAIN
+            }
+            if len(chairs) == 1:
+                adopted, casting = chairs == {Choice.FOR}, True
     elif rule == MajorityRule.TWO_THIRDS:
         adopted = yes > 0 and 3 * yes >= 2 * (yes + no)
     else:
         adopted = yes > 0 and no == 0
-    return Tally(rule, yes, no, counts[Choice.ABSTAIN], adopted)
+    return Tally(rule, yes, no, counts[Choice.ABSTAIN], adopted, casting)
 
 
 @dataclass
@@ -572,6 +638,7 @@ class Motion:
     votes: dict[str, Vote] = field(default_factory=dict)
     status: MotionStatus = MotionStatus.OPEN
     resolution_id: str | None = None
+    decided_by_casting_vote: bool = False
 
 
 @dataclass(frozen=True)
@@ -742,6 +809,19 @@ class Meeting:
         met = len(voting) >= required and not missing
         return QuorumStatus(met, required, len(voting), missing)
 
+    def casting_voters(self, board: Board, item_id: str) -> list[str]:
+        """Whose vote breaks a tie on ``item_id``: the chair holding office on
+        the meeting day, if the charter gives the chair a casting vote and the
+        chair is not recused from the item; nobody otherwise."""
+        if board.charter.casting_vote != CastingVote.CHAIR:
+            return []
+        return [
+            member_id
+            for member_id, appointment in board.seated(self.day).items()
+            if appointment.office == Office.CHAIR
+            and not self.is_recused(member_id, item_id)
+        ]
+
     def _check_voter(self, board: Board, member_id: str, item_id: str) -> None:
         board.member(member_id)
         if member_id not in board.seated(self.day):
@@ -881,6 +961,8 @@ class Meeting:
         """Close a vote: tally under the motion's rule; adopted makes a resolution.
 
         Quorum is checked again: a decision taken after members left is refused.
+        A tie broken by the chair's casting vote is recorded on the motion (for
+        the minutes, adopted or defeated) and on the resolution (for the register).
         """
         self._require(MeetingStatus.OPEN)
         motion = self.motion(motion_id)
@@ -892,7 +974,12 @@ class Meeting:
             )
         self._require_seconded(motion)
         self.quorum(board, motion.item_id).raise_if_not_met()
-        result = tally(motion.rule, motion.votes.values())
+        result = tally(
+            motion.rule,
+            motion.votes.values(),
+            self.casting_voters(board, motion.item_id),
+        )
+        motion.decided_by_casting_vote = result.decided_by_casting_vote
         if not result.adopted:
             motion.status = MotionStatus.REJECTED
             return result, None
@@ -913,6 +1000,7 @@ class Meeting:
             votes_for=result.votes_for,
             votes_against=result.votes_against,
             abstentions=result.abstentions,
+            decided_by_casting_vote=result.decided_by_casting_vote,
             moved_by=motion.moved_by,
             seconded_by=motion.seconded_by or "",
             objections=[
@@ -990,6 +1078,7 @@ class Resolution:
     moved_by: str
     seconded_by: str
     objections: list[tuple[str, str]] = field(default_factory=list)
+    decided_by_casting_vote: bool = False
     process_id: str | None = None
     responsible: str | None = None
     status: DecisionStatus = DecisionStatus.PLANNED
@@ -1257,6 +1346,7 @@ def public_resolution(
         {"number": "2026-001", "title": "Plan d'action 2027", "text": "...",
          "adopted_on": "2026-11-30", "majority_rule": "simple",
          "votes": {"for": 5, "against": 1, "abstain": 0},
+         "decided_by_casting_vote": false,
          "moved_by": {"name": "Ada", "role": "chair — Citizens"}, ...,
          "follow_up": {"status": "in_progress", "overdue": false, ...}}
     """
@@ -1273,6 +1363,7 @@ def public_resolution(
             "against": res.votes_against,
             "abstain": res.abstentions,
         },
+        "decided_by_casting_vote": res.decided_by_casting_vote,
         "moved_by": _person(board, res.moved_by, res.adopted_on),
         "seconded_by": _person(board, res.seconded_by, res.adopted_on),
         "objections": [

@@ -10,14 +10,19 @@ Published (through the outbox, in the transaction of the change):
   ``place`` is empty for a closed meeting: where a closed session sits is not
   public.
 
-- ``boards.resolution_adopted`` (public resolutions only; a closed-session
-  resolution is announced without title or text, ``closed_session: true``)::
+- ``boards.resolution_adopted``, version 2 (public resolutions only; a
+  closed-session resolution is announced without title, text or votes,
+  ``closed_session: true``)::
 
     {"board_id": "mrc-66023", "resolution_id": "res-...", "number": "2026-001",
      "meeting_id": "m-2026-12", "adopted_on": "2026-12-14",
      "closed_session": false, "title": "...", "text": "...",
-     "votes": {"for": 5, "against": 1, "abstain": 0},
-     "process_id": "proc-1"}
+     "votes": {"for": 3, "against": 3, "abstain": 0},
+     "decided_by_casting_vote": true, "process_id": "proc-1"}
+
+  Version 2 added ``decided_by_casting_vote`` (the chair's casting vote broke a
+  tie); a version 1 payload is upcast with ``false``, which is what it meant:
+  there was no casting vote before version 2.
 
 - ``boards.decision_status_changed``::
 
@@ -43,6 +48,7 @@ from services.boards.domain import (
     MeetingKind,
     Resolution,
 )
+from shared.envelope import register_upcaster
 
 MEETING_SCHEDULED = "boards.meeting_scheduled"
 RESOLUTION_ADOPTED = "boards.resolution_adopted"
@@ -51,7 +57,7 @@ DECISION_STATUS_CHANGED = "boards.decision_status_changed"
 RESULTS_PUBLISHED = "participation.results_published"
 
 
-# --- payload schemas (version 1): what readers may rely on ----------------------
+# --- payload schemas (current versions): what readers may rely on ---------------
 
 
 class _Payload(Schema):
@@ -88,6 +94,21 @@ class ResolutionAdoptedV1(_Payload):
     votes = fields.Nested(VotesV1)
 
 
+class ResolutionAdoptedV2(ResolutionAdoptedV1):
+    """With ``decided_by_casting_vote`` beside ``votes`` (public resolutions)."""
+
+    decided_by_casting_vote = fields.Boolean()
+
+
+@register_upcaster(RESOLUTION_ADOPTED, 1)
+def _resolution_adopted_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """No casting vote existed in version 1: a public resolution's tie never
+    decided it."""
+    if "votes" in payload:
+        payload.setdefault("decided_by_casting_vote", False)
+    return payload
+
+
 class DecisionStatusChangedV1(_Payload):
     board_id = fields.String(required=True)
     resolution_id = fields.String(required=True)
@@ -105,7 +126,7 @@ class DecisionStatusChangedV1(_Payload):
 
 PAYLOADS: dict[str, type[Schema]] = {
     MEETING_SCHEDULED: MeetingScheduledV1,
-    RESOLUTION_ADOPTED: ResolutionAdoptedV1,
+    RESOLUTION_ADOPTED: ResolutionAdoptedV2,
     DECISION_STATUS_CHANGED: DecisionStatusChangedV1,
 }
 
@@ -139,6 +160,7 @@ def resolution_adopted(res: Resolution) -> dict[str, Any]:
                 "against": res.votes_against,
                 "abstain": res.abstentions,
             },
+            "decided_by_casting_vote": res.decided_by_casting_vote,
         }
     return payload
 

@@ -32,6 +32,7 @@ from services.boards.domain import (
     AgendaItem,
     Appointment,
     Board,
+    CastingVote,
     Charter,
     Choice,
     DecisionStatus,
@@ -130,6 +131,18 @@ class CharterSchema(Base):
     default_majority = fields.String(
         load_default=MajorityRule.SIMPLE.value, validate=_choice(MajorityRule)
     )
+    # "chair": the chair's vote breaks a tie under simple majority (voix
+    # prépondérante); "none" (the default): a tie defeats the motion.
+    casting_vote = fields.String(
+        load_default=CastingVote.NONE.value,
+        validate=validate.OneOf(
+            [c.value for c in CastingVote],
+            error="« {input} » inconnu : « none » (égalité = rejet) ou « chair » "
+            "(voix prépondérante de la présidence) attendu / "
+            '"{input}" is unknown: "none" (a tie defeats the motion) or "chair" '
+            "(the chair's casting vote) expected",
+        ),
+    )
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Charter:
@@ -140,6 +153,7 @@ class CharterSchema(Base):
             seat_groups=tuple(data["seat_groups"]),
             quorum=data["quorum"],
             default_majority=MajorityRule(data["default_majority"]),
+            casting_vote=CastingVote(data["casting_vote"]),
         )
 
 
@@ -267,6 +281,7 @@ class MotionSchema(Base):
         load_default=MotionStatus.OPEN.value, validate=_choice(MotionStatus)
     )
     resolution_id = fields.String(allow_none=True, load_default=None)
+    decided_by_casting_vote = fields.Boolean(load_default=False)
 
     def _dump_votes(self, motion: Motion) -> list[dict[str, Any]]:
         return VoteSchema(many=True).dump(list(motion.votes.values()))
@@ -364,6 +379,7 @@ class ResolutionSchema(Base):
     votes_for = fields.Integer(required=True)
     votes_against = fields.Integer(required=True)
     abstentions = fields.Integer(required=True)
+    decided_by_casting_vote = fields.Boolean(load_default=False)
     moved_by = fields.String(required=True)
     seconded_by = fields.String(required=True)
     objections = fields.Method("_dump_objections", deserialize="_load_objections")
@@ -459,6 +475,7 @@ class PublicResolutionSchema(Base):
     adopted_on = fields.Date(required=True)
     majority_rule = fields.String(required=True, validate=_choice(MajorityRule))
     votes = fields.Nested(PublicVotesSchema, required=True)
+    decided_by_casting_vote = fields.Boolean(required=True)
     moved_by = fields.Nested(PublicPersonSchema, required=True)
     seconded_by = fields.Nested(PublicPersonSchema, required=True)
     objections = fields.List(fields.Nested(PublicObjectionSchema), required=True)

@@ -512,6 +512,7 @@ class BoardsService(ServiceBase):
                 "against": result.votes_against,
                 "abstain": result.abstentions,
             },
+            "decided_by_casting_vote": result.decided_by_casting_vote,
             "resolution": ResolutionSchema().dump(resolution) if resolution else None,
         }
 

@@ -42,6 +42,17 @@ def test_charter_check_names_the_bad_field_in_both_languages(tmp_path, capsys):
     assert 'field "seat_groups.0.seats"' in err
 
 
+def test_charter_check_says_who_breaks_a_tie(tmp_path, capsys):
+    path = tmp_path / "charte.yaml"
+    path.write_text(CHARTER_YAML + "casting_vote: chair\n", encoding="utf-8")
+    assert main(["boards", "charter", str(path)]) == 0
+    assert "voix prépondérante / casting vote chair" in capsys.readouterr().out
+    path.write_text(CHARTER_YAML + "casting_vote: oui\n", encoding="utf-8")
+    assert main(["boards", "charter", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "champ « casting_vote »" in err and 'field "casting_vote"' in err
+
+
 def test_boards_without_an_action_prints_help_and_fails(capsys):
     assert main(["boards"]) == 2
     assert "register" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from services.boards.domain import (
     AgendaItem,
     Board,
+    CastingVote,
     Charter,
     Choice,
     DecisionStatus,
@@ -465,6 +467,157 @@ def test_consensus_is_blocked_by_one_vote_against():
     result, resolution = meeting.close_vote(board, motion.motion_id)
     assert not result.adopted and resolution is None
     assert motion.status == "rejected"
+
+
+# --- the chair's casting vote (voix prépondérante) ---------------------------------
+
+
+def casting_board(casting: str = "chair") -> Board:
+    """The seven-seat board (alice chairs) whose charter says ``casting_vote``."""
+    board = full_board()
+    board.charter = replace(board.charter, casting_vote=casting)
+    return board
+
+
+def tied(board: Board, chair: Choice | None, rule: MajorityRule | None = None):
+    """Two for and two against among the others, and the chair's ``chair`` vote
+    (none if ``None``) cast beside one abstention, so the tie is 3-3 or 2-2."""
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    motion = meeting.move(board, "i1", "Adopter", "bruno", "chloe", rule)
+    cast = [("bruno", Choice.FOR), ("chloe", Choice.FOR), ("denis", Choice.AGAINST)]
+    cast += [("emma", Choice.AGAINST), ("felix", Choice.ABSTAIN)]
+    if chair is not None:
+        cast.append(("alice", chair))
+        if chair != Choice.ABSTAIN:  # keep the tie: one more on the other side
+            other = Choice.AGAINST if chair == Choice.FOR else Choice.FOR
+            cast.append(("gabrielle", other))
+    for member_id, choice in cast:
+        meeting.cast_vote(board, motion.motion_id, member_id, choice)
+    return meeting, motion
+
+
+def test_a_charter_gives_no_casting_vote_unless_it_says_so():
+    assert charter().casting_vote == CastingVote.NONE
+    assert Charter("b", "Table", (SeatGroup("citizens", 3),)).casting_vote == "none"
+
+
+def test_a_charter_with_an_unknown_casting_vote_is_refused_in_both_languages():
+    with pytest.raises(InvalidCharter) as refused:
+        replace(charter(), casting_vote="president")
+    assert refused.value.field == "casting_vote"
+    assert "« casting_vote »" in refused.value.fr and "« chair »" in refused.value.fr
+    assert 'field "casting_vote"' in refused.value.en
+
+
+def test_a_tie_is_defeated_when_the_charter_gives_no_casting_vote():
+    board = full_board()
+    meeting, motion = tied(board, Choice.FOR)
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert (result.votes_for, result.votes_against) == (3, 3)
+    assert not result.adopted and resolution is None
+    assert result.decided_by_casting_vote is False
+    assert motion.status == "rejected" and motion.decided_by_casting_vote is False
+
+
+def test_the_chairs_casting_vote_carries_a_tie_and_the_resolution_says_so():
+    board = casting_board()
+    meeting, motion = tied(board, Choice.FOR)
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert result.adopted and result.decided_by_casting_vote
+    assert resolution is not None and resolution.decided_by_casting_vote
+    # the counts stay as cast: the casting vote is not a seventh vote
+    assert (resolution.votes_for, resolution.votes_against) == (3, 3)
+    assert motion.status == "adopted" and motion.decided_by_casting_vote
+    shown = public_resolution(board, resolution, date(2026, 12, 1))
+    assert shown is not None and shown["decided_by_casting_vote"] is True
+    assert shown["votes"] == {"for": 3, "against": 3, "abstain": 1}
+    PublicResolutionSchema().load(shown)
+
+
+def test_the_chairs_casting_vote_defeats_a_tie_and_the_motion_says_so():
+    board = casting_board()
+    meeting, motion = tied(board, Choice.AGAINST)
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert not result.adopted and resolution is None
+    assert result.decided_by_casting_vote
+    assert motion.status == "rejected" and motion.decided_by_casting_vote
+
+
+@pytest.mark.parametrize("chair", [Choice.ABSTAIN, None])
+def test_a_chair_who_abstained_or_did_not_vote_leaves_the_tie_defeated(chair):
+    board = casting_board()
+    meeting, motion = tied(board, chair)
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert (result.votes_for, result.votes_against) == (2, 2)
+    assert not result.adopted and resolution is None
+    assert result.decided_by_casting_vote is False
+
+
+def test_a_recused_chair_has_no_casting_vote():
+    board = casting_board()
+    meeting = open_meeting(board, EVERYONE)
+    item(meeting)
+    meeting.declare_conflict("alice", "i1", "Ma fille dirige l'organisme")
+    motion = meeting.move(board, "i1", "Adopter", "bruno", "chloe")
+    with pytest.raises(RecusedMember):
+        meeting.cast_vote(board, motion.motion_id, "alice", Choice.FOR)
+    for member_id, choice in (
+        ("bruno", Choice.FOR),
+        ("chloe", Choice.FOR),
+        ("denis", Choice.AGAINST),
+        ("emma", Choice.AGAINST),
+    ):
+        meeting.cast_vote(board, motion.motion_id, member_id, choice)
+    assert meeting.casting_voters(board, "i1") == []
+    assert meeting.casting_voters(board, "another-item") == ["alice"]
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert (result.votes_for, result.votes_against) == (2, 2)
+    assert not result.adopted and resolution is None
+    assert result.decided_by_casting_vote is False
+
+
+def test_a_chair_recused_after_voting_loses_the_vote_and_the_casting_vote():
+    board = casting_board()
+    meeting, motion = tied(board, Choice.FOR)
+    meeting.declare_conflict("alice", "i1", "Déclaré en retard")
+    result, _ = meeting.close_vote(board, motion.motion_id)
+    assert (result.votes_for, result.votes_against) == (2, 3)
+    assert not result.adopted and result.decided_by_casting_vote is False
+
+
+@pytest.mark.parametrize("rule", [MajorityRule.TWO_THIRDS, MajorityRule.CONSENSUS])
+def test_two_thirds_and_consensus_ignore_the_casting_vote(rule):
+    board = casting_board()
+    meeting, motion = tied(board, Choice.FOR, rule)
+    result, resolution = meeting.close_vote(board, motion.motion_id)
+    assert not result.adopted and resolution is None
+    assert result.decided_by_casting_vote is False
+
+
+@given(st.sampled_from(list(MajorityRule)), counts, counts, counts)
+def test_a_casting_vote_changes_nothing_but_a_simple_majority_tie(
+    rule, yes, no, abstain
+):
+    cast = votes(yes, no, abstain)
+    for chair in ("y0", "n0", "a0"):
+        with_chair = tally(rule, cast, [chair])
+        without = tally(rule, cast)
+        decided = rule == MajorityRule.SIMPLE and yes == no > 0 and chair != "a0"
+        assert with_chair.decided_by_casting_vote is decided
+        if decided:
+            assert with_chair.adopted is (chair == "y0")
+        else:
+            assert with_chair == without
+
+
+def test_co_chairs_break_a_tie_only_when_they_voted_alike():
+    alike = [Vote("co1", Choice.FOR), Vote("co2", Choice.FOR)]
+    alike += [Vote("x", Choice.AGAINST), Vote("y", Choice.AGAINST)]
+    assert tally(MajorityRule.SIMPLE, alike, ["co1", "co2"]).adopted
+    split = [Vote("co1", Choice.FOR), Vote("co2", Choice.AGAINST)]
+    result = tally(MajorityRule.SIMPLE, split, ["co1", "co2"])
+    assert not result.adopted and not result.decided_by_casting_vote
 
 
 def test_adopted_motions_become_numbered_resolutions_in_order():

@@ -12,6 +12,8 @@ from marshmallow import ValidationError
 from services.boards import events
 from services.boards.domain import (
     AgendaItem,
+    Board,
+    CastingVote,
     Choice,
     IndicatorWatch,
     MeetingKind,
@@ -24,6 +26,7 @@ from services.boards.schemas import (
     ResolutionSchema,
     ResultsPublishedPayload,
 )
+from shared.envelope import Envelope, current_version
 from tests.boards.factories import full_board, open_meeting
 
 
@@ -104,6 +107,78 @@ def test_charter_payload_errors_name_the_field():
     assert "seat_groups" in refused.value.messages
     assert "seats" in refused.value.messages["seat_groups"][1]
     assert "entre 1 et 100" in str(refused.value.messages)
+
+
+CHARTER = {
+    "board_id": "mrc-1",
+    "name": "Table",
+    "seat_groups": [{"constituency": "citizens", "seats": 3}],
+}
+
+
+def test_charter_payload_takes_the_chairs_casting_vote_and_defaults_to_none():
+    assert CharterSchema().load(CHARTER).casting_vote == CastingVote.NONE
+    charter = CharterSchema().load({**CHARTER, "casting_vote": "chair"})
+    assert charter.casting_vote == CastingVote.CHAIR
+    stored = BoardSchema().dump(Board(charter))
+    assert stored["charter"]["casting_vote"] == "chair"
+    assert BoardSchema().load(stored).charter == charter
+
+
+@pytest.mark.parametrize("value", ["président", "Chair"])
+def test_charter_payload_refuses_another_casting_vote_in_both_languages(value):
+    with pytest.raises(ValidationError) as refused:
+        CharterSchema().load({**CHARTER, "casting_vote": value})
+    assert set(refused.value.messages) == {"casting_vote"}
+    text = str(refused.value.messages["casting_vote"])
+    assert f"« {value} » inconnu" in text and f'"{value}" is unknown' in text
+    assert "voix prépondérante" in text and "casting vote" in text
+
+
+def test_documents_stored_before_the_casting_vote_load_without_one():
+    board, meeting = sitting()
+    _, res = meeting.close_vote(board, meeting.motions[0].motion_id)
+    stored = {
+        "board": BoardSchema().dump(board),
+        "meeting": MeetingSchema().dump(meeting),
+        "resolution": ResolutionSchema().dump(res),
+    }
+    del stored["board"]["charter"]["casting_vote"]
+    del stored["meeting"]["motions"][0]["decided_by_casting_vote"]
+    del stored["resolution"]["decided_by_casting_vote"]
+    assert BoardSchema().load(stored["board"]).charter.casting_vote == "none"
+    motion = MeetingSchema().load(stored["meeting"]).motions[0]
+    assert motion.decided_by_casting_vote is False
+    assert ResolutionSchema().load(stored["resolution"]) == res
+
+
+def test_resolution_adopted_is_version_2_and_version_1_upcasts_without_casting():
+    board, meeting = sitting()
+    _, res = meeting.close_vote(board, meeting.motions[0].motion_id)
+    public = replace(res, closed_session=False, decided_by_casting_vote=True)
+    assert current_version(events.RESOLUTION_ADOPTED) == 2
+    assert events.resolution_adopted(public)["decided_by_casting_vote"] is True
+    assert "decided_by_casting_vote" not in events.resolution_adopted(res)
+    for res_v1 in (public, res):
+        v1 = events.resolution_adopted(res_v1)
+        v1.pop("decided_by_casting_vote", None)
+        envelope = Envelope.from_dict(
+            Envelope(
+                event_type=events.RESOLUTION_ADOPTED,
+                payload=v1,
+                origin_node="mrc-66023",
+                schema_version=1,
+            ).to_dict()
+        )
+        assert envelope.schema_version == 2
+        assert (
+            events.PAYLOADS[events.RESOLUTION_ADOPTED]().validate(envelope.payload)
+            == {}
+        )
+        if res_v1.closed_session:
+            assert envelope.payload == v1
+        else:
+            assert envelope.payload == {**v1, "decided_by_casting_vote": False}
 
 
 def test_results_payload_tolerates_fields_added_by_participation():

@@ -243,6 +243,62 @@ def test_closed_session_resolution_stays_out_of_the_register_and_events(node, am
     assert "Salle du conseil" not in text
 
 
+def test_a_tie_broken_by_the_chairs_casting_vote_is_recorded_everywhere(node, amqp_uri):
+    boards, db, _ = node
+    board_id = "mrc-casting"
+    with pytest.raises(RemoteError) as refused:
+        boards.create_board({**CHARTER, "board_id": board_id, "casting_vote": "oui"})
+    assert refused.value.exc_type == "Invalid" and "casting_vote" in (
+        refused.value.value
+    )
+    created = boards.create_board(
+        {**CHARTER, "board_id": board_id, "casting_vote": "chair"}
+    )
+    assert created["charter"]["casting_vote"] == "chair"
+    seats = ("citizens-1", "citizens-2", "community_organisations-1")
+    for seat_id, member_id in zip(seats, ("alice", "bruno", "chloe"), strict=True):
+        appointment = {
+            "seat_id": seat_id,
+            "member": {"member_id": member_id, "name": member_id.capitalize()},
+            "start": "2026-01-01",
+            "office": "chair" if member_id == "alice" else "member",
+        }
+        boards.appoint(board_id, appointment)
+    meeting = {"meeting_id": "m-tie", "kind": "public", "place": "Salle du conseil"}
+    boards.schedule_meeting(board_id, {**meeting, "scheduled_at": soon(0)})
+    boards.open_meeting("m-tie")
+    for member_id in ("alice", "bruno", "chloe"):
+        boards.record_attendance("m-tie", member_id)
+    item = boards.add_agenda_item("m-tie", {"title": "Halte-garderie"})
+    moved = {"item_id": item["item_id"], "text": "Ouvrir", "moved_by": "bruno"}
+    motion = boards.move("m-tie", {**moved, "seconded_by": "alice"})["motion_id"]
+    for member_id, choice in (("alice", "for"), ("bruno", "against")):
+        vote = {"motion_id": motion, "member_id": member_id, "choice": choice}
+        boards.vote("m-tie", vote)
+    boards.vote(
+        "m-tie", {"motion_id": motion, "member_id": "chloe", "choice": "abstain"}
+    )
+
+    closed = boards.close_vote("m-tie", motion)
+    assert closed["adopted"] and closed["decided_by_casting_vote"] is True
+    assert closed["votes"] == {"for": 1, "against": 1, "abstain": 1}
+    assert closed["resolution"]["decided_by_casting_vote"] is True
+    stored = boards.get_meeting("m-tie")["motions"][0]
+    assert stored["status"] == "adopted" and stored["decided_by_casting_vote"]
+    [entry] = boards.public_register(board_id)["resolutions"]
+    assert entry["decided_by_casting_vote"] is True
+    resolution_id = closed["resolution"]["resolution_id"]
+    assert boards.get_resolution(resolution_id, public=True) == entry
+
+    sent = [
+        e
+        for e in published(amqp_uri, 2)
+        if e["event_type"] == events.RESOLUTION_ADOPTED
+    ]
+    assert [e["schema_version"] for e in sent] == [2]
+    assert sent[0]["payload"]["decided_by_casting_vote"] is True
+
+
 def _consumer_queue_ready(vhost: str) -> bool:
     resp = requests.get(
         f"{MGMT}/queues/{vhost}/boards.add_results_to_agenda", auth=MGMT_AUTH, timeout=5
