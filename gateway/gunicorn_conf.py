@@ -4,6 +4,8 @@ import os
 
 from prometheus_client import multiprocess
 
+from gateway.ratelimit import share_between_workers
+
 bind = os.environ.get("MAILLAGE_GATEWAY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("MAILLAGE_GATEWAY_WORKERS", "2"))
 worker_class = "gthread"
@@ -15,6 +17,10 @@ limit_request_line = 8190
 limit_request_fields = 100
 # Behind a TLS proxy, trust its X-Forwarded-Proto so the session cookie gets Secure.
 forwarded_allow_ips = os.environ.get("MAILLAGE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Rate-limit buckets in memory the workers share: mapped here, in the master,
+# before the fork, so W workers grant a client the budget once, not W times.
+share_between_workers()
 
 
 def child_exit(server, worker):

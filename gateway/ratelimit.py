@@ -1,12 +1,17 @@
-"""Token buckets in the worker's memory: sign-in attempts and writes.
+"""Token buckets for sign-in attempts and writes, shared by the gunicorn workers.
 
 Each key (``signin:ip:127.0.0.1``, ``signin:user:marie``, ``write:<account>``)
 has a bucket of ``burst`` tokens refilled at ``rate`` per second; a request that
-finds it empty gets 429 with ``Retry-After``. The buckets live in one gunicorn
-worker process, so with ``W`` workers a client may get up to ``W`` times the
-budget: good enough against password guessing and runaway scripts on one
-node, and it needs no store round trip. A shared limit (in the store or a
-proxy) is the step after this one.
+finds it empty gets 429 with ``Retry-After``.
+
+Under gunicorn the buckets live in shared memory that the master maps before it
+forks (``share_between_workers()``, called by ``gateway/gunicorn_conf.py``), so
+``W`` workers give a client the budget once, not ``W`` times, with no store round
+trip: a fixed table of slots (a key's 64-bit hash, its tokens, its last update)
+behind one inter-process lock, a few microseconds a request. A key looks at 8
+slots from its hash; when all 8 hold other keys, the one untouched the longest
+is reused (a bucket that has refilled carries no information). Outside gunicorn
+(tests, ``create_app`` in one process) the buckets are a dict in memory.
 
 Settings (environment): ``MAILLAGE_SIGNIN_BURST`` (default 10) and
 ``MAILLAGE_SIGNIN_PER_MINUTE`` (6); ``MAILLAGE_WRITE_BURST`` (60) and
@@ -15,15 +20,91 @@ Settings (environment): ``MAILLAGE_SIGNIN_BURST`` (default 10) and
 
 from __future__ import annotations
 
+import hashlib
 import math
+import mmap
+import multiprocessing
+import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import TooManyRequests
 
-__all__ = ["RateLimiter", "TooManyRequests"]
+__all__ = ["RateLimiter", "SharedBuckets", "TooManyRequests", "share_between_workers"]
+
+Bucket = tuple[float, float]  # (tokens, time of the last update)
+
+
+class Buckets(Protocol):
+    def update(self, key: str, change: Callable[[Bucket | None], Bucket]) -> None:
+        """Replace the bucket of ``key`` by ``change(bucket)``, atomically."""
+
+
+class LocalBuckets:
+    """One process's buckets: a dict behind a thread lock."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._buckets: dict[str, Bucket] = {}
+        self._lock = threading.Lock()
+
+    def update(self, key: str, change: Callable[[Bucket | None], Bucket]) -> None:
+        with self._lock:
+            self._buckets[key] = change(self._buckets.get(key))
+            if len(self._buckets) > self.max_keys:  # keep the freshest half
+                ordered = sorted(self._buckets.items(), key=lambda kv: kv[1][1])
+                self._buckets = dict(ordered[len(ordered) // 2 :])
+
+
+class SharedBuckets:
+    """Buckets in an anonymous shared mapping: make it BEFORE the workers fork."""
+
+    SLOT = struct.Struct("<Qdd")  # key hash (0 = free), tokens, last update
+    PROBES = 8
+
+    def __init__(self, slots: int = 65_536) -> None:
+        self.slots = slots
+        self._map = mmap.mmap(-1, slots * self.SLOT.size)  # MAP_SHARED
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    @staticmethod
+    def _hash(key: str) -> int:
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") or 1
+
+    def update(self, key: str, change: Callable[[Bucket | None], Bucket]) -> None:
+        wanted = self._hash(key)
+        size = self.SLOT.size
+        with self._lock:
+            oldest_at, oldest_last = -1, math.inf
+            found: Bucket | None = None
+            offset = -1
+            for i in range(self.PROBES):
+                at = ((wanted + i) % self.slots) * size
+                owner, tokens, last = self.SLOT.unpack_from(self._map, at)
+                if owner == wanted:
+                    offset, found = at, (tokens, last)
+                    break
+                if owner == 0:
+                    offset = at
+                    break
+                if last < oldest_last:
+                    oldest_at, oldest_last = at, last
+            if offset < 0:
+                offset = oldest_at  # all taken: reuse the least recently touched
+            tokens, last = change(found)
+            self.SLOT.pack_into(self._map, offset, wanted, tokens, last)
+
+
+_SHARED: dict[str, SharedBuckets] = {}
+
+
+def share_between_workers(slots: int = 65_536) -> None:
+    """Map the tables every worker forked after this call will use (gunicorn master)."""
+    for name in ("signin", "write"):
+        _SHARED.setdefault(name, SharedBuckets(slots))
 
 
 class RateLimiter:
@@ -32,35 +113,30 @@ class RateLimiter:
         burst: float,
         rate: float,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        buckets: Buckets | None = None,
     ) -> None:
         self.burst = float(burst)
         self.rate = float(rate)
-        self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.clock = clock  # time.monotonic is one clock for every process
+        self.buckets: Buckets = buckets if buckets is not None else LocalBuckets()
 
     def take(self, key: str) -> None:
         """Spend one token of ``key`` or raise :class:`TooManyRequests`."""
         now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                wait = (1.0 - tokens) / self.rate if self.rate > 0 else 3600
-                raise TooManyRequests(max(1, math.ceil(wait)))
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > self.max_keys:
-                self._forget_full(now)
+        refused: list[float] = []
 
-    def _forget_full(self, now: float) -> None:
-        # Buckets that have refilled carry no information: drop them.
-        full_after = self.burst / self.rate if self.rate > 0 else math.inf
-        self._buckets = {
-            k: v for k, v in self._buckets.items() if now - v[1] < full_after
-        }
+        def spend(bucket: Bucket | None) -> Bucket:
+            tokens, last = bucket if bucket is not None else (self.burst, now)
+            tokens = min(self.burst, tokens + max(0.0, now - last) * self.rate)
+            if tokens < 1.0:
+                refused.append(tokens)
+                return tokens, now
+            return tokens - 1.0, now
+
+        self.buckets.update(key, spend)
+        if refused:
+            wait = (1.0 - refused[0]) / self.rate if self.rate > 0 else 3600
+            raise TooManyRequests(max(1, math.ceil(wait)))
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -71,13 +147,16 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The limiters, on the shared tables when the master made them."""
     return {
         "signin": RateLimiter(
             _number(env, "MAILLAGE_SIGNIN_BURST", 10),
             _number(env, "MAILLAGE_SIGNIN_PER_MINUTE", 6) / 60.0,
+            buckets=_SHARED.get("signin"),
         ),
         "write": RateLimiter(
             _number(env, "MAILLAGE_WRITE_BURST", 60),
             _number(env, "MAILLAGE_WRITE_PER_SECOND", 5),
+            buckets=_SHARED.get("write"),
         ),
     }
