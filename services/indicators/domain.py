@@ -9,7 +9,10 @@ the same way:
   element over the *subtree* of ``ou`` (the unit's own values included) and
   over every stored period contained in ``P``, with the element's aggregation
   type; only then is an indicator's formula applied, and the result is
-  rounded to 2 decimals (see :mod:`services.indicators.expression`).
+  rounded to 2 decimals (see :mod:`services.indicators.expression`);
+* counts leave the node only approved and suppressed, and a version approved
+  again after a correction gives no small count away by difference with the
+  versions before it (:func:`revision_hidden`).
 
 Example data value, as stored and as imported from a DHIS2 data-value set::
 
@@ -581,12 +584,80 @@ APPROVAL_LEVEL = 3  # the MRC (census division) approves its values
 class Approval:
     """Values of ``period`` in the MRC's subtree, approved before sharing.
 
+    Approved again after an unapproval, a period's counts are published once
+    more; :func:`revision_hidden` says what the new version must hide so that
+    compared with the earlier ones it reveals no count at or below the
+    threshold.
+
     ``{"org_unit": "cd:2437", "period": "2017Q1", "approved": true}``
     """
 
     org_unit: str
     period: Period
     approved: bool = True
+
+
+def revision_hidden(
+    published: Mapping[str, int | None],
+    relations: Sequence[tuple[str, tuple[str, ...]]],
+    earlier: Sequence[Mapping[str, int | None]],
+    threshold: int,
+) -> set[str]:
+    """Cells a new version of approved counts must hide as well, so that read
+    next to the versions published before it reveals no small count.
+
+    Unapproving a period, correcting it and approving it again publishes the
+    same cells twice; the difference between the two is a count too. A total
+    published as 50, then as 53 after a correction, says that 3 interventions
+    were added somewhere, however well each version hides its own small cells.
+    Secondary suppression protects a hidden cell from subtraction inside one
+    table; this extends the same idea across versions. For each earlier
+    version (``None`` where it suppressed a cell):
+
+    1. a cell hidden before stays hidden: publishing it now would pin what the
+       earlier version hid to protect its small cells (a 9 hidden beside
+       zeros, shown as 9 now, says the zeros were zeros);
+    2. a cell published before whose count changed by 1 to ``threshold`` (up
+       or down) is hidden: the change itself is a small count;
+    3. for each relation whose total both versions published, the parts it
+       hides now add up to the total minus the parts it shows, and the same
+       parts did in the earlier version (the parts shown now were all shown
+       then, by 1.); if that hidden rest changed by 1 to ``threshold`` (41 of
+       50, then 60 of 72: the rest went from 9 to 12), the total is hidden.
+
+    The service hides these cells as primary ones and suppresses again
+    (secondary suppression and the audit apply to them as to any small cell),
+    until the result needs nothing more. Changes of 0 or of more than the
+    threshold are published. Since the cells a version hides include all
+    those hidden before, what a reader can compute from two versions of one
+    relation is each shown cell's change, the total's change and the change of
+    the hidden rest: rules 2 and 3 keep all three at 0 or above the threshold.
+    The price: a cell hidden once stays hidden in later versions of the same
+    MRC, element and period. ::
+
+        revision_hidden({"a": 41, "b": None, "t": 53}, [("t", ("a", "b"))],
+                        [{"a": 41, "b": None, "t": 50}], 5)   # {"t"}
+    """
+    hide: set[str] = set()
+    for before in earlier:
+        for key, count in published.items():
+            if count is None or key not in before:
+                continue
+            old = before[key]
+            if old is None or 0 < abs(count - old) <= threshold:
+                hide.add(key)
+    for before in earlier:
+        for total, parts in relations:
+            now_total, old_total = published.get(total), before.get(total)
+            if now_total is None or old_total is None or total in hide:
+                continue
+            shown = [p for p in parts if published.get(p) is not None and p not in hide]
+            # shown parts were published before too (rule 1), or absent (zero)
+            rest_now = now_total - sum(int(published[p] or 0) for p in shown)
+            rest_old = old_total - sum(int(before.get(p) or 0) for p in shown)
+            if 0 < abs(rest_now - rest_old) <= threshold:
+                hide.add(total)
+    return hide
 
 
 def approval_key(org_unit: str, period: Period) -> str:

@@ -9,7 +9,8 @@ Collections::
                   "value": 42.0, "source": "entered" | "import" | "computed",
                   "updated_at": datetime}
     approvals    {"_id": "cd:2437|2017Q1", "org_unit": ..., "period": ...,
-                  "approved": true, "history": [{"action", "by", "reason", "at"}]}
+                  "approved": true, "history": [{"action", "by", "reason", "at"}],
+                  "published": [{"at", "cells": {"<element>": [cells as sent]}}]}
     waiting_lists {"_id": "<service_id>|201703", ...latest state in the month}
     decisions    {"_id": "<resolution_id>", "due": "2017-03-31", "done_on": ...}
 

@@ -16,7 +16,9 @@ RPCs (all payloads JSON; errors are the shared types, French then English)::
 Values entered by hand are validated against the data element's type and
 refused (409) in an approved period. Approving an MRC's period locks its
 values and sends ``indicators.values_approved``, whose small cells are already
-suppressed (primary and secondary, :mod:`suppression`). Public evaluations
+suppressed (primary and secondary, :mod:`suppression`); approved again after an
+unapproval, a period's counts also hide what would differ by a small count from
+the versions sent before (:func:`domain.revision_hidden`). Public evaluations
 suppress rates built on small counts.
 
 Consumed events update projections and recompute the affected values from the
@@ -46,6 +48,7 @@ from services.indicators.domain import (
     approval_key,
     locking_approval,
     parse_value,
+    revision_hidden,
     shareable,
 )
 from services.indicators.exceptions import IndicatorsError
@@ -275,15 +278,24 @@ class IndicatorsService(ServiceBase):
             doc["history"].append(
                 {"action": "approve", "by": data["by"], "at": utcnow()}
             )
-            repo.save_approval(doc, session)
             store = self._values(hierarchy, session)
             sent = []
+            versions = doc.setdefault("published", [])
+            version: dict[str, Any] = {"at": utcnow(), "cells": {}}
             for element in DATA_ELEMENTS.values():
                 if not element.is_count:
                     continue
-                cells = self._suppressed_cells(store, unit.id, period, element.id)
+                earlier = [
+                    {c["org_unit"]: c["count"] for c in v["cells"][element.id]}
+                    for v in versions
+                    if element.id in v["cells"]
+                ]
+                cells = self._suppressed_cells(
+                    store, unit.id, period, element.id, earlier
+                )
                 if cells is None:
                     continue
+                version["cells"][element.id] = cells
                 self.outbox.add(
                     events.VALUES_APPROVED,
                     {
@@ -297,6 +309,9 @@ class IndicatorsService(ServiceBase):
                     session=session,
                 )
                 sent.append(element.id)
+            # what this version showed, for the next one to be compared with
+            versions.append(version)
+            repo.save_approval(doc, session)
         return {
             "org_unit": unit.id,
             "period": period.id,
@@ -324,10 +339,17 @@ class IndicatorsService(ServiceBase):
                 )
 
     def _suppressed_cells(
-        self, store: ValueStore, mrc: str, period: Period, element: str
+        self,
+        store: ValueStore,
+        mrc: str,
+        period: Period,
+        element: str,
+        earlier: list[dict[str, int | None]] | None = None,
     ) -> list[dict[str, Any]] | None:
         """The MRC total and its parts (each municipality, plus the MRC's own
-        values), as whole counts, suppressed as one table."""
+        values), as whole counts, suppressed as one table; ``earlier`` are the
+        versions published before this one (after an unapproval), which it
+        must not give away by difference (:func:`domain.revision_hidden`)."""
         total = store.value(element, mrc, period)
         if total is None:
             return None
@@ -339,7 +361,19 @@ class IndicatorsService(ServiceBase):
             cells[f"{mrc}#own"] = own
         cells[mrc] = int(round(total))
         parts = tuple(k for k in cells if k != mrc)
-        result = suppress(Table(cells, [(mrc, parts)]), self.threshold)
+        table = Table(cells, [(mrc, parts)])
+        forced: set[str] = set()
+        while True:
+            result = suppress(table, self.threshold, forced=frozenset(forced))
+            more = revision_hidden(
+                {str(k): v for k, v in result.published.items()},
+                [(mrc, tuple(str(p) for p in parts))],
+                earlier or [],
+                self.threshold,
+            )
+            if more <= result.hidden:
+                break
+            forced |= more
         return [
             {
                 "org_unit": k,

@@ -250,13 +250,17 @@ def suppress(
     protection: int = 1,
     audit: bool = True,
     unknown: frozenset[Key] = frozenset(),
+    forced: frozenset[Key] = frozenset(),
 ) -> Suppression:
     """Hide small counts and enough other cells that none can be recovered.
 
     ``unknown`` cells were already hidden by whoever sent them (their value in
     ``table`` is a placeholder): they stay hidden and count as hidden partners.
+    ``forced`` cells are hidden and protected like small ones whatever their
+    count (a change too small to show since an earlier version).
     """
-    primary = {k for k, v in table.cells.items() if v <= threshold} - unknown
+    small = {k for k, v in table.cells.items() if v <= threshold}
+    primary = (small | set(forced)) - unknown
     hidden = set(primary) | set(unknown)
     relations = list(table.relations)
     while True:

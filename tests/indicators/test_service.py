@@ -442,3 +442,86 @@ def test_a_turnout_on_few_ballots_is_suppressed_like_any_small_count(service):
     service.on_results_published([results("p1", 4, 10)])
     assert turnout(service, public=False)["value"] == 40
     assert (turnout(service)["value"], turnout(service)["suppressed"]) == (None, True)
+
+
+def approved_versions(svc, indicator="home_interventions"):
+    return [
+        {c["org_unit"]: c["count"] for c in p["cells"]}
+        for t, p in svc.outbox.events
+        if t == events.VALUES_APPROVED and p["indicator"] == indicator
+    ]
+
+
+def small_differences(before, now, total="cd:2437", threshold=5):
+    """What a reader computes from two versions: each cell's change and, when
+    both show the total, the change of what they hide (total - shown parts)."""
+    small = [
+        k
+        for k, v in now.items()
+        if v is not None
+        and before.get(k) is not None
+        and 0 < abs(v - before[k]) <= threshold
+    ]
+    if now[total] is not None and before[total] is not None:
+        shown = [k for k, v in now.items() if k != total and v is not None]
+        rest_now = now[total] - sum(now[k] for k in shown)
+        rest_before = before[total] - sum(before.get(k) or 0 for k in shown)
+        if 0 < abs(rest_now - rest_before) <= threshold:
+            small.append("rest")
+    revealed = [k for k, v in now.items() if v is not None and before.get(k) is None]
+    return small + [f"{k} (hidden before)" for k in revealed if k in before]
+
+
+def correct_and_approve_again(svc, corrections):
+    svc.unapprove({"org_unit": "2437", "period": "2026Q1", "reason": "correction"})
+    for unit, value in corrections.items():
+        enter(svc, unit, value)
+    svc.approve({"org_unit": "2437", "period": "2026Q1", "by": "coord"})
+
+
+def test_a_total_approved_again_after_a_small_correction_is_suppressed(service):
+    enter(service, "csd:2437067", 40)
+    service.approve({"org_unit": "2437", "period": "2026Q1", "by": "coord"})
+    correct_and_approve_again(service, {"csd:2437220": 3})  # a late entry of 3
+    first, second = approved_versions(service)
+    assert first["cd:2437"] == 40
+    # 40 then 43 would say that 3 were added: the second total is hidden
+    assert second["cd:2437"] is None
+    assert small_differences(first, second) == []
+
+
+def test_a_version_approved_again_cannot_be_subtracted_from_the_first(service):
+    enter(service, "csd:2437067", 41)
+    enter(service, "csd:2437210", 9)
+    service.approve({"org_unit": "2437", "period": "2026Q1", "by": "coord"})
+    correct_and_approve_again(service, {"csd:2437067": 60, "csd:2437220": 3})
+    first, second = approved_versions(service)
+    assert (first["csd:2437067"], first["cd:2437"]) == (41, 50)
+    assert first["csd:2437210"] is None  # hidden beside the zeros
+    # 60 and 72 alone would say the hidden rest went from 9 to 12, and showing
+    # the 9 would say the first version's rest was all in one town
+    assert second["csd:2437067"] == 60
+    assert (second["cd:2437"], second["csd:2437210"]) == (None, None)
+    assert small_differences(first, second) == []
+    # and within the second version, the cell of 3 is still protected
+    truth = {k: 0 for k in second} | {
+        "csd:2437067": 60,
+        "csd:2437210": 9,
+        "csd:2437220": 3,
+        "cd:2437": 72,
+    }
+    table = Table(truth, [("cd:2437", tuple(k for k in truth if k != "cd:2437"))])
+    assert exposed(table, second, {"csd:2437220"}) == []
+
+
+def test_a_large_correction_is_published_as_usual(service):
+    enter(service, "csd:2437067", 41)
+    enter(service, "csd:2437210", 9)
+    service.approve({"org_unit": "2437", "period": "2026Q1", "by": "coord"})
+    correct_and_approve_again(service, {"csd:2437067": 60, "csd:2437220": 20})
+    first, second = approved_versions(service)
+    # +19, +39 and a hidden rest up by 20: nothing small to give away
+    assert (second["csd:2437067"], second["cd:2437"]) == (60, 89)
+    # the town hidden (as a zero) in the first version stays hidden for good
+    assert second["csd:2437220"] is None
+    assert small_differences(first, second) == []
