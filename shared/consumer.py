@@ -39,7 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 import eventlet
-from kombu import Connection, Consumer, Queue, binding
+from kombu import Connection, Consumer, Exchange, Queue, binding
 from marshmallow import ValidationError
 from nameko.extensions import Entrypoint
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
@@ -123,6 +123,63 @@ def apply_batch(
     return len(applied)
 
 
+def consumer_queue(
+    queue_name: str, event_types: tuple[str, ...], exchange: Exchange
+) -> Queue:
+    """The durable queue of one handler: a binding per event type (kombu keeps one
+    Queue per name), rejected messages to the dead-letter exchange."""
+    return Queue(
+        queue_name,
+        bindings=[binding(exchange, routing_key=t) for t in event_types],
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": queue_name,
+        },
+    )
+
+
+def dead_letter_queue(queue_name: str) -> Queue:
+    return Queue(
+        f"{queue_name}.dead",
+        exchange=dead_letter_exchange(),
+        routing_key=queue_name,
+        durable=True,
+    )
+
+
+def declare_consumer_queues(
+    amqp_uri: str, services: list[type], exchange_name: str = "maillage.events"
+) -> list[str]:
+    """Declare the queue of every ``@consume`` handler of ``services`` now; return
+    their names.
+
+    RabbitMQ drops an event that no queue is bound for. A node whose producers
+    start before a consumer has ever run (a first ``make run``, a compose service
+    started late) would lose the events of that gap: the node runner and each
+    ``maillage node service`` call this for all the node's services first, so the
+    events wait in durable queues for their consumers. Declaring is idempotent and
+    uses the same arguments as :class:`EventConsumer`.
+    """
+    exchange = events_exchange(exchange_name)
+    declared = []
+    with Connection(amqp_uri, heartbeat=0, connect_timeout=5) as conn:
+        channel = conn.channel()
+        exchange(channel).declare()
+        for cls in services:
+            for attr, member in vars(cls).items():
+                for entrypoint in getattr(member, "nameko_entrypoints", ()):
+                    if not isinstance(entrypoint, EventConsumer):
+                        continue
+                    name = f"{cls.name}.{attr}"  # type: ignore[attr-defined]
+                    dead_letter_queue(name)(channel).declare()
+                    consumer_queue(name, entrypoint.event_types, exchange)(
+                        channel
+                    ).declare()
+                    declared.append(name)
+    return declared
+
+
 class EventConsumer(Entrypoint):
     """See the module docstring. ``batch_size`` messages or ``max_wait`` seconds per batch."""
 
@@ -151,12 +208,7 @@ class EventConsumer(Entrypoint):
         )
         exchange_name = self.container.config.get("EVENTS_EXCHANGE", "maillage.events")
         self.exchange = events_exchange(exchange_name)
-        self.dead_queue = Queue(
-            f"{self.queue_name}.dead",
-            exchange=dead_letter_exchange(),
-            routing_key=self.queue_name,
-            durable=True,
-        )
+        self.dead_queue = dead_letter_queue(self.queue_name)
         self._running = False
         self._done: deque[tuple[list[Any], BaseException | None]] = deque()
         self._pending: list[Any] = []
@@ -166,21 +218,7 @@ class EventConsumer(Entrypoint):
         self._in_flight = 0
 
     def queues(self) -> list[Queue]:
-        arguments = {
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-            "x-dead-letter-routing-key": self.queue_name,
-        }
-        # One queue with a binding per event type (kombu keeps one Queue per name).
-        return [
-            Queue(
-                self.queue_name,
-                bindings=[
-                    binding(self.exchange, routing_key=t) for t in self.event_types
-                ],
-                durable=True,
-                queue_arguments=arguments,
-            )
-        ]
+        return [consumer_queue(self.queue_name, self.event_types, self.exchange)]
 
     def start(self) -> None:
         self._declare()

@@ -69,6 +69,28 @@ def service_class_name(module_name: str) -> str:
     raise NodeError(f"no nameko service class in {module_name}")
 
 
+def declare_node_queues(env: dict[str, str] | os._Environ[str]) -> list[str]:
+    """Declare the event queues of every service of the node before any starts
+    (see :func:`shared.consumer.declare_consumer_queues`); a broker that refuses
+    is logged, and each service declares its own queues again when it starts."""
+    from shared.consumer import declare_consumer_queues
+
+    amqp_uri = env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    classes = []
+    for name in SERVICES:
+        module = f"services.{name}.service"
+        classes.append(
+            getattr(importlib.import_module(module), service_class_name(module))
+        )
+    try:
+        return declare_consumer_queues(
+            amqp_uri, classes, env.get("EVENTS_EXCHANGE", "maillage.events")
+        )
+    except Exception as exc:  # noqa: BLE001 - the services declare them at start too
+        log.warning("event queues not declared ahead of the services: %s", exc)
+        return []
+
+
 class NodeError(Exception):
     """A condition that stops the node with a message for a person."""
 
@@ -129,6 +151,7 @@ class Node:
         ok, host, port = broker_reachable(amqp_uri)
         if not ok:
             raise NodeError(RABBIT_HELP.format(host=host, port=port))
+        declare_node_queues(self.env)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         if not self.env.get("MONGODB_URI"):

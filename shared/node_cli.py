@@ -35,8 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_service(args: argparse.Namespace) -> int:
     """Replace this process by ``nameko run`` of one service (used by docker compose)."""
-    from shared.node import service_class_name
+    from shared.node import declare_node_queues, service_class_name
 
+    declare_node_queues(
+        os.environ
+    )  # events of a service started first wait for the rest
     module = f"services.{args.name}.service"
     target = f"{module}:{service_class_name(module)}"
     config = str(ROOT / "deploy" / "config.yaml")

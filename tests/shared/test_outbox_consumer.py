@@ -284,3 +284,46 @@ def test_a_handler_of_two_event_types_receives_both(amqp_uri, store_uri, db_pref
     finally:
         publisher.close()
         container.stop()
+
+
+def test_events_published_before_their_consumer_first_ran_wait_for_it(
+    amqp_uri, store_uri, db_prefix
+):
+    """A node declares every handler's queue before starting any service, so the
+    events of a producer that starts first are not dropped by the broker."""
+    from shared.consumer import declare_consumer_queues
+
+    assert declare_consumer_queues(amqp_uri, [Counter]) == ["counter.count"]
+    config = _config(amqp_uri, store_uri, db_prefix)
+    client = MongoClient(store_uri)
+    outbox = client[f"{db_prefix}producer"][Store.OUTBOX]
+    producer = ServiceContainer(Producer, config)
+    producer.start()
+    try:
+        with ServiceRpcProxy("producer", config) as proxy:
+            proxy.emit(0, 30)
+        assert wait_for(lambda: outbox.count_documents({"sent": False}) == 0)
+    finally:
+        producer.stop()
+    counter = ServiceContainer(Counter, config)  # its first start, after the events
+    counter.start()
+    try:
+        counts = client[f"{db_prefix}counter"].counts
+        assert wait_for(lambda: counts.count_documents({}) == 30, timeout=60)
+        assert {doc["n"] for doc in counts.find()} == {1}
+    finally:
+        counter.stop()
+
+
+def test_a_node_declares_the_queues_of_all_its_services_before_they_start(vhost):
+    from shared.node import declare_node_queues
+    from tests.conftest import AMQP_HOST, BROKER
+
+    declared = declare_node_queues(
+        {"AMQP_URI": f"amqp://guest:guest@{AMQP_HOST}/{vhost}"}
+    )
+    queues = {q["name"] for q in BROKER.get("queues", vhost)}
+    assert "boards.add_results_to_agenda" in declared
+    assert {"indicators.on_results_published", "boards.add_results_to_agenda"} <= queues
+    assert "boards.add_results_to_agenda.dead" in queues
+    assert set(declared) <= queues
