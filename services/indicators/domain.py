@@ -633,7 +633,8 @@ def revision_hidden(
     relation is each shown cell's change, the total's change and the change of
     the hidden rest: rules 2 and 3 keep all three at 0 or above the threshold.
     The price: a cell hidden once stays hidden in later versions of the same
-    MRC, element and period. ::
+    MRC, element and period. A coordinator's roll-ups, published again as MRCs
+    correct theirs, follow the same rules with its own threshold. ::
 
         revision_hidden({"a": 41, "b": None, "t": 53}, [("t", ("a", "b"))],
                         [{"a": 41, "b": None, "t": 50}], 5)   # {"t"}

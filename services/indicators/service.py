@@ -765,6 +765,10 @@ class IndicatorsService(ServiceBase):
     def publish_rollup(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Sum the MRC totals received into regions and Quebec, suppress again
         with this node's threshold, and send ``indicators.rollup_published``.
+        Published again (an MRC corrected its counts), the roll-up also hides
+        what would differ by a small count from the roll-ups sent before
+        (:func:`domain.revision_hidden`; cells that were unknown then, because
+        suppressed upstream, hid nothing and are not held back).
 
         ``{"indicator": "home_interventions", "period": "2026Q1"}``
         """
@@ -792,7 +796,40 @@ class IndicatorsService(ServiceBase):
                     regions.setdefault(region, []).append(str(mrc))
             for region, mrcs in sorted(regions.items()):
                 relations.append((region, tuple(sorted(mrcs))))
-            result = resuppress(received, relations, self.threshold)
+            # earlier roll-ups of the same cells: none may be given away by
+            # difference with this one (domain.revision_hidden)
+            repo = self._repo()
+            key = f"{indicator}|{period.id}"
+            history = repo.projection("rollups", key, session) or {
+                "_id": key,
+                "indicator": indicator,
+                "period": period.id,
+                "versions": [],
+            }
+            # a cell unknown then (suppressed upstream) hid nothing of ours
+            earlier = [
+                {
+                    c["org_unit"]: c["count"]
+                    for c in v["cells"]
+                    if c["org_unit"] not in v["unknown"]
+                }
+                for v in history["versions"]
+            ]
+            forced: set[Hashable] = set()
+            while True:
+                result = resuppress(
+                    received, relations, self.threshold, forced=frozenset(forced)
+                )
+                more = revision_hidden(
+                    {str(k): v for k, v in result.published.items()},
+                    [(str(t), tuple(str(p) for p in ps)) for t, ps in relations],
+                    earlier,
+                    self.threshold,
+                )
+                hidden = {str(k) for k, v in result.published.items() if v is None}
+                if more <= hidden:
+                    break
+                forced |= more
             cells = []
             for key, count in sorted(
                 result.published.items(), key=lambda kv: str(kv[0])
@@ -814,4 +851,13 @@ class IndicatorsService(ServiceBase):
                 "cells": cells,
             }
             self.outbox.add(events.ROLLUP_PUBLISHED, body, session=session)
+            unknown = {
+                str(k)
+                for k, v in result.published.items()
+                if v is None and k not in result.hidden
+            }
+            history["versions"].append(
+                {"at": utcnow(), "cells": cells, "unknown": sorted(unknown)}
+            )
+            repo.save_projection("rollups", history, session)
         return body

@@ -317,6 +317,7 @@ def resuppress(
     relations: Sequence[tuple[Key, tuple[Key, ...]]],
     threshold: int = 5,
     protection: int = 1,
+    forced: frozenset[Key] = frozenset(),
 ) -> Suppression:
     """Suppression applied again where counts are received (a coordinator).
 
@@ -345,7 +346,7 @@ def resuppress(
     unknown = frozenset(k for k, v in values.items() if v is None)
     cells = {k: (0 if v is None else v) for k, v in values.items()}
     table = Table(cells, relations, checked=False)
-    return suppress(table, threshold, protection, unknown=unknown)
+    return suppress(table, threshold, protection, unknown=unknown, forced=forced)
 
 
 def suppress_rate(

@@ -525,3 +525,32 @@ def test_a_large_correction_is_published_as_usual(service):
     # the town hidden (as a zero) in the first version stays hidden for good
     assert second["csd:2437220"] is None
     assert small_differences(first, second) == []
+
+
+def test_a_coordinator_rollup_published_again_gives_no_small_change_away(
+    store_uri, db_prefix, geo_units
+):
+    name = f"{db_prefix}region_versions"
+    client, region = make_service(store_uri, name, geo_units)
+    region.config["SUPPRESSION_THRESHOLD"] = 10
+    query = {"indicator": "home_interventions", "period": "2026Q1"}
+    try:
+        region.on_event_received(
+            [
+                received("2402", 31, "2026-04-02T10:00:00+00:00"),
+                received("2403", 52, "2026-04-02T11:00:00+00:00"),
+            ]
+        )
+        first = {
+            c["org_unit"]: c["count"] for c in region.publish_rollup(query)["cells"]
+        }
+        assert first == {"cd:2402": 31, "cd:2403": 52, "region:11": 83}
+        # 2403 corrected by 7: above its MRC's threshold of 5, not this one's 10
+        region.on_event_received([received("2403", 59, "2026-04-09T10:00:00+00:00")])
+        second = {
+            c["org_unit"]: c["count"] for c in region.publish_rollup(query)["cells"]
+        }
+        assert second == {"cd:2402": 31, "cd:2403": None, "region:11": None}
+    finally:
+        client.drop_database(name)
+        client.close()
