@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from services.offerings.domain import (
     SERVICE_PARTS,
     GeoReference,
     Problem,
+    ServiceView,
     check_dataset,
     deduplicate_organizations,
     event_payload,
@@ -159,10 +160,12 @@ def write_with_events(
     emit: Emit,
     now: str,
     action: str | None = None,
+    later: Collection[str] = (),
 ) -> dict[str, int]:
     """Upsert a checked dataset and ``emit(event_type, payload)`` each event
     its services' changes cause (:func:`domain.service_events`), inside the
-    caller's transaction. Returns the upsert's counts."""
+    caller's transaction. Returns the upsert's counts. The search projections
+    of services in ``later`` (written by a later chunk) are left to it."""
     service_ids = sorted(dataset["service"])
     before = {
         r["id"]: r
@@ -173,7 +176,10 @@ def write_with_events(
         )
     }
     changed: dict[str, set[str]] = {}
-    counts = repository.upsert(dataset, who, session, action=action, changed=changed)
+    views: dict[str, ServiceView] = {}
+    counts = repository.upsert(
+        dataset, who, session, action=action, changed=changed, views=views, later=later
+    )
     owner = owning_services(dataset)
     parts: dict[str, set[str]] = {}
     for table, ids in changed.items():
@@ -192,7 +198,7 @@ def write_with_events(
         )
         if not caused:
             continue
-        view = repository.view(service_id, session)
+        view = views.get(service_id) or repository.view(service_id, session)
         assert view is not None
         for event_type, extra in caused:
             emit(
@@ -243,11 +249,15 @@ def import_path(
         return report
     correlation_id = uuid.uuid4().hex[:16]
     report.written = {"created": 0, "updated": 0, "unchanged": 0}
+    later = set(dataset["service"])  # each is refreshed in its own chunk
     for chunk in import_chunks(dataset, services=chunk_size, records=chunk_size * 10):
+        later -= set(chunk["service"])
         envelopes: list[Envelope] = []
         emit = _collect(envelopes, node_id, correlation_id)
         with db.client.start_session() as session, session.start_transaction():
-            counts = write_with_events(repository, chunk, who, session, emit, _stamp())
+            counts = write_with_events(
+                repository, chunk, who, session, emit, _stamp(), later=later
+            )
             repository.add_outbox_row(envelopes, session)
         repository.bump_generation()
         report.transactions += 1

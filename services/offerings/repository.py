@@ -17,7 +17,7 @@ Layout of the ``<prefix>offerings`` database:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -298,12 +298,16 @@ class OfferingsRepository:
         session: ClientSession | None,
         action: str | None = None,
         changed: dict[str, set[str]] | None = None,
+        views: dict[str, ServiceView] | None = None,
+        later: Collection[str] = (),
     ) -> dict[str, int]:
         """Write every record, audit each change in ``metadata``, and rebuild
         the search projection of every service the change touches.
 
         Returns counts: ``{"created": n, "updated": n, "unchanged": n}``;
-        ``changed``, if given, receives the ids created or updated, by table.
+        ``changed``, if given, receives the ids created or updated, by table;
+        ``views`` the services as their projections were rebuilt. Services in
+        ``later`` are left for a later transaction that writes them.
         """
         when = datetime.now(UTC)
         stamp = _now()
@@ -341,7 +345,8 @@ class OfferingsRepository:
                 [{**m, "_id": m["id"], "_modified": stamp} for m in trail],
                 session=session,
             )
-        self.refresh_search(self.touched_services(dataset, session), session)
+        touched = self.touched_services(dataset, session) - set(later)
+        self.refresh_search(touched, session, views)
         return counts
 
     def add_outbox_row(
@@ -466,7 +471,10 @@ class OfferingsRepository:
         )
 
     def refresh_search(
-        self, service_ids: Iterable[str], session: ClientSession | None = None
+        self,
+        service_ids: Iterable[str],
+        session: ClientSession | None = None,
+        views: dict[str, ServiceView] | None = None,
     ) -> None:
         writes = []
         ids = sorted(service_ids)
@@ -475,6 +483,8 @@ class OfferingsRepository:
             view = self.view(service_id, session)
             if view is None:
                 continue
+            if views is not None:
+                views[service_id] = view
             entry = search_entry(view)
             entry["sort_name"] = fold(entry["name"])
             entry["modified"] = stamp

@@ -127,6 +127,9 @@ def test_import_writes_its_events_per_chunk_and_a_second_import_adds_none(
         10,
         10,
     ]
+    assert set(offerings_db["search"].distinct("_id")) == set(
+        offerings_db["hsds_service"].distinct("_id")
+    )
     events = [Envelope.from_dict(e) for e in _outbox_events(offerings_db)]
     assert len({e.correlation_id for e in events}) == 1
     services = set(offerings_db["hsds_service"].distinct("_id"))
