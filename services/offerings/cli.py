@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
     imp.add_argument(
         "--node-id",
         default=None,
-        help="origin_node of the events (default: $MAILLAGE_NODE_ID, as the service)",
+        help="origin_node of the events (default: $NODE_ID, as the service)",
     )
     imp.add_argument(
         "--chunk-size",
