@@ -173,12 +173,15 @@ def test_reimporting_a_changed_service_emits_only_its_update(sample, offerings_d
 # --- the broker --------------------------------------------------------------------
 
 
-def _drain(amqp_uri: str, queue: Queue, quiet: float) -> list[dict[str, Any]]:
-    """Every message the queue receives until ``quiet`` seconds pass without one."""
+def _drain(
+    amqp_uri: str, queue: Queue, quiet: float, first: float | None = None
+) -> list[dict[str, Any]]:
+    """Every message the queue receives until ``quiet`` seconds pass without
+    one (``first`` seconds, if given, for the first one to come)."""
     received: list[dict[str, Any]] = []
     with Connection(amqp_uri) as conn:
         simple = conn.SimpleQueue(queue)
-        last = time.monotonic()
+        last = time.monotonic() + (first - quiet if first else 0.0)
         while time.monotonic() - last < quiet:
             try:
                 message = simple.get(timeout=0.5)
@@ -221,7 +224,7 @@ def test_cli_import_events_reach_a_bound_queue_once_per_service(
     container = ServiceContainer(OfferingsService, config)
     container.start()
     try:
-        received = _drain(amqp_uri, queue, quiet=3.0)
+        received = _drain(amqp_uri, queue, quiet=3.0, first=30.0)
         by_type = Counter(
             (m["event_type"], m["payload"]["service_id"]) for m in received
         )
