@@ -52,6 +52,23 @@ log = logging.getLogger(__name__)
 OUTBOX_INDEXES = [IndexModel([("sent", ASCENDING), ("_id", ASCENDING)])]
 
 
+def outbox_row(envelopes: list[Envelope]) -> dict[str, Any]:
+    """The outbox row of one transaction's events (see the module docstring); also
+    for writers outside a running service, such as an import, whose rows the
+    service's relay publishes when it runs."""
+    row: dict[str, Any] = {
+        "_id": envelopes[0].event_id,
+        "sent": False,
+        "created_at": utcnow(),
+        "sent_at": None,
+    }
+    if len(envelopes) == 1:
+        row["envelope"] = envelopes[0].to_dict()
+    else:
+        row["events"] = [env.to_dict() for env in envelopes]
+    return row
+
+
 class OutboxHandle:
     """What a worker sees: ``add()`` an event inside the caller's transaction."""
 
@@ -144,16 +161,7 @@ class Outbox(DependencyProvider):
         if not envelopes:
             return
         assert self.store.handle is not None
-        row: dict[str, Any] = {
-            "_id": envelopes[0].event_id,
-            "sent": False,
-            "created_at": utcnow(),
-            "sent_at": None,
-        }
-        if len(envelopes) == 1:
-            row["envelope"] = envelopes[0].to_dict()
-        else:
-            row["events"] = [env.to_dict() for env in envelopes]
+        row = outbox_row(envelopes)
         self.store.handle.db[Store.OUTBOX].insert_one(row, session=session)
         self.wake_soon()
 

@@ -35,7 +35,8 @@ from services.offerings.domain import (
     search_entry,
 )
 from services.offerings.hsds import REFERENCES, TABLES, Dataset, Record, empty_dataset
-from shared.envelope import Envelope, utcnow
+from shared.envelope import Envelope
+from shared.outbox import outbox_row
 from shared.store import Store
 
 SEARCH = "search"
@@ -352,27 +353,11 @@ class OfferingsRepository:
     def add_outbox_row(
         self, envelopes: list[Envelope], session: ClientSession | None
     ) -> None:
-        """The events of one transaction as one row of the service's outbox,
-        shaped as :meth:`shared.outbox.Outbox.write` shapes it, for writers
-        outside the service (the CLI import): the service's relay publishes
-        them when it runs.
-
-            {"_id": "01JD3Q8Z6W…", "events": [{…envelope…}, …], "sent": false,
-             "created_at": datetime, "sent_at": null}
-        """
-        if not envelopes:
-            return
-        row: dict[str, Any] = {
-            "_id": envelopes[0].event_id,
-            "sent": False,
-            "created_at": utcnow(),
-            "sent_at": None,
-        }
-        if len(envelopes) == 1:
-            row["envelope"] = envelopes[0].to_dict()
-        else:
-            row["events"] = [envelope.to_dict() for envelope in envelopes]
-        self.db[Store.OUTBOX].insert_one(row, session=session)
+        """The events of one transaction as one row of the service's outbox, for
+        writers outside the service (the CLI import): the service's relay
+        publishes them when it runs."""
+        if envelopes:
+            self.db[Store.OUTBOX].insert_one(outbox_row(envelopes), session=session)
 
     def delete(
         self, table: str, query: Mapping[str, Any], session: ClientSession | None = None
