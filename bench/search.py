@@ -299,7 +299,7 @@ def _gateway_node(store_uri: str, logs: Path) -> Iterator[str]:
     import requests
 
     from shared.localstore import free_port
-    from shared.node import service_class_name
+    from shared.node import gateway_command, service_class_name
     from shared.rabbitadmin import BrokerAdmin
 
     broker = BrokerAdmin(MGMT)
@@ -330,14 +330,7 @@ def _gateway_node(store_uri: str, logs: Path) -> Iterator[str]:
             str(ROOT / "deploy" / "config.yaml"),
             f"{module}:{service_class_name(module)}",
         ],
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gateway" / "gunicorn_conf.py"),
-            "gateway.wsgi:app",
-        ],
+        gateway_command(),
     ]
     procs = []
     try:

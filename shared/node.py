@@ -91,6 +91,13 @@ def declare_node_queues(env: dict[str, str] | os._Environ[str]) -> list[str]:
         return []
 
 
+def gateway_command(python: str = sys.executable) -> list[str]:
+    """The gateway under gunicorn with the project's settings (gthread workers,
+    shared rate-limit buckets, Prometheus multiprocess), as the node runs it."""
+    conf = str(ROOT / "gateway" / "gunicorn_conf.py")
+    return [python, "-m", "gunicorn", "-c", conf, "gateway.wsgi:app"]
+
+
 class NodeError(Exception):
     """A condition that stops the node with a message for a person."""
 
@@ -226,14 +233,7 @@ class Node:
         children.append(
             Child(
                 "gateway",
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    str(ROOT / "gateway" / "gunicorn_conf.py"),
-                    "gateway.wsgi:app",
-                ],
+                gateway_command(python),
                 gateway_env,
                 log_path=self.data_dir / "logs" / "gateway.log",
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +13,7 @@ import requests
 
 from gateway.ratelimit import RateLimiter, SharedBuckets, TooManyRequests
 from shared.localstore import free_port
+from shared.node import gateway_command
 from tests.conftest import AMQP_HOST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,14 +96,7 @@ def test_under_gunicorn_two_workers_grant_the_sign_in_budget_once(store_uri, vho
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     gunicorn = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gateway" / "gunicorn_conf.py"),
-            "gateway.wsgi:app",
-        ],
+        gateway_command(),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
