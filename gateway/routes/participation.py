@@ -21,7 +21,12 @@ from gateway import audit
 from gateway.api import Api, Context
 from gateway.permissions import require_same_mrc
 from gateway.routes.common import cached, paginate, sorted_query, user
-from services.participation.schemas import ProcessInput, ProcessQuery, ProposalInput
+from services.participation.schemas import (
+    POSITIVE,
+    ProcessInput,
+    ProcessQuery,
+    ProposalInput,
+)
 from shared.errors import NotFound
 
 api = Api()
@@ -62,6 +67,29 @@ class CodesInput(Strict):
 
 class RedeemInput(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class EligibleCountInput(Strict):
+    """``{"eligible_count": 1200}`` declares (or corrects) how many may vote;
+    ``{"eligible_count": null}`` withdraws it. The key is required so that an
+    empty body is not read as a withdrawal."""
+
+    eligible_count = fields.Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, error=POSITIVE),
+        error_messages={
+            "invalid": POSITIVE,
+            "required": "Champ requis (null pour retirer le nombre). / "
+            "Required (null to withdraw the count).",
+        },
+        metadata={
+            "description": "Personnes admissibles au vote (dénominateur du taux "
+            "de participation), null pour le retirer / people eligible to vote "
+            "(turnout denominator), null to withdraw it"
+        },
+    )
 
 
 class ProposalBody(ProposalInput):
@@ -280,6 +308,24 @@ def create_process(ctx: Context) -> Any:
     created = ctx.rpc("participation", "create_process", data)
     ctx.runtime.store.claim_scope("process", created["id"], data["mrc_code"])  # type: ignore[attr-defined]
     return created
+
+
+@api.route(
+    "/processes/<process_id>/eligible-count",
+    ("PUT",),
+    action="participation.processes.manage",
+    body=EligibleCountInput,
+    tags=TAGS,
+    summary="Declare, correct or withdraw (null) how many may vote, until the close",
+)
+def set_eligible_count(ctx: Context, process_id: str) -> Any:
+    """Never fewer than the ballots already cast (422 on ``eligible_count``);
+    refused once the vote is closed (409). Answers the updated process."""
+    scope_process(ctx, process_id)
+    before = ctx.rpc("participation", "get_process", process_id)
+    audit.record_before(ctx, {"eligible_count": before.get("eligible_count")})
+    count = ctx.body["eligible_count"]
+    return ctx.rpc("participation", "set_eligible_count", process_id, count)
 
 
 @api.route(
