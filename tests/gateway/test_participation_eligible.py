@@ -19,6 +19,7 @@ from tests.gateway.conftest import MRC, OTHER_MRC, add_account, auth
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 VOTING_IN = 4.0  # seconds of proposals phase before the vote opens
+VOTING_FOR = 6.0  # seconds the vote stays open when a test closes it
 POSITIVE = "Entier positif attendu. / Positive integer expected."
 
 
@@ -28,12 +29,20 @@ def _token(app: Gateway, role: str, mrc: str = MRC) -> tuple[str, str]:
     return str(account["_id"]), str(token)
 
 
-def _process(http: Client, token: str, voting_in: float, people: list[str]) -> str:
-    """Proposals now, voting in ``voting_in`` seconds, residents ``people``."""
+def _process(
+    http: Client,
+    token: str,
+    voting_in: float,
+    people: list[str],
+    voting_for: float = 7200,
+) -> str:
+    """Proposals now, voting in ``voting_in`` seconds for ``voting_for``,
+    residents ``people``."""
     now = datetime.now(UTC)
     step = timedelta(seconds=voting_in / 2)
     edges = [now - timedelta(hours=1), now + step, now + 2 * step]
-    edges += [edges[-1] + timedelta(hours=2), edges[-1] + timedelta(hours=4)]
+    edges.append(edges[-1] + timedelta(seconds=voting_for))
+    edges.append(edges[-1] + timedelta(hours=2))
     names = ["proposals", "deliberation", "voting", "results"]
     body = {
         "mrc_code": MRC,
@@ -140,14 +149,15 @@ def test_a_count_that_is_not_a_positive_integer_is_refused_naming_the_field(
     assert _eligible(http, process_id) is None
 
 
-def test_a_count_below_the_ballots_already_cast_is_refused_in_both_languages(
+def test_a_count_below_the_ballots_cast_or_after_the_close_is_refused(
     node: tuple[Gateway, str],
 ) -> None:
     app, admin = node
     http = Client(app)
     voters = [_token(app, "citizen") for _ in range(2)]
     started = time.monotonic()
-    process_id = _process(http, admin, VOTING_IN, [person for person, _ in voters])
+    people = [person for person, _ in voters]
+    process_id = _process(http, admin, VOTING_IN, people, VOTING_FOR)
     proposal = http.post(
         f"/processes/{process_id}/proposals",
         json={"title": "Halte-garderie"},
@@ -176,6 +186,22 @@ def test_a_count_below_the_ballots_already_cast_is_refused_in_both_languages(
     assert _eligible(http, process_id) == 5
     resp = _put(http, process_id, admin, {"eligible_count": 2})
     assert resp.status_code == 200, resp.get_json()
+    assert _eligible(http, process_id) == 2
+
+    # once the vote is closed the count is the one the results carry: no change
+    time.sleep(max(0.0, VOTING_IN + VOTING_FOR + 0.5 - (time.monotonic() - started)))
+    closed = http.post(f"/processes/{process_id}/close", headers=auth(admin))
+    assert closed.status_code == 200, closed.get_json()
+    assert (
+        http.get(f"/processes/{process_id}/results").get_json()["eligible_count"] == 2
+    )
+    for lang, reason in (
+        ("fr", "Vote clos : les résultats sont publiés."),
+        ("en", "Vote closed: the results are published."),
+    ):
+        resp = _put(http, process_id, admin, {"eligible_count": 3}, lang)
+        assert resp.status_code == 409, resp.get_json()
+        assert resp.get_json()["error"]["message"] == reason
     assert _eligible(http, process_id) == 2
 
 
