@@ -212,6 +212,7 @@ class EventConsumer(Entrypoint):
         self._running = False
         self._done: deque[tuple[list[Any], BaseException | None]] = deque()
         self._pending: list[Any] = []
+        self._unsettled: set[int] = set()  # delivery tags neither acked nor rejected
         self._retries: deque[tuple[float, list[Any]]] = deque()
         self._attempts: dict[str, int] = {}
         self._thread: Any = None
@@ -263,6 +264,7 @@ class EventConsumer(Entrypoint):
                     break
                 log.warning("consumer %s reconnecting after: %s", self.queue_name, exc)
                 self._pending.clear()
+                self._unsettled.clear()
                 self._done.clear()
                 self._retries.clear()
                 self._in_flight = 0
@@ -275,7 +277,7 @@ class EventConsumer(Entrypoint):
         self.dead_queue(channel).declare()
         queues = self.queues()
         consumer = Consumer(
-            channel, queues=queues, on_message=self._pending.append, accept=None
+            channel, queues=queues, on_message=self._received, accept=None
         )
         consumer.qos(prefetch_count=self.batch_size * 2)
         consumer.consume()
@@ -312,6 +314,22 @@ class EventConsumer(Entrypoint):
             eventlet.sleep(0.01)
             self._settle()
         consumer.cancel()
+
+    def _received(self, message: Any) -> None:
+        self._unsettled.add(message.delivery_tag)
+        self._pending.append(message)
+
+    def _ack(self, messages: list[Any]) -> None:
+        """Acknowledge a batch: one ``multiple`` ack when no older message is still
+        unsettled (the usual case), else one ack per message."""
+        tags = [message.delivery_tag for message in messages]
+        self._unsettled.difference_update(tags)
+        last = max(tags)
+        if not self._unsettled or min(self._unsettled) > last:
+            messages[0].channel.basic_ack(delivery_tag=last, multiple=True)
+        else:
+            for message in messages:
+                message.ack()
 
     def _decode(self, message: Any) -> Envelope | None:
         if message.content_type != "application/json":
@@ -364,7 +382,7 @@ class EventConsumer(Entrypoint):
             if exc is None:
                 for message in messages:
                     self._attempts.pop(message.properties.get("message_id", ""), None)
-                    message.ack()
+                self._ack(messages)
             elif len(messages) > 1:
                 log.info(
                     "batch of %d failed in %s (%s): retrying one by one",
@@ -401,6 +419,7 @@ class EventConsumer(Entrypoint):
             reason,
             extra={"event_id": message.properties.get("message_id")},
         )
+        self._unsettled.discard(message.delivery_tag)
         message.reject(requeue=False)
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from kombu import Queue
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ServiceRpcProxy
 from pymongo import MongoClient
 
 from services.federation.localbroker import LocalBroker as Broker
-from shared.consumer import consume
+from shared.consumer import Retry, consume
 from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.store import Store
@@ -327,3 +328,59 @@ def test_a_node_declares_the_queues_of_all_its_services_before_they_start(vhost)
     assert {"indicators.on_results_published", "boards.add_results_to_agenda"} <= queues
     assert "boards.add_results_to_agenda.dead" in queues
     assert set(declared) <= queues
+
+
+_refusals: dict[int, int] = {}
+
+
+class Fussy:
+    """Asks for three events to be tried again twice before applying them."""
+
+    name = "fussy"
+    store = Store()
+
+    @consume(THING_MADE, batch_size=10)
+    def apply(self, envelope, session):
+        i = envelope.payload["i"]
+        if i in (3, 47, 91) and _refusals.get(i, 0) < 2:
+            _refusals[i] = _refusals.get(i, 0) + 1
+            raise Retry(f"event {i} not yet")
+        self.store.db.applied.update_one(
+            {"_id": i}, {"$inc": {"n": 1}}, upsert=True, session=session
+        )
+
+
+def test_batches_acked_together_leave_nothing_unacked_around_retried_events(
+    amqp_uri, store_uri, db_prefix, caplog
+):
+    """Batches are acknowledged with one ``multiple`` ack only when nothing older
+    is unsettled; an event waiting for its retry is acknowledged once, when applied."""
+    from kombu import Connection
+
+    from shared.broker import BatchPublisher
+    from shared.consumer import declare_consumer_queues
+
+    _refusals.clear()
+    config = _config(amqp_uri, store_uri, db_prefix)
+    declare_consumer_queues(amqp_uri, [Fussy])
+    publisher = BatchPublisher(amqp_uri)
+    publisher.publish_batch(
+        [Envelope(THING_MADE, {"i": i}, "n").to_dict() for i in range(100)]
+    )
+    publisher.close()
+    container = ServiceContainer(Fussy, config)
+    container.start()
+    applied = MongoClient(store_uri)[f"{db_prefix}fussy"].applied
+    try:
+        assert wait_for(lambda: applied.count_documents({}) == 100, timeout=60)
+        time.sleep(1)  # the last acknowledgements go out
+    finally:
+        container.stop()
+    assert {doc["n"] for doc in applied.find()} == {1}
+    assert _refusals == {3: 2, 47: 2, 91: 2}
+    # A wrong ``multiple`` ack would close the channel (unknown delivery tag)...
+    assert not [r for r in caplog.records if "reconnecting" in r.getMessage()]
+    # ...and nothing is left unacknowledged: the queue is empty once the consumer stopped.
+    with Connection(amqp_uri) as conn:
+        queue = Queue("fussy.apply", channel=conn.default_channel, passive=True)
+        assert queue.queue_declare(passive=True).message_count == 0
