@@ -5,6 +5,11 @@ $ maillage federation show-key --config node.yaml
 $ maillage federation check --config node.yaml
 $ maillage federation apply --config node.yaml
 $ maillage federation status --config node.yaml [--json]
+$ maillage federation replay --peer region-06 --since 2026-01-01 [--until 2026-06-30]
+
+``replay`` asks the node's running federation service (nameko RPC on the node's
+broker, ``broker.amqp_uri`` of the config or ``--amqp-uri``) to send its journal
+again to one peer; it prints how many events were sent and withheld.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.federation.domain import check_replay_peer, parse_moment
 from services.federation.identity import KeyFileError, init_identity, load_identity
 from services.federation.management import ManagementError, apply, status
 from services.federation.schemas import ConfigError, load_config
 from services.federation.topology import TopologyError
+from shared.errors import Invalid
 
 DEFAULT_CONFIG = os.environ.get("MAILLAGE_NODE_CONFIG", "node.yaml")
 
@@ -50,6 +57,17 @@ def register(subparsers: Any) -> None:
         if name == "status":
             command.add_argument("--json", action="store_true")
         command.set_defaults(func=func)
+
+    replay = sub.add_parser(
+        "replay", help="renvoyer l'historique à un pair / send history to a peer"
+    )
+    replay.add_argument("--config", default=DEFAULT_CONFIG)
+    replay.add_argument("--peer", required=True)
+    replay.add_argument("--since", required=True, help="AAAA-MM-JJ / YYYY-MM-DD")
+    replay.add_argument("--until", help="dernier jour inclus / last day included")
+    replay.add_argument("--amqp-uri", help="default: broker.amqp_uri of the config")
+    replay.add_argument("--timeout", type=float, default=3600.0)
+    replay.set_defaults(func=_replay)
 
     demo = sub.add_parser("demo", help="démo à 4 nœuds / 4-node demo")
     demo.set_defaults(func=_demo)
@@ -124,6 +142,41 @@ def _status(args: argparse.Namespace) -> int:
     for line in table:
         print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)))
     return 0 if all(r["state"] in ("running", "linked") for r in rows) else 3
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from nameko.exceptions import RemoteError
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    try:
+        config = load_config(args.config)
+        # Checked here too, so that the person reads both languages.
+        check_replay_peer(config, args.peer)
+        parse_moment("since", args.since)
+        if args.until is not None:
+            parse_moment("until", args.until, end_of_day=True)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except Invalid as exc:
+        return _fail(f"{exc.message_fr}\n{exc.message_en}")
+    uri = args.amqp_uri or config.amqp_uri
+    try:
+        with ServiceRpcProxy(
+            "federation", {"AMQP_URI": uri}, timeout=args.timeout
+        ) as proxy:
+            counts = proxy.replay(args.peer, args.since, args.until)
+    except RemoteError as exc:
+        return _fail(f"{exc.exc_type}: {exc.value}")
+    except Exception as exc:  # noqa: BLE001 - broker away, timeout: say so, no trace
+        return _fail(
+            f"service de fédération injoignable ({type(exc).__name__}: {exc}) / "
+            f"federation service unreachable ({type(exc).__name__}: {exc})"
+        )
+    print(
+        f"{args.peer}: {counts['sent']} envoyés / sent, "
+        f"{counts['withheld']} retenus / withheld"
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

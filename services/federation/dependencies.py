@@ -5,7 +5,8 @@ a missing or invalid config or an unsafe key stops start-up with the bilingual
 message. The worker gets a :class:`FederationHandle`::
 
     handle.config.node_id            # "mrc-66023"
-    handle.share(envelope)           # sign and publish what agreements allow
+    handle.share(envelopes)          # sign and publish what agreements allow
+    handle.prepare(envelope, peer)   # the signed copies for one peer (replay)
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ class FederationHandle:
         self.identity = identity
         self.publisher = publisher
 
-    def prepare(self, envelope: Envelope) -> list[Outgoing]:
-        """The signed copies agreements allow; what is held back is counted."""
+    def prepare(self, envelope: Envelope, peer: str | None = None) -> list[Outgoing]:
+        """The signed copies agreements allow (to ``peer`` only, if given); what
+        is held back is counted."""
         if self.identity is None:
             return []  # a node without federation config shares nothing
         sent, withheld = prepare_outgoing(
-            envelope, self.config, self.identity.private_key, utcnow()
+            envelope, self.config, self.identity.private_key, utcnow(), peer
         )
         for item in withheld:
             metrics.WITHHELD.labels(item.reason.value).inc()
@@ -63,6 +65,11 @@ class FederationHandle:
         if outgoing and self.publisher is not None:
             self.publisher.publish_many(outgoing)
         return len(outgoing)
+
+    def replay_publisher(self) -> FederationPublisher:
+        """A publisher of its own for one replay, closed by the caller: the live
+        one is used by the ``share`` worker meanwhile."""
+        return FederationPublisher(self.config.amqp_uri)
 
 
 class Federation(DependencyProvider):

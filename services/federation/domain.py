@@ -28,7 +28,7 @@ import enum
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from marshmallow import ValidationError
 
 from shared.envelope import Envelope, EnvelopeSchema
+from shared.errors import Invalid
 from shared.signing import key_id_for, sign_mapping, verify_mapping
 
 Direction = Literal["in", "out"]
@@ -205,8 +206,10 @@ def prepare_outgoing(
     config: NodeConfig,
     private_key: Ed25519PrivateKey,
     now: datetime,
+    peer: str | None = None,
 ) -> tuple[list[Outgoing], list[Withheld]]:
-    """What each peer gets from one local event, signed; and what was held back.
+    """What each peer (or only ``peer``) gets from one local event, signed; and
+    what was held back.
 
     The federated event keeps the local ``event_id`` so a redelivered local event
     is the same federated event, which the peer de-duplicates.
@@ -215,6 +218,8 @@ def prepare_outgoing(
     withheld: list[Withheld] = []
     key_id = key_id_for(config.node_id, private_key.public_key())
     for agreement in config.agreements_for("out"):
+        if peer is not None and agreement.peer != peer:
+            continue
         rule = agreement.rules.get(envelope.event_type)
         if rule is None:
             continue
@@ -237,6 +242,67 @@ def prepare_outgoing(
     if not sent and not withheld:
         withheld.append(Withheld(None, Reason.NO_AGREEMENT))
     return sent, withheld
+
+
+# --- journal and replay ----------------------------------------------------------
+
+
+def journaled_types(config: NodeConfig) -> frozenset[str]:
+    """The local event types the journal keeps: those an outgoing agreement names."""
+    return frozenset(t for a in config.agreements_for("out") for t in a.rules)
+
+
+def parse_moment(name: str, value: Any, *, end_of_day: bool = False) -> datetime:
+    """An ISO date or datetime (UTC when it has no offset) for replay bounds.
+
+    A bare date is its first instant, or with ``end_of_day`` the first instant of
+    the next day (the day is included, as for ``valid_until``). Anything else is
+    :class:`Invalid` naming the field ``name``.
+    """
+    moment: datetime | None = None
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                if end_of_day:
+                    day += timedelta(days=1)
+                moment = datetime.combine(day, time(), tzinfo=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise Invalid(
+            {
+                name: [
+                    f"date ou date-heure ISO attendue (AAAA-MM-JJ), reçu {value!r} / "
+                    f"ISO date or datetime expected (YYYY-MM-DD), got {value!r}"
+                ]
+            },
+            f"champ « {name} » : date ou date-heure ISO attendue, reçu {value!r}.",
+            f'field "{name}": ISO date or datetime expected, got {value!r}.',
+        )
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def check_replay_peer(config: NodeConfig, peer: Any) -> str:
+    """``peer`` if the node knows it; :class:`Invalid` naming ``peer`` otherwise."""
+    if isinstance(peer, str) and peer in config.peers:
+        return peer
+    known = ", ".join(sorted(config.peers)) or "-"
+    raise Invalid(
+        {
+            "peer": [
+                f"pair inconnu : {peer!r} (connus : {known}) / "
+                f"unknown peer: {peer!r} (known: {known})"
+            ]
+        },
+        f"champ « peer » : pair inconnu : {peer!r} (connus : {known}).",
+        f'field "peer": unknown peer {peer!r} (known: {known}).',
+    )
 
 
 # --- incoming -------------------------------------------------------------------

@@ -8,6 +8,12 @@ is the de-duplication, so a redelivery after a cut has no second effect::
      "received_at": datetime, "envelope": {...signed wire form...}}
 
 Rejections are kept with their reason for the audit (never silently dropped).
+
+The journal keeps each local event of a type an outgoing agreement names, as it
+was published locally (before projection), for ``replay``::
+
+    {"_id": "01JD3Q8Z6W4K1T7X2M9R5B0C3E", "event_type": "indicators.values_approved",
+     "journaled_at": datetime, "envelope": {...local envelope...}}
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pymongo.errors import DuplicateKeyError
 
 RECEIVED = "received"
 REJECTED = "rejected"
+JOURNAL = "journal"  # local events an agreement names, by event_id, for replay
 
 INDEXES = {
     RECEIVED: [[("peer", ASCENDING), ("received_at", ASCENDING)]],

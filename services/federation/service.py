@@ -11,6 +11,12 @@ links set by ``maillage federation apply``), verifies each message and, in one
 store transaction, records it (unique per peer and ``event_id``) and adds
 ``federation.event_received`` to the outbox. A refused message is counted,
 logged and stored with its reason, and ``federation.event_rejected`` is emitted.
+
+Journal: ``share`` also records, in the consumer's transaction, each local event
+of a type an outgoing agreement names (``journal``, keyed by ``event_id``).
+``replay(peer, since, until=None)`` sends the journal again to one peer, in
+``event_id`` order, through the same projection, suppression, signing and
+agreement checks as live sharing; the peer de-duplicates what it already has.
 """
 
 from __future__ import annotations
@@ -25,21 +31,29 @@ from pymongo import ASCENDING, IndexModel
 
 from services.federation import metrics
 from services.federation.dependencies import Federation
-from services.federation.domain import Reason, check_incoming
+from services.federation.domain import (
+    Reason,
+    check_incoming,
+    check_replay_peer,
+    journaled_types,
+    parse_moment,
+)
 from services.federation.events import EVENT_RECEIVED, EVENT_REJECTED
 from services.federation.management import ManagementError
 from services.federation.management import status as link_status
-from services.federation.repository import RECEIVED, REJECTED
+from services.federation.repository import JOURNAL, RECEIVED, REJECTED
 from services.federation.schemas import load_config
 from services.federation.topology import INBOX
 from shared import service as kit
 from shared.consumer import EventConsumer, apply_batch
-from shared.envelope import Envelope, utcnow
+from shared.envelope import Envelope, event_id_floor, utcnow
+from shared.errors import Invalid
 from shared.outbox import Outbox
 from shared.rpc import rpc
 from shared.store import Store
 
 log = logging.getLogger(__name__)
+REPLAY_BATCH = 500  # journal entries read, prepared and confirmed at a time
 
 
 class RawMessage(str):
@@ -135,9 +149,77 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
 
     @share_entrypoint()
     def share(self, envelopes: list[Envelope], session: Any) -> None:
-        # What we received is never sent on: no loops between nodes.
+        # What we received is never sent on (nor journaled): no loops between nodes.
         local = [env for env in envelopes if env.service != self.name]
+        types = journaled_types(self.federation.config)
+        now = utcnow()
+        journal = [
+            {
+                "_id": env.event_id,
+                "event_type": env.event_type,
+                "journaled_at": now,
+                "envelope": env.to_dict(),
+            }
+            for env in local
+            if env.event_type in types
+        ]
+        if journal:  # once per event: the consumer skips what it already applied
+            self.store.db[JOURNAL].insert_many(journal, session=session)
         self.federation.share(local)
+
+    @rpc
+    def replay(self, peer: str, since: str, until: str | None = None) -> dict[str, int]:
+        """Send journaled events made from ``since`` (to ``until``, a date being
+        included) to ``peer`` again, as live sharing would now.
+
+        ``sent`` counts the events of which a copy went, ``withheld`` those the
+        agreements with that peer refuse today (type not agreed, agreement not
+        valid, not an aggregate, suppressed).
+        """
+        config = self.federation.config
+        check_replay_peer(config, peer)
+        start = parse_moment("since", since)
+        end = None if until is None else parse_moment("until", until, end_of_day=True)
+        if end is not None and end <= start:
+            raise Invalid(
+                {"until": ["doit suivre « since » / must come after since"]},
+                "champ « until » : doit suivre « since ».",
+                'field "until": must come after since.',
+            )
+        ids: dict[str, str] = {"$gte": event_id_floor(start)}
+        if end is not None:
+            ids["$lt"] = event_id_floor(end)
+        journal = self.store.db[JOURNAL]
+        sent = withheld = 0
+        publisher = self.federation.replay_publisher()
+        try:
+            while True:
+                docs = list(
+                    journal.find({"_id": ids})
+                    .sort("_id", ASCENDING)
+                    .limit(REPLAY_BATCH)
+                )
+                if not docs:
+                    break
+                ids.pop("$gte", None)
+                ids["$gt"] = docs[-1]["_id"]
+                outgoing = []
+                for doc in docs:
+                    envelope = Envelope.from_dict(doc["envelope"])
+                    copies = self.federation.prepare(envelope, peer)
+                    if copies:
+                        sent += 1
+                        outgoing.extend(copies)
+                    else:
+                        withheld += 1
+                if outgoing:
+                    publisher.publish_many(outgoing)
+        finally:
+            publisher.close()
+        log.info(
+            "replay to %s from %s: %d sent, %d withheld", peer, since, sent, withheld
+        )
+        return {"sent": sent, "withheld": withheld}
 
     @receive_entrypoint()
     def receive(self, bodies: list[str]) -> int:

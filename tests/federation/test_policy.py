@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from services.federation.domain import (
     Reason,
     check_incoming,
+    check_replay_peer,
+    journaled_types,
+    parse_moment,
     prepare_outgoing,
     suppress_cells,
 )
 from shared.envelope import Envelope
+from shared.errors import Invalid
 from shared.signing import sign_mapping, verify_mapping
 from tests.federation.helpers import (
     APPROVED,
@@ -169,3 +175,48 @@ def test_lone_small_cell_takes_the_smallest_other_cell_with_it_not_a_second_time
     cells[1]["count"] = 50
     out = suppress_cells(cells, ("count",), 5)
     assert [c.get("count") for c in out] == [None, 50, None, 20]
+
+
+def test_replay_bounds_are_iso_dates_or_datetimes_in_utc():
+    assert parse_moment("since", "2026-01-01") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_moment("until", "2026-01-31", end_of_day=True) == datetime(
+        2026, 2, 1, tzinfo=UTC
+    )
+    assert parse_moment("since", "2026-03-01T10:00:00-05:00") == datetime(
+        2026, 3, 1, 15, tzinfo=UTC
+    )
+    assert parse_moment("since", "2026-03-01T10:00:00") == datetime(
+        2026, 3, 1, 10, tzinfo=UTC
+    )
+    for bad in ("", "hier", "01/01/2026", "2026-13-01", None, 20260101):
+        with pytest.raises(Invalid) as exc:
+            parse_moment("since", bad)
+        assert list(exc.value.fields) == ["since"]
+        assert "AAAA-MM-JJ" in exc.value.fields["since"][0]
+        assert "YYYY-MM-DD" in exc.value.fields["since"][0]
+
+
+def test_prepare_for_one_peer_withholds_what_only_another_peer_gets(tmp_path):
+    mrc, region = identity(tmp_path, "mrc-66023"), identity(tmp_path, "region-06")
+    sante = identity(tmp_path, "sante-06")
+    minutes = [{"type": "boards.minutes_adopted", "fields": ["text"]}]
+    sender = config(
+        config_dict(
+            mrc,
+            [(region, None), (sante, None)],
+            [
+                agreement("region-06", "out"),
+                agreement("sante-06", "out", types=minutes, aggregates_only=False),
+            ],
+        )
+    )
+    event = Envelope("boards.minutes_adopted", {"text": "x"}, "mrc-66023")
+    sent, _ = prepare_outgoing(event, sender, mrc.private_key, NOW)
+    assert [o.peer for o in sent] == ["sante-06"]
+    sent, withheld = prepare_outgoing(event, sender, mrc.private_key, NOW, "region-06")
+    assert sent == [] and [w.reason for w in withheld] == [Reason.NO_AGREEMENT]
+    assert journaled_types(sender) == {APPROVED, "boards.minutes_adopted"}
+    with pytest.raises(Invalid) as exc:
+        check_replay_peer(sender, "region-99")
+    assert "region-99" in exc.value.fields["peer"][0]
+    assert check_replay_peer(sender, "region-06") == "region-06"
