@@ -344,6 +344,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Pour {f}, contre {a}, abstentions {s}",
         "For {f}, against {a}, abstentions {s}",
     ),
+    # The register lists adopted resolutions only (a defeated motion makes none),
+    # so a tie broken by the chair's casting vote is always said in the adopted form.
+    "boards.casting_vote": (
+        "Adoptée par la voix prépondérante de la présidence.",
+        "Decided by the chair's casting vote.",
+    ),
     "boards.moved": (
         "Proposée par {by}, appuyée par {second}.",
         "Moved by {by}, seconded by {second}.",

@@ -190,6 +190,7 @@ def board(rpc: Any) -> dict[str, Any]:
                 {"constituency": "community_organisations", "seats": 2},
                 {"constituency": "practitioners", "seats": 1},
             ],
+            "casting_vote": "chair",
         }
     )
     members = ["alice", "bruno", "chloe", "denis", "emma"]
@@ -244,6 +245,26 @@ def board(rpc: Any) -> dict[str, Any]:
         )
     closed = rpc.boards.close_vote("m-past", motion["motion_id"])
     resolution = closed["resolution"]
+    # A tie (2 for, 2 against, 1 abstention) the chair's "for" decides.
+    tie = rpc.boards.move(
+        "m-past",
+        {
+            "item_id": rpc.boards.add_agenda_item("m-past", {"title": "Navette"})[
+                "item_id"
+            ],
+            "text": "Essayer une navette le samedi.",
+            "moved_by": "bruno",
+            "seconded_by": "emma",
+        },
+    )
+    for member_id, choice in zip(
+        members, ["for", "for", "against", "against", "abstain"], strict=True
+    ):
+        rpc.boards.vote(
+            "m-past",
+            {"motion_id": tie["motion_id"], "member_id": member_id, "choice": choice},
+        )
+    by_casting_vote = rpc.boards.close_vote("m-past", tie["motion_id"])["resolution"]
     rpc.boards.follow_up(
         resolution["resolution_id"],
         {
@@ -275,7 +296,7 @@ def board(rpc: Any) -> dict[str, Any]:
             },
         )
     rpc.boards.add_agenda_item("m-next", {"title": "Adoption du budget"})
-    return {"resolution": resolution}
+    return {"resolution": resolution, "by_casting_vote": by_casting_vote}
 
 
 def test_a_citizen_reads_the_next_agenda_with_the_priorities_from_citizens(
@@ -304,10 +325,16 @@ def test_a_citizen_reads_the_register_and_the_overdue_follow_up(
     page.get_by_role("link", name="Registre des résolutions").first.click()
     expect(page).to_have_url(re.compile("/registre$"))
     number = board["resolution"]["number"]
-    article = page.locator("article.resolution")
-    assert article.count() == 1
+    articles = page.locator("article.resolution")
+    assert articles.count() == 2
+    # newest first: the tie the chair's casting vote decided, then the first one
+    tie, article = articles.nth(0), articles.nth(1)
     assert number in article.inner_text()
     assert "Pour 4, contre 0, abstentions 0" in article.inner_text()
+    assert "voix prépondérante" not in article.inner_text()
+    assert board["by_casting_vote"]["number"] in tie.inner_text()
+    assert "Pour 2, contre 2, abstentions 1" in tie.inner_text()
+    assert "Adoptée par la voix prépondérante de la présidence." in tie.inner_text()
     assert_accessible(page)
     screenshot(page, "board-register")
 
@@ -319,6 +346,11 @@ def test_a_citizen_reads_the_register_and_the_overdue_follow_up(
     assert page.get_by_text("1 décision(s) en retard.").is_visible()
     assert_accessible(page)
     screenshot(page, "board-follow-up")
+
+    page.goto(f"/conseils/{BOARD}/registre?lang=en")
+    tie = page.locator("article.resolution").first
+    assert "Decided by the chair's casting vote." in tie.inner_text()
+    assert "For 2, against 2, abstentions 1" in tie.inner_text()
 
 
 # --- the node's own pages ------------------------------------------------------------
