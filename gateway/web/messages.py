@@ -171,6 +171,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "part.supported": ("Votre appui est enregistré.", "Your support is recorded."),
     "part.vote": ("Voter", "Vote"),
     "part.results": ("Voir les résultats", "See the results"),
+    "part.figures": ("Participation au vote", "Votes cast"),
+    "part.ballots_cast": ("Bulletins déposés", "Ballots cast"),
+    "part.turnout": ("Taux de participation", "Turnout"),
+    "part.turnout_of": (
+        "{p} ({n} bulletin(s) sur {e} personnes admissibles)",
+        "{p} ({n} ballot(s) of {e} eligible people)",
+    ),
     "part.proposals": ("Propositions ({n})", "Proposals ({n})"),
     "part.no_proposals": ("Aucune proposition pour l'instant.", "No proposal yet."),
     "part.cost": ("{amount} $", "${amount}"),

@@ -13,7 +13,11 @@ pseudonymous key::
     participation.cast_ballot("p1", {"ranking": ["b", "a"]}, person)
     -> {"receipt": "9f2c..."}
     participation.receipts("p1")      # published hashes, after the close
-    participation.get_results("p1")   # {"priorities", "ballots", "result": {rounds}}
+    participation.get_results("p1")   # {"priorities", "ballots", "eligible_count",
+                                      #  "result": {rounds}}
+
+A closed process's page says how many ballots were cast and, when the process
+declared how many could vote, the turnout (:func:`views.vote_figures`).
 
 Each ballot works with a keyboard and a screen reader: approval is ticks, a
 ranking is a rank chosen per option (no drag-and-drop), a budget basket shows
@@ -28,8 +32,8 @@ from werkzeug.wrappers import Response
 
 from gateway.api import Context
 from gateway.web import views
-from gateway.web.core import page, redirect, render
-from shared.errors import Invalid
+from gateway.web.core import page, page_lang, redirect, render
+from shared.errors import Conflict, Invalid
 
 APPROVAL = frozenset({"approval"})
 SCORE = frozenset({"score", "dot"})
@@ -100,9 +104,17 @@ def _process_page(
 ) -> Response:
     process = process_view(ctx.rpc("participation", "get_process", process_id))
     proposals = ctx.rpc("participation", "list_proposals", process_id)
+    figures = None
+    if process.get("closed"):
+        try:
+            published = ctx.rpc("participation", "get_results", process_id)
+        except Conflict:  # closed but not yet counted
+            published = {}
+        figures = views.vote_figures(published, page_lang(ctx))
     return render(
         ctx,
         "process.html",
+        figures=figures,
         status=422 if errors else 200,
         process=process,
         proposals=[p for p in proposals if not p.get("hidden")],

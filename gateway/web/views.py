@@ -10,7 +10,7 @@ stays "suppressed", never 0.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -274,6 +274,48 @@ def public_agenda(meeting: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+# --- published vote figures ----------------------------------------------------------
+
+
+def whole_number(value: int, lang: str) -> str:
+    """``1234`` as read: "1 234" (narrow no-break space) in French, "1,234" in English."""
+    text = f"{int(value):,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def vote_figures(results: dict[str, Any], lang: str) -> dict[str, str | None] | None:
+    """Ballots cast and turnout of a closed vote, from ``participation.get_results``.
+
+    Not small-cell suppressed as the indicators are: these are the published
+    results of a public vote (the round-by-round counts on the results page
+    already add up to them), so a small count gives nothing away that the
+    results do not. The turnout uses the eligible count the results carry
+    (``None`` when the process declared none, or when the ballots outnumbered
+    it): then no turnout is shown, never a guessed one::
+
+        vote_figures({"ballots": 9, "eligible_count": 26}, "fr")
+        -> {"ballots": "9", "eligible": "26", "turnout": "34,6\u00a0%"}
+    """
+    ballots = results.get("ballots")
+    if ballots is None:
+        return None
+    eligible = results.get("eligible_count")
+    figures: dict[str, str | None] = {
+        "ballots": whole_number(int(ballots), lang),
+        "eligible": None,
+        "turnout": None,
+    }
+    if eligible and int(ballots) <= int(eligible):
+        share = (Decimal(int(ballots)) * 100 / Decimal(int(eligible))).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+        figures["eligible"] = whole_number(int(eligible), lang)
+        figures["turnout"] = (
+            f"{str(share).replace('.', ',')}\u00a0%" if lang == "fr" else f"{share}%"
+        )
+    return figures
 
 
 # --- indicators ----------------------------------------------------------------------

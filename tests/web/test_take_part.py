@@ -127,6 +127,8 @@ def processes(rpc: Any, citizen: dict[str, str]) -> dict[str, Any]:
         }
         if method == "pb-greedy":
             data["budget"] = "50000"
+        if key == "closed":
+            data["eligible_count"] = 26  # 9 ballots of 26: 34.6 %
         pid = rpc.participation.create_process(data)["id"]
         rpc.participation.load_registry(pid, registry)
         titles = ["Jardin communautaire"] if key == "ideas" else OPTIONS
@@ -337,6 +339,30 @@ def test_results_after_the_close_show_each_round(
     assert published["ballots"] == 9
     assert_accessible(page)
     screenshot(page, "participate-results")
+
+
+def test_a_closed_process_says_how_many_voted_and_the_turnout_in_both_languages(
+    page: Any, processes: dict[str, Any]
+) -> None:
+    process = processes["closed"]
+    page.goto(f"/participer/{process['id']}")
+    figures = page.get_by_role("region", name="Participation au vote")
+    expect(figures).to_contain_text("Bulletins déposés")
+    assert figures.locator("dd").all_inner_texts() == [
+        "9",
+        "34,6\u00a0% (9 bulletin(s) sur 26 personnes admissibles)",
+    ]
+    assert_accessible(page)
+    screenshot(page, "participate-closed-figures")
+    page.goto(f"/participer/{process['id']}?lang=en")
+    figures = page.get_by_role("region", name="Votes cast")
+    assert figures.locator("dd").all_inner_texts() == [
+        "9",
+        "34.6% (9 ballot(s) of 26 eligible people)",
+    ]
+    # a process still voting shows no figures
+    page.goto(f"/participer/{processes['vote']['id']}?lang=en")
+    expect(page.locator(".vote-figures")).to_have_count(0)
 
 
 def test_a_receipt_read_after_the_close_says_it_was_counted(

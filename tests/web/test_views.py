@@ -183,6 +183,33 @@ def test_an_in_camera_item_is_listed_without_its_title():
     assert item["title"] is None and item["in_camera"]
 
 
+def test_vote_figures_give_ballots_and_a_turnout_only_from_a_declared_count():
+    published = {"ballots": 1234, "eligible_count": 4000}
+    assert views.vote_figures(published, "fr") == {
+        "ballots": "1\u202f234",
+        "eligible": "4\u202f000",
+        "turnout": "30,9\u00a0%",  # 30.85 rounds half up
+    }
+    assert views.vote_figures(published, "en")["turnout"] == "30.9%"
+    assert views.vote_figures({"ballots": 4, "eligible_count": 13}, "en") == {
+        "ballots": "4",
+        "eligible": "13",
+        "turnout": "30.8%",
+    }
+    # no declared count (or a result published before there was one): no turnout
+    for missing in ({"ballots": 9}, {"ballots": 9, "eligible_count": None}):
+        assert views.vote_figures(missing, "fr") == {
+            "ballots": "9",
+            "eligible": None,
+            "turnout": None,
+        }
+    # ballots outnumbering the count never make a turnout above 100 %
+    assert (
+        views.vote_figures({"ballots": 9, "eligible_count": 5}, "fr")["turnout"] is None
+    )
+    assert views.vote_figures({}, "fr") is None
+
+
 def test_a_suppressed_cell_reads_suppressed_never_zero():
     assert views.cell_text({"value": None, "suppressed": True}, "fr") == "supprimé"
     assert views.cell_text({"value": None, "suppressed": True}, "en") == "suppressed"
