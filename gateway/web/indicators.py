@@ -13,6 +13,12 @@ Calls the indicators service::
 
 Each indicator is a line or bar chart (server-side SVG, see :mod:`charts`) and
 the same numbers in a table; a suppressed cell reads "suppressed", never 0.
+
+A period picker (``?periode=2026``, a plain GET form) narrows the charts and
+tables to one of the periods the dashboard offers. It only ever shows a subset
+of the dashboard's own (already suppressed) points: no finer period is asked of
+the service, since a quarter shown beside its year would let a suppressed cell
+be recovered by difference.
 """
 
 from __future__ import annotations
@@ -80,16 +86,56 @@ def panel(
     }
 
 
+def offered_periods(indicators: list[dict[str, Any]]) -> list[str]:
+    """Every period any indicator of the dashboard has a point for, in order."""
+    return periods_of(
+        [s for item in indicators for s in (item.get("series") or [])]
+        + [{"points": item.get("values") or []} for item in indicators]
+    )
+
+
+def only_period(item: dict[str, Any], period: str) -> dict[str, Any]:
+    """The indicator with its points narrowed to ``period``."""
+
+    def keep(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [p for p in points if str(p.get("period")) == period]
+
+    narrowed = dict(item)
+    if item.get("series") is not None:
+        narrowed["series"] = [
+            {**s, "points": keep(s.get("points") or [])} for s in item["series"]
+        ]
+    if item.get("values") is not None:
+        narrowed["values"] = keep(item["values"])
+    return narrowed
+
+
 @page("/indicateurs", action="web.indicators")
 def dashboard(ctx: Context) -> Response:
-    """The MRC's indicators over time."""
+    """The MRC's indicators over time, or in the one period chosen."""
     mrc = (ctx.request.args.get("mrc") or "").strip()
+    chosen = (ctx.request.args.get("periode") or "").strip()
     lang = page_lang(ctx)
     query = {"lang": lang, **({"org_unit": mrc} if mrc else {})}
     found = ctx.rpc("indicators", "dashboard", query)
     unit = found.get("org_unit") or {}
+    indicators = list(found.get("indicators") or [])
+    periods = offered_periods(indicators)
+    unknown = bool(chosen) and chosen not in periods
+    if chosen and not unknown:
+        indicators = [only_period(item, chosen) for item in indicators]
     panels = [
         panel(item, i, lang, str(unit.get("name", "")))
-        for i, item in enumerate(found.get("indicators") or [])
+        for i, item in enumerate(indicators)
     ]
-    return render(ctx, "indicators.html", unit=unit, panels=panels, mrc=mrc)
+    return render(
+        ctx,
+        "indicators.html",
+        status=422 if unknown else 200,
+        unit=unit,
+        panels=panels,
+        mrc=mrc,
+        periods=periods,
+        period="" if unknown else chosen,
+        unknown_period=chosen if unknown else "",
+    )

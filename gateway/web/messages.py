@@ -405,6 +405,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "ind.table": ("Données du graphique", "Chart data"),
     "ind.period": ("Période", "Period"),
+    "ind.all_periods": ("Toutes les périodes", "All periods"),
+    "ind.period_shown": ("Période affichée : {period}.", "Period shown: {period}."),
+    "ind.period_unknown": (
+        "« {period} » n'est pas une période offerte ; choisissez-en une dans la liste.",
+        '"{period}" is not an offered period; choose one from the list.',
+    ),
     "ind.definition": ("Définition", "Definition"),
     "ind.what": ("Ce qui est mesuré", "What is measured"),
     "ind.numerator": ("Numérateur", "Numerator"),

@@ -445,6 +445,61 @@ def test_a_person_reads_the_mrc_dashboard_with_suppressed_cells_said_so(
     screenshot(page, "indicators-dashboard")
 
 
+def test_a_person_picks_a_period_and_the_tables_and_charts_show_only_it(
+    browser: Any, site: str, page: Any, indicator_values: dict[str, Any]
+) -> None:
+    page.goto(f"/indicateurs?mrc={MRC}")
+    picker = page.get_by_label("Période")
+    offered = picker.locator("option").all_inner_texts()
+    assert offered == ["Toutes les périodes", "2025", "2026"]
+    first = page.locator("section.panel").first
+    assert first.locator("tbody th").all_inner_texts() == ["2025", "2026"]
+    chart_before = first.locator("svg.chart").inner_html()
+    # choose in the labelled list, then submit from the keyboard
+    picker.focus()
+    picker.select_option("2026")
+    page.get_by_role("button", name="Afficher").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"periode=2026"))
+    expect(page.get_by_role("status")).to_have_text("Période affichée : 2026.")
+    expect(page.get_by_label("Période")).to_have_value("2026")
+    panels = page.locator("section.panel")
+    assert panels.count() == len(indicator_values["indicators"])
+    for index, item in enumerate(indicator_values["indicators"]):
+        panel = panels.nth(index)
+        assert panel.locator("tbody th").all_inner_texts() == ["2026"]
+        (point,) = [p for p in item["series"][0]["points"] if p["period"] == "2026"]
+        (cell,) = panel.locator("tbody td").all_inner_texts()
+        if point["suppressed"]:
+            assert cell == "supprimé"
+    chart_after = panels.first.locator("svg.chart").inner_html()
+    assert chart_after != chart_before
+    assert ">2026<" in chart_after and ">2025<" not in chart_after
+    assert_accessible(page)
+    screenshot(page, "indicators-period")
+
+    # the same form without JavaScript, in English
+    context = new_context(browser, site, java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        plain.goto(f"/indicateurs?mrc={MRC}&lang=en")
+        plain.get_by_label("Period").select_option("2025")
+        plain.get_by_role("button", name="Show").click()
+        expect(plain.get_by_role("status")).to_have_text("Period shown: 2025.")
+        rows = plain.locator("section.panel").first.locator("tbody th")
+        assert rows.all_inner_texts() == ["2025"]
+    finally:
+        context.close()
+
+    # a period the dashboard does not offer is named, and every period is shown
+    response = page.goto(f"/indicateurs?mrc={MRC}&periode=1999")
+    assert response.status == 422
+    expect(page.get_by_role("alert")).to_contain_text("« 1999 » n'est pas une période")
+    expect(page.get_by_label("Période")).to_have_attribute("aria-invalid", "true")
+    assert page.locator("section.panel").first.locator("tbody th").count() == 2
+    assert_accessible(page)
+
+
 # --- administration ------------------------------------------------------------------
 
 
