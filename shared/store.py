@@ -172,7 +172,7 @@ class StoreHandle:
             for follower in group[1:]:  # even if this leader was killed midway
                 if not follower.settled:
                     follower.error = Unavailable(
-                        "Le service s'arrête; réessayez.",
+                        "Le service s'arrête ; réessayez.",
                         "The service is stopping; try again.",
                     )
                 follower.wake.send("done")
@@ -185,7 +185,7 @@ class StoreHandle:
         return call.outcome()
 
     def _commit_group(self, group: list[_Call[Any]]) -> None:
-        """Give every call of ``group`` its outcome, then wake the followers."""
+        """Give every call of ``group`` its outcome (the leader then wakes them)."""
         alone = group
         if len(group) > 1:
 
