@@ -22,7 +22,7 @@ from services.federation.domain import NodeConfig, Outgoing, prepare_outgoing
 from services.federation.identity import NodeIdentity, load_identity
 from services.federation.schemas import load_config
 from services.federation.transport import FederationPublisher
-from shared.config import require
+from shared.config import positive_int, require
 from shared.envelope import Envelope, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,12 @@ class FederationHandle:
         config: NodeConfig,
         identity: NodeIdentity | None,
         publisher: FederationPublisher | None,
+        journal_days: int = 400,
     ) -> None:
         self.config = config
         self.identity = identity
         self.publisher = publisher
+        self.journal_days = journal_days
 
     def prepare(self, envelope: Envelope, peer: str | None = None) -> list[Outgoing]:
         """The signed copies agreements allow (to ``peer`` only, if given); what
@@ -79,6 +81,9 @@ class Federation(DependencyProvider):
 
     def setup(self) -> None:
         path = self.container.config.get("NODE_CONFIG")
+        self.journal_days = positive_int(
+            self.container.config, "FEDERATION_JOURNAL_DAYS", 400
+        )
         self.identity: NodeIdentity | None = None
         self.publisher: FederationPublisher | None = None
         if not path:
@@ -107,4 +112,6 @@ class Federation(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx: Any) -> FederationHandle:
-        return FederationHandle(self.node_config, self.identity, self.publisher)
+        return FederationHandle(
+            self.node_config, self.identity, self.publisher, self.journal_days
+        )

@@ -24,9 +24,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from kombu import Queue, binding
+from nameko.timer import timer
 from pymongo import ASCENDING, IndexModel
 
 from services.federation import metrics
@@ -166,6 +168,22 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
         if journal:  # once per event: the consumer skips what it already applied
             self.store.db[JOURNAL].insert_many(journal, session=session)
         self.federation.share(local)
+
+    @timer(interval=3600)
+    def prune_journal(self) -> int:
+        """Forget journal entries made more than ``FEDERATION_JOURNAL_DAYS`` ago
+        (400 by default, a year of history and some margin): what a replay can
+        still send. Returns how many were removed."""
+        moment = utcnow() - timedelta(days=self.federation.journal_days)
+        old = {"_id": {"$lt": event_id_floor(moment)}}
+        journal = self.store.db[JOURNAL]
+        removed = 0
+        while ids := [d["_id"] for d in journal.find(old, {"_id": 1}).limit(1000)]:
+            journal.delete_many({"_id": {"$in": ids}})
+            removed += len(ids)
+        if removed:
+            log.info("journal: %d entries older than %s forgotten", removed, moment)
+        return removed
 
     @rpc
     def replay(self, peer: str, since: str, until: str | None = None) -> dict[str, int]:
