@@ -85,3 +85,34 @@ def config(data: dict[str, Any]) -> NodeConfig:
 
 def approved(cells: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"indicator": "ind-1", "period": "2026Q3", "cells": cells, **extra}
+
+
+def start_node(
+    tmp_path: Path,
+    name: str,
+    data: dict[str, Any],
+    uri: str,
+    store_uri: str,
+    db_prefix: str,
+) -> tuple[Any, Path]:
+    """Write a node's YAML, apply its broker plan and start its federation service."""
+    from nameko.containers import ServiceContainer
+
+    from services.federation.management import apply
+    from services.federation.service import FederationService
+
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    apply(config(data))
+    container = ServiceContainer(
+        FederationService,
+        {
+            "AMQP_URI": uri,
+            "MONGODB_URI": store_uri,
+            "DB_PREFIX": f"{db_prefix}{name}_",
+            "NODE_ID": data["node"]["id"],
+            "NODE_CONFIG": str(path),
+        },
+    )
+    container.start()
+    return container, path

@@ -12,16 +12,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
-from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 from pymongo import MongoClient
 
 from services.federation import metrics, service
 from services.federation.events import EVENT_RECEIVED
-from services.federation.management import apply, wait_for_links
-from services.federation.service import FederationService
+from services.federation.management import wait_for_links
 from shared.broker import BatchPublisher
 from shared.cli import main
 from shared.envelope import Envelope
@@ -33,6 +30,7 @@ from tests.federation.helpers import (
     config,
     config_dict,
     identity,
+    start_node,
 )
 
 pytestmark = [pytest.mark.federation, pytest.mark.integration]
@@ -47,24 +45,6 @@ def _wait(predicate, timeout=30.0):
             return True
         time.sleep(0.1)
     return predicate()
-
-
-def _start(tmp_path, name, data, uri, store_uri, db_prefix):
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    apply(config(data))
-    container = ServiceContainer(
-        FederationService,
-        {
-            "AMQP_URI": uri,
-            "MONGODB_URI": store_uri,
-            "DB_PREFIX": f"{db_prefix}{name}_",
-            "NODE_ID": data["node"]["id"],
-            "NODE_CONFIG": str(path),
-        },
-    )
-    container.start()
-    return container, path
 
 
 @pytest.fixture
@@ -112,7 +92,7 @@ def late_region(tmp_path, vhost, second_broker, store_uri, db_prefix):
     a_db = client[f"{db_prefix}a_federation"]
     b_db = client[f"{db_prefix}b_federation"]
     containers = []
-    container, a_path = _start(tmp_path, "a", a, a_uri, store_uri, db_prefix)
+    container, a_path = start_node(tmp_path, "a", a, a_uri, store_uri, db_prefix)
     containers.append(container)
 
     events = [
@@ -126,7 +106,7 @@ def late_region(tmp_path, vhost, second_broker, store_uri, db_prefix):
     assert _wait(lambda: a_db.journal.count_documents({}) == 23)
 
     def link_region():
-        container, _ = _start(tmp_path, "b", b, b_uri, store_uri, db_prefix)
+        container, _ = start_node(tmp_path, "b", b, b_uri, store_uri, db_prefix)
         containers.append(container)
         wait_for_links(config(b))
 

@@ -6,14 +6,13 @@ import time
 
 import pytest
 import requests
-import yaml
 from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ServiceRpcProxy
 from pymongo import MongoClient
 
 from services.federation.events import EVENT_RECEIVED, EVENT_REJECTED
-from services.federation.management import apply, wait_for_links
+from services.federation.management import wait_for_links
 from services.federation.service import FederationService
 from shared.broker import BatchPublisher
 from shared.envelope import Envelope
@@ -26,6 +25,7 @@ from tests.federation.helpers import (
     config,
     config_dict,
     identity,
+    start_node,
 )
 
 pytestmark = [pytest.mark.federation, pytest.mark.integration]
@@ -64,20 +64,7 @@ def nodes(tmp_path, vhost, second_broker, store_uri, db_prefix):
     )
     containers = []
     for name, data, uri in (("a", a, a_uri), ("b", b, b_uri)):
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(data))
-        apply(config(data))
-        container = ServiceContainer(
-            FederationService,
-            {
-                "AMQP_URI": uri,
-                "MONGODB_URI": store_uri,
-                "DB_PREFIX": f"{db_prefix}{name}_",
-                "NODE_ID": data["node"]["id"],
-                "NODE_CONFIG": str(path),
-            },
-        )
-        container.start()
+        container, _ = start_node(tmp_path, name, data, uri, store_uri, db_prefix)
         containers.append(container)
     wait_for_links(config(b))
     client = MongoClient(store_uri)
