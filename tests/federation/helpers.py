@@ -116,3 +116,15 @@ def start_node(
     )
     container.start()
     return container, path
+
+
+def wait(predicate: Any, timeout: float = 30.0) -> Any:
+    """Poll ``predicate`` every 0.1 s until it is true or ``timeout`` passes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()

@@ -31,20 +31,12 @@ from tests.federation.helpers import (
     config_dict,
     identity,
     start_node,
+    wait,
 )
 
 pytestmark = [pytest.mark.federation, pytest.mark.integration]
 
 MINUTES = "boards.minutes_adopted"
-
-
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 @pytest.fixture
@@ -103,7 +95,7 @@ def late_region(tmp_path, vhost, second_broker, store_uri, db_prefix):
     publisher.connect()
     publisher.publish_batch([e.to_dict() for e in events])
     publisher.close()
-    assert _wait(lambda: a_db.journal.count_documents({}) == 23)
+    assert wait(lambda: a_db.journal.count_documents({}) == 23)
 
     def link_region():
         container, _ = start_node(tmp_path, "b", b, b_uri, store_uri, db_prefix)
@@ -144,7 +136,7 @@ def test_replay_delivers_history_once_to_a_peer_linked_later(
 
     with ServiceRpcProxy("federation", {"AMQP_URI": late_region["a_uri"]}) as proxy:
         assert proxy.replay("region-06", "2026-01-01") == {"sent": 20, "withheld": 3}
-    assert _wait(lambda: b_db.received.count_documents({}) == 20)
+    assert wait(lambda: b_db.received.count_documents({}) == 20)
     approved_ids = {
         e.event_id for e in late_region["events"] if e.event_type == APPROVED
     }
@@ -158,12 +150,12 @@ def test_replay_delivers_history_once_to_a_peer_linked_later(
     args = ["federation", "replay", "--config", str(late_region["a_path"])]
     assert main([*args, "--peer", "region-06", "--since", "2026-01-01"]) == 0
     assert "20 envoyés / sent, 3 retenus / withheld" in capsys.readouterr().out
-    assert _wait(lambda: _duplicates() - before == 20)
+    assert wait(lambda: _duplicates() - before == 20)
     assert b_db.received.count_documents({}) == 20
 
     # The region's own federation.event_received (agreed out) is neither
     # journaled nor sent back: received events never enter the journal.
-    assert _wait(
+    assert wait(
         lambda: (
             b_db.processed_events.count_documents({"event_type": EVENT_RECEIVED}) == 20
         )

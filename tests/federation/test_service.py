@@ -26,18 +26,10 @@ from tests.federation.helpers import (
     config_dict,
     identity,
     start_node,
+    wait,
 )
 
 pytestmark = [pytest.mark.federation, pytest.mark.integration]
-
-
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 @pytest.fixture
@@ -100,8 +92,8 @@ def test_local_event_is_shared_verified_and_redispatched_once_at_the_coordinator
     publisher.publish_batch([local.to_dict(), other.to_dict(), local.to_dict()])
     publisher.close()
     db = nodes["b_db"]
-    assert _wait(lambda: db.received.count_documents({}) == 1)
-    assert _wait(lambda: db.outbox.count_documents({"sent": True}) == 1)
+    assert wait(lambda: db.received.count_documents({}) == 1)
+    assert wait(lambda: db.outbox.count_documents({"sent": True}) == 1)
     (received,) = db.received.find()
     assert received["envelope"]["event_id"] == local.event_id
     assert "author" not in received["envelope"]["payload"]
@@ -129,10 +121,10 @@ def test_message_forged_on_the_link_is_rejected_recorded_and_announced(nodes):
             routing_key=APPROVED,
         )
     db = nodes["b_db"]
-    assert _wait(lambda: db.rejected.count_documents({}) == 1)
+    assert wait(lambda: db.rejected.count_documents({}) == 1)
     assert db.rejected.find_one()["reason"] == "bad_signature"
     assert db.received.count_documents({}) == 0
-    assert _wait(
+    assert wait(
         lambda: (
             db.outbox.count_documents(
                 {"envelope.event_type": EVENT_REJECTED, "sent": True}
@@ -188,7 +180,7 @@ def test_node_without_federation_config_starts_shares_nothing_and_refuses_inbox(
                 local.to_dict(), exchange="", routing_key="maillage.federation.inbox"
             )
         db = MongoClient(store_uri)[f"{db_prefix}federation"]
-        assert _wait(lambda: db.rejected.count_documents({}) == 1)
+        assert wait(lambda: db.rejected.count_documents({}) == 1)
         assert db.rejected.find_one()["reason"] == "unknown_peer"
         with ServiceRpcProxy("federation", {"AMQP_URI": amqp_uri}) as proxy:
             assert proxy.agreements() == [] and proxy.links() == []
