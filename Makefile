@@ -18,7 +18,10 @@ $(STAMP): requirements.txt pyproject.toml
 run: install
 	$(BIN)/maillage node run
 
+# The suite starts its own RabbitMQ node (tests/suitebroker.py); tests.prepare installs
+# Chromium and axe-core when they are missing and it can, or names the command to run.
 test: install
+	$(BIN)/python -m tests.prepare
 	$(BIN)/pytest
 
 test-fast: install

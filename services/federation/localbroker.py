@@ -83,6 +83,11 @@ class LocalBroker:
         return env
 
     def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it (see :meth:`wait_ready`)."""
         self._log = open(self.base / "server.out", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [SERVER],
@@ -91,6 +96,10 @@ class LocalBroker:
             stderr=subprocess.STDOUT,
             cwd=self.base,
         )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until the node's management API answers as this node."""
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

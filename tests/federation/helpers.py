@@ -10,6 +10,7 @@ import yaml
 from services.federation.domain import NodeConfig
 from services.federation.identity import NodeIdentity, init_identity
 from services.federation.schemas import parse_config
+from tests.conftest import AMQP_HOST, MGMT
 
 APPROVED = "indicators.values_approved"
 
@@ -55,8 +56,8 @@ def config_dict(
     agreements: list[dict[str, Any]],
     *,
     role: str = "mrc",
-    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/%2F",
-    management_url: str = "http://guest:guest@127.0.0.1:15672/api",
+    amqp_uri: str = f"amqp://guest:guest@{AMQP_HOST}/%2F",
+    management_url: str = f"http://guest:guest@{MGMT.split('://', 1)[1]}",
     vhost: str = "/",
 ) -> dict[str, Any]:
     return {

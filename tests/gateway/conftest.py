@@ -64,7 +64,7 @@ def create_app(config: dict[str, Any]) -> Gateway:
 
 def make_config(store_uri: str, db_prefix: str, **extra: Any) -> dict[str, Any]:
     return {
-        "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+        "AMQP_URI": f"amqp://guest:guest@{AMQP_HOST}/",
         "MONGODB_URI": store_uri,
         "DB_PREFIX": db_prefix,
         "NODE_ID": "test",

@@ -15,6 +15,7 @@ from nameko.containers import ServiceContainer
 
 from shared.errors import ConfigError
 from shared.localstore import free_port
+from tests.conftest import AMQP_HOST
 from tests.shared.services import Counter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def test_a_complete_node_starts_and_reports_every_part_healthy(tmp_path, vhost):
     port = free_port()
     env = dict(
         os.environ,
-        AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+        AMQP_URI=f"amqp://guest:guest@{AMQP_HOST}/{vhost}",
         MAILLAGE_STORE_PORT=str(free_port()),
         MAILLAGE_GATEWAY_WORKERS="1",
         MAILLAGE_METRICS_BASE_PORT=str(free_port()),

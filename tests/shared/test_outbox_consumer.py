@@ -21,6 +21,7 @@ from shared.consumer import Retry, consume
 from shared.envelope import Envelope
 from shared.outbox import Outbox
 from shared.store import Store
+from tests.conftest import MGMT
 from tests.shared.services import THING_MADE, Counter, Producer
 
 pytestmark = pytest.mark.integration
@@ -202,7 +203,7 @@ def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
 
     def queue_bound() -> bool:
         answer = requests.get(
-            f"http://127.0.0.1:15672/api/queues/{vhost}/counter.count/bindings",
+            f"{MGMT}/queues/{vhost}/counter.count/bindings",
             auth=("guest", "guest"),
             timeout=10,
         )
@@ -233,7 +234,7 @@ def test_a_consumer_killed_after_commit_before_ack_has_no_second_effect(
 
         def redelivered() -> int:
             queue = requests.get(
-                f"http://127.0.0.1:15672/api/queues/{vhost}/counter.count",
+                f"{MGMT}/queues/{vhost}/counter.count",
                 auth=("guest", "guest"),
                 timeout=10,
             ).json()
