@@ -47,6 +47,53 @@ Then run `make run` again. Set AMQP_URI if your broker is elsewhere.
 """
 
 
+MANAGEMENT_HELP = """\
+Fédération indisponible : l'API de gestion de RabbitMQ ne répond pas sur {url}.
+Le nœud fonctionne seul ; il ne peut ni partager avec des pairs ni en recevoir.
+Federation unavailable: RabbitMQ's management API does not answer on {url}.
+The node runs on its own; it can neither share with peers nor receive from them.
+
+Pour l'activer / To enable it:
+  sudo rabbitmq-plugins enable rabbitmq_management rabbitmq_federation rabbitmq_federation_management
+then set NODE_CONFIG (services/federation/README.md) and run `make run` again.
+"""
+
+
+def management_url(env: dict[str, str] | os._Environ[str]) -> str:
+    """The management API federation would use: the node config's, else the
+    broker's host on the plugin's default port 15672."""
+    path = env.get("NODE_CONFIG")
+    if path:
+        try:
+            from services.federation.schemas import load_config
+
+            url = load_config(path).management_url
+            if url:
+                return url
+        except Exception:  # noqa: BLE001 - the federation service reports it at start
+            pass
+    host = urlparse(env.get("AMQP_URI", "")).hostname or "127.0.0.1"
+    return f"http://{host}:15672/api"
+
+
+def federation_notice(env: dict[str, str] | os._Environ[str]) -> str | None:
+    """What the node cannot do because the management plugin is off, or None."""
+    import requests
+
+    url = management_url(env)
+    parsed = urlparse(url)
+    shown = f"{parsed.hostname}:{parsed.port or 80}"
+    try:
+        requests.get(
+            url.rstrip("/") + "/overview",
+            auth=(parsed.username or "guest", parsed.password or "guest"),
+            timeout=3,
+        )
+    except requests.RequestException:
+        return MANAGEMENT_HELP.format(url=shown)
+    return None
+
+
 def local_secret(path: Path) -> str:
     """This node's token-signing secret: made once, kept readable by its owner only."""
     if not path.exists():
@@ -158,6 +205,9 @@ class Node:
         ok, host, port = broker_reachable(amqp_uri)
         if not ok:
             raise NodeError(RABBIT_HELP.format(host=host, port=port))
+        notice = federation_notice(self.env)
+        if notice:
+            print(notice, file=sys.stderr, flush=True)
         declare_node_queues(self.env)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
