@@ -13,10 +13,12 @@ gateway's, on top of the permission table:
   proposing an item or declaring a conflict must name their own ``member_id``
   (the account's ``member_id``); a mover may not name a seconder, who seconds
   for themself (``POST /meetings/<id>/motions/<motion_id>/second``).
-- Roles outside the board (practitioners, regional coordinators) read meetings,
-  quorums and resolutions as the public does: no closed-session agenda,
+- Roles outside the board (practitioners, regional coordinators), and board
+  insiders of another MRC than the board's, read meetings, quorums, resolutions
+  and late follow-ups as the public does: no closed-session agenda,
   attendance, conflict, vote or resolution, no member ids
-  (``boards.read_closed`` in the permission table); a practitioner recording
+  (``boards.read_closed`` in the permission table, for the board's own MRC
+  only: :func:`closed_view`); a practitioner recording
   follow-up gets the same public view back, and cannot touch a closed-session
   resolution (404, as if it did not exist).
 
@@ -184,9 +186,32 @@ def own_member(ctx: Context, *member_ids: str | None) -> None:
             )
 
 
-def closed_view(ctx: Context) -> bool:
-    """``True`` when the account may see what the public may not (board insiders)."""
-    return allowed("boards.read_closed", user(ctx).get("role"))
+def closed_view(ctx: Context, board_id: str) -> bool:
+    """``True`` when the account may see what the public may not: a board insider
+    (``boards.read_closed``) bound to the board's own MRC. An insider of another
+    MRC reads the board as the public does."""
+    account = user(ctx)
+    if not allowed("boards.read_closed", account.get("role")):
+        return False
+    mrc = board_mrc(ctx, board_id)
+    return mrc is not None and account.get("mrc") == mrc
+
+
+def meeting_closed_view(ctx: Context, meeting_id: str) -> bool:
+    """:func:`closed_view` for the board the meeting belongs to (a missing meeting
+    is the 404 the public gets too)."""
+    if not allowed("boards.read_closed", user(ctx).get("role")):
+        return False
+    meeting = ctx.rpc("boards", "get_meeting", meeting_id)
+    return closed_view(ctx, meeting["board_id"])
+
+
+def resolution_closed_view(ctx: Context, resolution_id: str) -> bool:
+    """:func:`closed_view` for the board that adopted the resolution."""
+    if not allowed("boards.read_closed", user(ctx).get("role")):
+        return False
+    resolution = ctx.rpc("boards", "get_resolution", resolution_id)
+    return closed_view(ctx, resolution["board_id"])
 
 
 # --- public --------------------------------------------------------------------------
@@ -221,7 +246,7 @@ def get_board(ctx: Context, board_id: str) -> Any:
     summary="Meetings of a board, one page",
 )
 def list_meetings(ctx: Context, board_id: str) -> Any:
-    if closed_view(ctx):
+    if closed_view(ctx, board_id):
         rows = ctx.rpc("boards", "list_meetings", board_id)
         return cached(ctx, paginate(rows, ctx.query))
     rows = ctx.rpc("boards", "list_meetings", board_id, public=True)
@@ -264,7 +289,9 @@ def seat_history(ctx: Context, board_id: str, seat_id: str) -> Any:
 )
 def overdue(ctx: Context, board_id: str) -> Any:
     today = ctx.request.args.get("today")
-    return cached(ctx, {"items": ctx.rpc("boards", "overdue", board_id, today)})
+    public = not closed_view(ctx, board_id)
+    late = ctx.rpc("boards", "overdue", board_id, today, public=public)
+    return cached(ctx, {"items": late})
 
 
 @api.route(
@@ -273,13 +300,13 @@ def overdue(ctx: Context, board_id: str) -> Any:
     response=(MeetingSchema, PublicMeetingSchema),
     tags=TAGS,
     summary="One meeting with its agenda, attendance and motions",
-    description="Board insiders (boards.read_closed) get the whole meeting; "
+    description="Board insiders (boards.read_closed, in the board's MRC) get the whole meeting; "
     "other readers its public view: a closed meeting's id, kind, date and status "
     "only, a public one without attendance, votes, conflicts or in-camera items.",
 )
 def get_meeting(ctx: Context, meeting_id: str) -> Any:
     """Outside the board, the public view (see ``domain.public_meeting``)."""
-    public = not closed_view(ctx)
+    public = not meeting_closed_view(ctx, meeting_id)
     return cached(ctx, ctx.rpc("boards", "get_meeting", meeting_id, public=public))
 
 
@@ -289,13 +316,13 @@ def get_meeting(ctx: Context, meeting_id: str) -> Any:
     query=QuorumQuery,
     tags=TAGS,
     summary="Is the quorum met (for an item, after recusals)?",
-    description="Outside the board (no boards.read_closed), a closed meeting "
-    "answers its public view and no counts, and an item taken in camera counts "
-    "as an unknown item (see services.boards.domain.public_quorum).",
+    description="Outside the board (no boards.read_closed in the board's MRC), a closed "
+    "meeting answers its public view and no counts, and an item taken in camera "
+    "counts as an unknown item (see services.boards.domain.public_quorum).",
 )
 def quorum(ctx: Context, meeting_id: str) -> Any:
     item_id = ctx.query.get("item_id")
-    public = not closed_view(ctx)
+    public = not meeting_closed_view(ctx, meeting_id)
     return cached(ctx, ctx.rpc("boards", "quorum", meeting_id, item_id, public=public))
 
 
@@ -305,13 +332,13 @@ def quorum(ctx: Context, meeting_id: str) -> Any:
     response=(ResolutionSchema, PublicResolutionSchema),
     tags=TAGS,
     summary="One resolution and its follow-up",
-    description="Board insiders (boards.read_closed) get the whole resolution; "
+    description="Board insiders (boards.read_closed, in the board's MRC) get the whole resolution; "
     "other readers its entry in the public register (names and roles, no member "
     "ids), and 404 for a resolution adopted in a closed session or in camera.",
 )
 def get_resolution(ctx: Context, resolution_id: str) -> Any:
     """Outside the board, the public view (see ``domain.public_resolution``)."""
-    public = not closed_view(ctx)
+    public = not resolution_closed_view(ctx, resolution_id)
     return cached(
         ctx, ctx.rpc("boards", "get_resolution", resolution_id, public=public)
     )
@@ -600,14 +627,14 @@ def adopt_minutes(ctx: Context, meeting_id: str) -> Any:
     response=(ResolutionSchema, PublicResolutionSchema),
     tags=TAGS,
     summary="Record progress on a resolution",
-    description="Board insiders (boards.read_closed) get the whole resolution "
+    description="Board insiders (boards.read_closed, in the board's MRC) get the whole resolution "
     "back; other callers (practitioners) its entry in the public register, and "
     "404 for a resolution adopted in a closed session or in camera, as for a "
     "missing one (nothing is recorded).",
 )
 def follow_up(ctx: Context, resolution_id: str) -> Any:
     """Outside the board, the caller sees what ``GET /resolutions/<id>`` shows."""
-    public = not closed_view(ctx)
+    public = not resolution_closed_view(ctx, resolution_id)
     if public:
         # before the MRC scope check, whose 403 would tell a closed-session
         # resolution from a missing one

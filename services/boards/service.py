@@ -614,13 +614,23 @@ class BoardsService(ServiceBase):
 
     @rpc
     @boundary
-    def overdue(self, board_id: str, today: str | None = None) -> list[dict[str, Any]]:
-        """Decisions past their due date and not done (secretary's view)."""
+    def overdue(
+        self, board_id: str, today: str | None = None, public: bool = False
+    ) -> list[dict[str, Any]]:
+        """Decisions past their due date and not done (secretary's view), or with
+        ``public=True`` their entries in the public register: a resolution adopted
+        in a closed session or in camera is then left out."""
         day = _day(today, self.clock().date())
-        late = self._run(
-            lambda repo, _: domain.overdue(repo.resolutions(board_id), day)
-        )
-        return ResolutionSchema(many=True).dump(late)
+
+        def body(repo: MongoRepository, _: Any) -> list[dict[str, Any]]:
+            late = domain.overdue(repo.resolutions(board_id), day)
+            if not public:
+                return ResolutionSchema(many=True).dump(late)
+            board = repo.board(board_id)
+            shown = (domain.public_resolution(board, r, day) for r in late)
+            return [entry for entry in shown if entry is not None]
+
+        return self._run(body)
 
     @rpc
     @boundary
