@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 'setuptools<81' wheel
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -24,8 +24,9 @@ test: install
 	$(BIN)/python -m tests.prepare
 	$(BIN)/pytest
 
+# Domain and unit tests only: no broker of its own, no store, no browser.
 test-fast: install
-	$(BIN)/pytest -m "not integration and not e2e and not federation and not slow"
+	MAILLAGE_TEST_AMQP_HOST=127.0.0.1:5672 $(BIN)/pytest -m "not integration and not e2e and not federation and not slow"
 
 bench: install
 	$(BIN)/pip install --quiet -r requirements-bench.txt
