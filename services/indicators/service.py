@@ -53,6 +53,7 @@ from services.indicators.domain import (
 )
 from services.indicators.exceptions import IndicatorsError
 from services.indicators.expression import Indicator, evaluate_indicator
+from services.indicators.publication import PublishedValues, TableSource, Withheld
 from services.indicators.repository import INDEXES, IndicatorsRepository
 from services.indicators.schemas import (
     ApprovalInput,
@@ -441,8 +442,61 @@ class IndicatorsService(ServiceBase):
         org_unit = normalise_unit(data["org_unit"])
         with refusals():
             store = self._values(hierarchy, elements=indicator.elements)
+            if data["public"]:
+                return self._evaluate_public(
+                    indicator, store, org_unit, data["period"], self._tables(store)
+                )
             result = evaluate_indicator(indicator, store, org_unit, data["period"])
-        return self._public(result, data["public"], hierarchy)
+        return self._public(result, False, hierarchy)
+
+    def _tables(self, store: ValueStore) -> TableSource:
+        """The published tables of counts (:mod:`publication`), holding back
+        what approvals already sent hid and never hiding what they showed."""
+        forced: dict[tuple[str, int], set[tuple[str, str]]] = {}
+        shown: dict[tuple[str, int], set[tuple[str, str]]] = {}
+        for doc in self._repo().approvals():
+            if not doc.get("approved") or not doc.get("published"):
+                continue
+            period = Period.parse(doc["period"])
+            for element, cells in doc["published"][-1]["cells"].items():
+                for cell in cells:
+                    key = (cell["org_unit"], period.id)
+                    into = forced if cell["count"] is None else shown
+                    into.setdefault((element, period.year), set()).add(key)
+        return TableSource(
+            store,
+            self.threshold,
+            {k: frozenset(v) for k, v in forced.items()},
+            {k: frozenset(v) for k, v in shown.items()},
+        )
+
+    def _evaluate_public(
+        self,
+        indicator: Indicator,
+        store: ValueStore,
+        org_unit: str,
+        period: str,
+        tables: TableSource,
+    ) -> dict[str, Any]:
+        """An evaluation for an audience without the right to unsuppressed
+        values: over the published cells only (:class:`PublishedValues`); a
+        term touching a suppressed cell suppresses the answer."""
+        hierarchy = store.hierarchy
+        try:
+            result = evaluate_indicator(
+                indicator, PublishedValues(store, tables), org_unit, period
+            )
+        except Withheld:
+            shown = Period.parse(period)
+            return {
+                "indicator": indicator.id,
+                "org_unit": org_unit,
+                "period": shown.id,
+                "value": None,
+                "suppressed": True,
+                "approved": shareable(hierarchy, self._approvals(), org_unit, shown),
+            }
+        return self._public(result, True, hierarchy)
 
     def _public(
         self, result: Any, public: bool, hierarchy: Hierarchy
@@ -479,6 +533,7 @@ class IndicatorsService(ServiceBase):
         if org_unit not in hierarchy:
             raise errors.NotFound("org_unit", org_unit)
         store = self._values(hierarchy)
+        tables = self._tables(store)
         years = sorted({value.period.year for value in store.all_values()})
         years_ids = [str(y) for y in years]
         unit = hierarchy.get(org_unit)
@@ -487,8 +542,7 @@ class IndicatorsService(ServiceBase):
         for indicator in INDICATORS.values():
             points = []
             for year in years_ids:
-                result = evaluate_indicator(indicator, store, org_unit, year)
-                shown = self._public(result, True, hierarchy)
+                shown = self._evaluate_public(indicator, store, org_unit, year, tables)
                 points.append(
                     {
                         "period": year,

@@ -78,6 +78,9 @@ class Suppression:
     published: dict[Key, int | None]
     primary: set[Key] = field(default_factory=set)
     secondary: set[Key] = field(default_factory=set)
+    # primary cells the audit could not protect (nothing left to hide near
+    # them): a caller that must not publish them fails closed
+    unprotected: set[Key] = field(default_factory=set)
 
     @property
     def hidden(self) -> set[Key]:
@@ -196,12 +199,50 @@ def cell_bounds(
         if any(coefficients):
             rows.append(coefficients)
             rhs.append(-constant)
+    rows, rhs, unknowns = _component(rows, rhs, unknowns, index[cell])
+    index = {k: i for i, k in enumerate(unknowns)}
     target = [Fraction(0)] * len(unknowns)
     target[index[cell]] = Fraction(1)
     low = _simplex_min(rows, rhs, target)
     high = _simplex_min(rows, rhs, [-t for t in target])
     assert low is not None  # x >= 0 bounds it below
     return low, None if high is None else -high
+
+
+def _component(
+    rows: list[list[Fraction]],
+    rhs: list[Fraction],
+    unknowns: list[Key],
+    start: int,
+) -> tuple[list[list[Fraction]], list[Fraction], list[Key]]:
+    """Only the rows and unknowns linked to ``start`` by shared rows bound it:
+    the rest of the table is a separate problem (feasible on its own, since
+    the true table satisfies it) and is left out of the programme."""
+    by_unknown: dict[int, list[int]] = {}
+    for r, row in enumerate(rows):
+        for j, a in enumerate(row):
+            if a:
+                by_unknown.setdefault(j, []).append(r)
+    seen_rows: set[int] = set()
+    seen: set[int] = {start}
+    stack = [start]
+    while stack:
+        j = stack.pop()
+        for r in by_unknown.get(j, ()):
+            if r in seen_rows:
+                continue
+            seen_rows.add(r)
+            for k, a in enumerate(rows[r]):
+                if a and k not in seen:
+                    seen.add(k)
+                    stack.append(k)
+    keep = sorted(seen)
+    kept_rows = sorted(seen_rows)
+    return (
+        [[rows[r][j] for j in keep] for r in kept_rows],
+        [rhs[r] for r in kept_rows],
+        [unknowns[j] for j in keep],
+    )
 
 
 def exposed(
@@ -230,12 +271,16 @@ def _lines(table: Table) -> list[tuple[Key, ...]]:
 
 
 def _pick(
-    table: Table, line: Sequence[Key], hidden: set[Key], total: Key
+    table: Table,
+    line: Sequence[Key],
+    hidden: set[Key],
+    total: Key,
+    shown: frozenset[Key] = frozenset(),
 ) -> Key | None:
     """The cheapest other cell of a line to hide: a part before the total,
     non-zero before zero (a zero partner gives away a one-sided bound),
-    smallest first."""
-    candidates = [k for k in line if k not in hidden]
+    smallest first; never a cell ``shown`` elsewhere (hiding it hides nothing)."""
+    candidates = [k for k in line if k not in hidden and k not in shown]
     if not candidates:
         return None
     return min(
@@ -251,18 +296,26 @@ def suppress(
     audit: bool = True,
     unknown: frozenset[Key] = frozenset(),
     forced: frozenset[Key] = frozenset(),
+    shown: frozenset[Key] = frozenset(),
 ) -> Suppression:
     """Hide small counts and enough other cells that none can be recovered.
 
     ``unknown`` cells were already hidden by whoever sent them (their value in
     ``table`` is a placeholder): they stay hidden and count as hidden partners.
     ``forced`` cells are hidden and protected like small ones whatever their
-    count (a change too small to show since an earlier version).
+    count (a change too small to show since an earlier version). ``shown``
+    cells were published elsewhere: they are never chosen as partners.
+
+    A primary cell the audit found protected stays protected as more cells
+    are hidden (hiding only widens what the published cells allow), so each
+    round audits only the cells not yet proven.
     """
     small = {k for k, v in table.cells.items() if v <= threshold}
     primary = (small | set(forced)) - unknown
     hidden = set(primary) | set(unknown)
     relations = list(table.relations)
+    proven: set[Key] = set()
+    unprotected: set[Key] = set()
     while True:
         changed = True
         while changed:
@@ -271,14 +324,15 @@ def suppress(
                 line = (total, *parts)
                 inside = [k for k in line if k in hidden]
                 if len(inside) == 1:
-                    extra = _pick(table, line, hidden, total)
+                    extra = _pick(table, line, hidden, total, shown)
                     if extra is not None:
                         hidden.add(extra)
                         changed = True
         published = {k: (None if k in hidden else v) for k, v in table.cells.items()}
         if not audit:
             break
-        weak = exposed(table, published, primary, protection)
+        weak = exposed(table, published, primary - proven, protection)
+        proven |= primary - set(weak)
         if not weak:
             break
         added = False
@@ -286,7 +340,7 @@ def suppress(
             for total, parts in relations:
                 line = (total, *parts)
                 if cell in line:
-                    extra = _pick(table, line, hidden, total)
+                    extra = _pick(table, line, hidden, total, shown)
                     if extra is not None:
                         hidden.add(extra)
                         added = True
@@ -303,13 +357,14 @@ def suppress(
                 for line in _lines(table)
                 if any(k in hidden for k in line)
                 for k in line
-                if k not in hidden
+                if k not in hidden and k not in shown
             }
             if not near:
+                unprotected = set(weak)
                 break
             hidden.add(min(near, key=lambda k: (table.cells[k], repr(k))))
     published = {k: (None if k in hidden else v) for k, v in table.cells.items()}
-    return Suppression(published, primary, hidden - primary - set(unknown))
+    return Suppression(published, primary, hidden - primary - set(unknown), unprotected)
 
 
 def resuppress(
