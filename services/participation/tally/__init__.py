@@ -20,6 +20,7 @@ from .model import (
     ApprovalProfile,
     PBInstance,
     RankedProfile,
+    Refusal,
     Result,
     Round,
     TallyError,
@@ -27,7 +28,9 @@ from .model import (
     result_to_dict,
 )
 from .pb import pb_greedy, pb_mes
-from .readers import RCTabContest, read_blt, read_pb, read_ranks_csv, read_rctab
+from .rctab import RCTabContest, RCTabRules, tabulate
+from .rctab import read_rctab as _read_rctab
+from .readers import read_blt, read_pb, read_ranks_csv
 from .stv import RCTabSTVRules, stv_meek, stv_rctab, stv_scottish, stv_wigm
 
 METHODS = (
@@ -53,14 +56,22 @@ def guess_format(path: str | Path) -> str:
     )
 
 
-def read_ballots(path: str | Path, fmt: str | None = None) -> Ballots:
+def read_rctab(path: str | Path, seats: int | None = None) -> RCTabContest:
+    """An RCTab contest, its config validated as RCTab does (``rctab.py``)."""
+    return _read_rctab(path, seats)
+
+
+def read_ballots(
+    path: str | Path, fmt: str | None = None, seats: int | None = None
+) -> Ballots:
+    """Read a ballot file; ``seats`` is checked against an RCTab config's rules."""
     fmt = fmt or guess_format(path)
     if fmt == "blt":
         return read_blt(path)
     if fmt == "pb":
         return read_pb(path)
     if fmt == "rctab":
-        return read_rctab(path)
+        return read_rctab(path, seats)
     if fmt == "ranks-csv":
         return read_ranks_csv(path)
     raise TallyError(f'format inconnu « {fmt} » / unknown format "{fmt}"')
@@ -79,15 +90,24 @@ def count(method: str, ballots: Ballots, seats: int | None = None) -> Result:
     if method not in METHODS:
         raise TallyError(f'méthode inconnue « {method} » / unknown method "{method}"')
     if isinstance(ballots, RCTabContest):
-        profile = ballots.profile
-        if seats:
-            profile = replace(profile, seats=seats)
+        if seats and seats != ballots.rules.seats:
+            raise Refusal(
+                "--seats",
+                seats,
+                "le nombre de sièges d'un concours RCTab se lit dans sa configuration "
+                f"(numberOfWinners = {ballots.rules.seats})",
+                "an RCTab contest's seats come from its config "
+                f"(numberOfWinners = {ballots.rules.seats})",
+            )
         if method in ("irv", "stv-scottish", "stv-meek", "stv-wigm"):
             # An RCTab contest carries its own rules: they are followed.
-            if profile.seats == 1:
-                return irv(profile, ballots.irv_rules)
-            return stv_rctab(profile, ballots.stv_rules)
-        ballots = profile
+            return tabulate(ballots)
+        raise Refusal(
+            "--method",
+            method,
+            "un concours RCTab se dépouille selon ses propres règles (--method irv)",
+            "an RCTab contest is counted by its own rules (--method irv)",
+        )
     if isinstance(ballots, PBInstance):
         if method == "pb-greedy":
             return pb_greedy(ballots)
@@ -137,7 +157,9 @@ __all__ = [
     "IRVRules",
     "PBInstance",
     "RCTabContest",
+    "RCTabRules",
     "RCTabSTVRules",
+    "Refusal",
     "RankedProfile",
     "Result",
     "Round",
@@ -163,4 +185,5 @@ __all__ = [
     "stv_rctab",
     "stv_scottish",
     "stv_wigm",
+    "tabulate",
 ]

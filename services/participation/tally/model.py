@@ -28,6 +28,54 @@ Number = int | Fraction
 class TallyError(ValueError):
     """A ballot file or a rule option that cannot be counted (bilingual message)."""
 
+    def message(self, lang: str = "fr") -> str:
+        return str(self)
+
+
+class Refusal(TallyError):
+    """A setting or an input the engine will not count, named with its value.
+
+    Raised instead of guessing: a refusal is honest, a count under rules the
+    engine did not apply is not. ``where`` locates the input (file, line,
+    ballot) when there is one::
+
+        Refusal("rules.winnerElectionMode", "multiPassIrv",
+                "mode non pris en charge", "mode not supported")
+        # « rules.winnerElectionMode » = 'multiPassIrv' : mode non pris en charge
+        #  / "rules.winnerElectionMode" = 'multiPassIrv': mode not supported
+    """
+
+    def __init__(
+        self,
+        setting: str,
+        value: Any,
+        fr: str,
+        en: str,
+        where: str | None = None,
+    ) -> None:
+        self.setting = setting
+        self.value = value
+        self.fr = fr
+        self.en = en
+        self.where = where
+        super().__init__(f"{self.message('fr')} / {self.message('en')}")
+
+    def message(self, lang: str = "fr") -> str:
+        shown = repr(self.value)
+        if lang == "en":
+            place = f"{self.where}, " if self.where else ""
+            return f'{place}"{self.setting}" = {shown}: {self.en}'
+        place = f"{self.where}, " if self.where else ""
+        return f"{place}« {self.setting} » = {shown} : {self.fr}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "setting": self.setting,
+            "value": self.value,
+            "where": self.where,
+            "message": {"fr": self.message("fr"), "en": self.message("en")},
+        }
+
 
 @dataclass
 class RankedProfile:

@@ -6,8 +6,7 @@
 - Pabulib ``.pb``: ``META`` / ``PROJECTS`` / ``VOTES`` sections, ``;``-separated.
 - long CSV ``ballot_id,rank,choice`` (ranked.vote, pyrankvote): ``$UNDERVOTE``
   is a skipped rank, ``$OVERVOTE`` an overvote whose names are not given.
-- RCTab: the contest config JSON, its ``cvrFileSources`` (generic CSV with one
-  column per candidate holding the rank, or NIST CDF JSON) and its rules.
+- RCTab: see ``rctab.py`` (the config is validated before any ballot is read).
 
 Every error names the line or field, in French then English, e.g.
 ``ligne 12, champ « cost » : nombre attendu / row 12, field "cost": number expected``.
@@ -16,17 +15,14 @@ Every error names the line or field, in French then English, e.g.
 from __future__ import annotations
 
 import csv
-import json
 import shlex
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .irv import OVERVOTE_MARK, IRVRules
+from .irv import OVERVOTE_MARK
 from .model import ApprovalProfile, PBInstance, RankedBallot, RankedProfile, TallyError
-from .stv import RCTabSTVRules
 
 
 def _err(where_fr: str, where_en: str, fr: str, en: str) -> TallyError:
@@ -249,147 +245,4 @@ def read_pb(path: str | Path) -> PBInstance:
 
 
 # -- RCTab ------------------------------------------------------------------------
-
-
-@dataclass
-class RCTabContest:
-    profile: RankedProfile
-    irv_rules: IRVRules
-    stv_rules: RCTabSTVRules
-    config: dict[str, Any]
-
-
-_OVERVOTE_RULES = {
-    "exhaustImmediately": "exhaust",
-    "alwaysSkipToNextRank": "skip",
-    "exhaustIfMultipleContinuing": "exhaust_if_multiple",
-}
-UNDECLARED = "Undeclared Write-ins"
-
-
-def read_rctab(config_path: str | Path) -> RCTabContest:
-    config_path = Path(config_path)
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    rules = config.get("rules", {})
-    names = [c["name"] for c in config.get("candidates", []) if not c.get("excluded")]
-    alias: dict[str, str] = {}
-    for c in config.get("candidates", []):
-        for a in [c["name"], *c.get("aliases", [])]:
-            alias[a] = c["name"]
-    index = {n: i for i, n in enumerate(names)}
-    write_in: int | None = None
-    ballots: Counter[RankedBallot] = Counter()
-    max_rank = int(rules.get("maxRankingsAllowed") or 0) or None
-
-    def cand(name: str) -> int:
-        nonlocal write_in
-        name = alias.get(name, name)
-        if name not in index:
-            index[name] = len(names)
-            names.append(name)
-        return index[name]
-
-    for source in config.get("cvrFileSources", []):
-        path = config_path.parent / source["filePath"]
-        provider = source.get("provider", "")
-        if provider == "genericCsv":
-            label = source.get("undeclaredWriteInLabel") or None
-            if label:
-                alias[label] = UNDECLARED
-            rankings = _generic_csv(path, source)
-        elif provider == "cdf":
-            rankings = _cdf(path, source)
-        else:
-            raise _err(
-                "champ « provider »",
-                'field "provider"',
-                f"format de CVR non pris en charge : {provider}",
-                f"unsupported CVR provider: {provider}",
-            )
-        for ranks in rankings:
-            top = max(ranks) if ranks else 0
-            if max_rank:
-                top = min(top, max_rank)
-            ballot = tuple(
-                tuple(cand(n) for n in ranks.get(r, [])) for r in range(1, top + 1)
-            )
-            ballots[ballot] += 1
-    if UNDECLARED in index:
-        write_in = index[UNDECLARED]
-    max_skipped = rules.get("maxSkippedRanksAllowed", "unlimited")
-    irv_rules = IRVRules(
-        overvote=_OVERVOTE_RULES.get(rules.get("overvoteRule", ""), "exhaust"),
-        max_skipped_ranks=None
-        if str(max_skipped) in ("unlimited", "")
-        else int(max_skipped),
-        exhaust_on_duplicate=bool(rules.get("exhaustOnDuplicateCandidate")),
-        batch_elimination=bool(rules.get("batchElimination")),
-        tiebreak="previous_rounds"
-        if "previousRound" in rules.get("tiebreakMode", "")
-        else "candidate_order",
-        undeclared_write_in=write_in,
-    )
-    stv_rules = RCTabSTVRules(
-        decimals=int(rules.get("decimalPlacesForVoteArithmetic") or 4),
-        non_integer_threshold=bool(rules.get("nonIntegerWinningThreshold")),
-        ballot_rules=irv_rules,
-    )
-    seats = int(rules.get("numberOfWinners") or 1)
-    title = config.get("outputSettings", {}).get("contestName", "")
-    return RCTabContest(
-        RankedProfile(names, dict(ballots), seats, title), irv_rules, stv_rules, config
-    )
-
-
-def _generic_csv(path: Path, source: dict[str, Any]) -> list[dict[int, list[str]]]:
-    first_col = int(source.get("firstVoteColumnIndex") or 1) - 1
-    first_row = int(source.get("firstVoteRowIndex") or 2) - 1
-    out: list[dict[int, list[str]]] = []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
-    header = rows[0]
-    columns = header[first_col:]
-    for line, row in enumerate(rows[first_row:], first_row + 1):
-        ranks: dict[int, list[str]] = defaultdict(list)
-        for name, cell in zip(columns, row[first_col:], strict=False):
-            cell = cell.strip()
-            if not cell:
-                continue
-            rank = _number(cell, line, name)
-            ranks[int(rank)].append(name)
-        out.append(ranks)
-    return out
-
-
-def _cdf(path: Path, source: dict[str, Any]) -> list[dict[int, list[str]]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    candidates: dict[str, str] = {}
-    selections: dict[str, str] = {}
-    for election in data.get("Election", []):
-        for c in election.get("Candidate", []):
-            candidates[c["@id"]] = c.get("Name", c["@id"])
-        for contest in election.get("Contest", []):
-            for sel in contest.get("ContestSelection", []):
-                ids = sel.get("CandidateIds") or []
-                selections[sel["@id"]] = (
-                    candidates.get(ids[0], sel["@id"]) if ids else sel["@id"]
-                )
-    out: list[dict[int, list[str]]] = []
-    for cvr in data.get("CVR", []):
-        snaps = cvr.get("CVRSnapshot", [])
-        current = cvr.get("CurrentSnapshotId")
-        snap = next(
-            (s for s in snaps if s.get("@id") == current), snaps[0] if snaps else {}
-        )
-        ranks: dict[int, list[str]] = defaultdict(list)
-        for contest in snap.get("CVRContest", []):
-            for sel in contest.get("CVRContestSelection", []):
-                name = selections.get(
-                    sel["ContestSelectionId"], sel["ContestSelectionId"]
-                )
-                for position in sel.get("SelectionPosition", []):
-                    if position.get("HasIndication", "yes") != "yes":
-                        continue
-                    ranks[int(position["Rank"])].append(name)
-        out.append(ranks)
-    return out
+# The RCTab reader validates the whole config first: see ``rctab.py``.
