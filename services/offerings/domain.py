@@ -768,6 +768,31 @@ def service_links(service_id: str, changes: Mapping[str, Any]) -> Dataset:
     return links
 
 
+def replace_addresses(
+    location_id: str, stored: Iterable[Record], wanted: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, Record], list[str]]:
+    """A location's addresses after ``wanted`` replaces them: ``(records to
+    write, ids to delete)``. An address of a type already held (``physical``,
+    ``postal``…) keeps that record's id, so its history shows the change field
+    by field; the others are new, and stored ones left over are removed.
+
+        >>> replace_addresses("l1", [{"id": "a1", "location_id": "l1",
+        ...                           "address_type": "physical"}],
+        ...                   [{"address_1": "2, rue Neuve",
+        ...                     "address_type": "physical"}])[0]["a1"]["address_1"]
+        '2, rue Neuve'
+    """
+    free: dict[str, list[str]] = defaultdict(list)
+    for record in sorted(stored, key=lambda r: str(r["id"])):
+        free[str(record.get("address_type") or "physical")].append(record["id"])
+    kept: dict[str, Record] = {}
+    for address in wanted:
+        kind = str(address.get("address_type") or "physical")
+        address_id = free[kind].pop(0) if free[kind] else str(uuid.uuid4())
+        kept[address_id] = {"id": address_id, "location_id": location_id, **address}
+    return kept, [i for ids in free.values() for i in ids]
+
+
 # --- imports: chunks of services and the events they cause ----------------------
 
 # What points from a record at the service it belongs to (directly, through a
@@ -930,20 +955,60 @@ def event_payload(
     return data
 
 
-# --- confidentiality ----------------------------------------------------------
+# --- confidentiality: what the public sees of each entity ---------------------
+
+# Every editor of a record is this to the public: a history row never names a
+# person or an account (the staff view keeps who it was).
+PUBLIC_EDITOR = "maillage"
+
+
+def hidden_columns(table: str, record: Mapping[str, Any]) -> frozenset[str]:
+    """The columns of ``record`` the public may not see, today or in its history.
+
+    >>> sorted(hidden_columns("location", {"confidential_location": True}))
+    ['external_identifier', 'external_identifier_type', 'latitude', 'longitude']
+    """
+    if table == "location" and record.get("confidential_location") is True:
+        return _LOCATING
+    return frozenset()
+
+
+def public_history(
+    row: Record, resource_table: str | None, resource: Mapping[str, Any] | None
+) -> Record | None:
+    """A ``metadata`` row as the public sees it, or ``None``.
+
+    The history is part of the record it is about: a row about a record the
+    public does not see (a draft, a shelter's address) or about a column it
+    may not see (a shelter's coordinates) is gone, whatever the values were
+    when the change was made; the editor is :data:`PUBLIC_EDITOR`.
+
+        >>> public_history({"field_name": "latitude", "replacement_value": "46.8"},
+        ...                "location", {"confidential_location": True}) is None
+        True
+    """
+    if resource_table is None or resource is None:
+        return None
+    if row.get("field_name") in hidden_columns(resource_table, resource):
+        return None
+    return {**row, "updated_by": PUBLIC_EDITOR}
 
 
 def redact(dataset: Dataset) -> Dataset:
-    """The public view: a confidential location (a shelter) keeps its name and
-    services but loses its addresses, coordinates and external identifier."""
+    """The public face of every record left in ``dataset``, history included.
+
+    A confidential location (a shelter) keeps its name, MRC and services but
+    loses its addresses (and everything hanging on them), coordinates and
+    external identifier; every ``metadata`` row goes through
+    :func:`public_history`, so the old and new values of those columns and the
+    account of whoever changed them are gone too. :func:`public_view` (the one
+    entry point of every public output) calls this last."""
+    public = {table: dict(rows) for table, rows in dataset.items()}
     hidden = {
         row_id
         for row_id, row in dataset["location"].items()
         if row.get("confidential_location") is True
     }
-    if not hidden:
-        return dataset
-    public = {table: dict(rows) for table, rows in dataset.items()}
     for row_id in hidden:
         public["location"][row_id] = public_location(dataset["location"][row_id])
     public["address"] = {
@@ -951,6 +1016,35 @@ def redact(dataset: Dataset) -> Dataset:
         for row_id, row in dataset["address"].items()
         if row.get("location_id") not in hidden
     }
+    gone = set(dataset["address"]) - set(public["address"])
+    public["attribute"] = {
+        row_id: row
+        for row_id, row in dataset["attribute"].items()
+        if row.get("link_id") not in gone
+    }
+    where = {
+        row_id: table
+        for table, rows in public.items()
+        if table != "metadata"
+        for row_id in rows
+    }
+    known = {row_id for rows in dataset.values() for row_id in rows}
+    history: dict[str, Record] = {}
+    for row_id, row in dataset["metadata"].items():
+        resource_id = str(row.get("resource_id"))
+        table = where.get(resource_id)
+        if table is not None:
+            shown = public_history(row, table, public[table][resource_id])
+        elif resource_id in known or row.get("resource_type") == "address":
+            # about a record hidden here, or a removed address (a shelter's?)
+            shown = None
+        else:
+            # HSDS lets a history row point outside the dataset: nothing of
+            # ours to hide but the editor
+            shown = {**row, "updated_by": PUBLIC_EDITOR}
+        if shown is not None:
+            history[row_id] = shown
+    public["metadata"] = history
     return public
 
 
@@ -958,9 +1052,11 @@ PUBLIC_STATUSES = (None, "published")
 
 
 def public_view(dataset: Dataset) -> Dataset:
-    """What anyone may see: published services, organizations and locations
-    only (drafts and withdrawn ones are gone, with the records hanging on
-    them), then :func:`redact` for confidential addresses."""
+    """What anyone may see, the ONE function every public output goes through
+    (HTTP answers, search results, exports): published services,
+    organizations and locations only (drafts and withdrawn ones are gone, with
+    the records and history hanging on them), then :func:`redact` for
+    confidential locations and every history row."""
     hidden: dict[str, set[str]] = {
         table: {
             i
@@ -1016,7 +1112,9 @@ def outside_ids(dataset: Dataset) -> dict[str, set[str]]:
     return wanted
 
 
-_LOCATING = ("latitude", "longitude", "external_identifier", "external_identifier_type")
+_LOCATING = frozenset(
+    ("latitude", "longitude", "external_identifier", "external_identifier_type")
+)
 
 
 def public_location(location: Record) -> Record:

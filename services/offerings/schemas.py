@@ -117,6 +117,12 @@ class AddressInput(_Strict):
     )
 
 
+class AddressesInput(_Strict):
+    """A location's new addresses (``PATCH``): each address in full."""
+
+    addresses = fields.List(fields.Nested(AddressInput), required=True)
+
+
 class LocationInput(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1))
     organization_id = fields.UUID()

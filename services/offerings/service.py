@@ -37,6 +37,7 @@ from services.offerings.domain import (
     page_envelope,
     public_view,
     quebec_time,
+    replace_addresses,
     service_events,
     service_links,
     tokens,
@@ -59,6 +60,7 @@ from services.offerings.hsds import Dataset, Record, empty_dataset
 from services.offerings.imports import check_parsed, write_with_events
 from services.offerings.repository import INDEXES, OfferingsRepository
 from services.offerings.schemas import (
+    AddressesInput,
     ListInput,
     LocationInput,
     OrganizationInput,
@@ -72,6 +74,7 @@ from shared.service import ServiceBase
 from shared.store import Store
 
 PUBLIC = "public"
+CONFIDENTIAL = "confidential"
 
 
 def _now() -> str:
@@ -159,9 +162,36 @@ class OfferingsService(ServiceBase):
     def update_location(
         self, location_id: str, changes: dict[str, Any], user: Any = None
     ) -> Record:
+        """Change a location; ``addresses``, when given, replace its addresses
+        (:func:`domain.replace_addresses`), each checked in full."""
+        changes = dict(changes)
+        addresses = None
+        if "addresses" in changes:
+            wanted = {"addresses": changes.pop("addresses")}
+            addresses = load(AddressesInput(), wanted)["addresses"]
         loaded = load(LocationInput(), changes, partial=True)
-        loaded.pop("addresses", None)
-        return self._update("location", location_id, loaded, user)
+        with self._changing() as session:
+            current = self._existing("location", location_id, session)
+            fragment = empty_dataset()
+            fragment["location"][location_id] = {**current, **loaded}
+            stored = self.repository.find(
+                "address", {"location_id": location_id}, session
+            )
+            if addresses is not None:
+                kept, removed = replace_addresses(location_id, stored, addresses)
+                fragment["address"] = kept
+                self._write(fragment, user, session)
+                if removed:
+                    self.repository.delete(
+                        "address", {"_id": {"$in": removed}}, session
+                    )
+                stored = list(kept.values())
+            else:
+                self._write(fragment, user, session)
+        return {
+            **fragment["location"][location_id],
+            "addresses": sorted(stored, key=lambda a: str(a["id"])),
+        }
 
     @rpc
     def publish_organization(self, organization_id: str, user: Any = None) -> Record:
@@ -308,7 +338,7 @@ class OfferingsService(ServiceBase):
             modified_after=_iso(query.get("modified_after")),
             page=query["page"],
             per_page=query["per_page"],
-            include_unpublished=audience != PUBLIC,
+            include_unpublished=audience == CONFIDENTIAL,
         )
         index = self.search_index.current(self.repository)
         total, entries = self.repository.search(search, index)
@@ -453,7 +483,7 @@ class OfferingsService(ServiceBase):
             subset = self.repository.subset_for(table, ids)
         else:
             subset = self.repository.list_subset(table, ids)
-        if audience == PUBLIC:
+        if audience != CONFIDENTIAL:  # anything else is the public
             subset = public_view(subset)
         nester = Nester(subset)
         docs = []
@@ -497,7 +527,7 @@ class OfferingsService(ServiceBase):
     ) -> dict[str, Any]:
         query = load(ListInput(), params or {})
         filt: dict[str, Any] = {}
-        if audience == PUBLIC and table in ("organization", "location"):
+        if audience != CONFIDENTIAL and table in ("organization", "location"):
             filt["publication_status"] = {"$nin": ["draft", "withdrawn"]}
         if table == "taxonomy_term" and query.get("taxonomy_id"):
             filt["taxonomy_id"] = query["taxonomy_id"]

@@ -10,7 +10,6 @@ turning a shelter's confidentiality off is for the node administrator alone.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import uuid
