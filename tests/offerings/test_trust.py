@@ -67,7 +67,6 @@ class Node:
             ),
             201,
         )
-        self.ok(self.http.post(f"/organizations/{org['id']}/publish", headers=staff))
         location = self.ok(
             self.http.post(
                 "/locations",
@@ -90,6 +89,7 @@ class Node:
             ),
             201,
         )
+        self.ok(self.http.post(f"/organizations/{org['id']}/publish", headers=staff))
         self.ok(self.http.post(f"/locations/{location['id']}/publish", headers=staff))
         service = self.ok(
             self.http.post(
@@ -302,3 +302,187 @@ def test_a_location_patch_of_its_addresses_is_applied_not_ignored(
     assert [a["address_1"] for a in location["addresses"]] == [street]
     history = [m for m in location["addresses"][0]["metadata"]]
     assert any(m.get("replacement_value") == street for m in history)
+
+
+# --- 2. directory writes across MRCs ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def theirs(node: Node) -> dict[str, Any]:
+    """A shelter of another MRC than ours, made by its own practitioner."""
+    _, staff = node.account("practitioner", OTHER)
+    ids = node.shelter(staff, mrc=OTHER)
+    return {**ids, "staff": staff}
+
+
+def _stored(node: Node, ids: dict[str, Any]) -> list[Any]:
+    """Everything staff can read of the records, history included."""
+    staff = ids["staff"]
+    return [
+        node.ok(node.http.get(f"/services/{ids['service']}", headers=staff)),
+        node.ok(
+            node.http.get(
+                f"/organizations/{ids['organization']}",
+                query_string={"full_service": "true"},
+                headers=staff,
+            )
+        ),
+    ]
+
+
+def _service_document(node: Node, ids: dict[str, Any]) -> dict[str, Any]:
+    doc = node.ok(node.http.get(f"/services/{ids['service']}", headers=ids["staff"]))
+    return {**doc, "name": "Renommé d'ailleurs", "waiting_list_length": 0}
+
+
+def _new_location_there() -> dict[str, Any]:
+    return {
+        "location": [
+            {
+                "id": str(uuid.uuid4()),
+                "name": "Local ailleurs",
+                "location_type": "physical",
+                "mrc_code": OTHER,
+            }
+        ]
+    }
+
+
+WRITES = {
+    "lift confidentiality": (
+        "PATCH",
+        "/locations/{location}",
+        {"confidential_location": False},
+    ),
+    "rename the location": ("PATCH", "/locations/{location}", {"name": "Ailleurs"}),
+    "move its coordinates": ("PATCH", "/locations/{location}", {"latitude": 45.0}),
+    "withdraw the location": ("POST", "/locations/{location}/withdraw", None),
+    "publish the location": ("POST", "/locations/{location}/publish", None),
+    "rename the service": ("PATCH", "/services/{service}", {"name": "Ailleurs"}),
+    "update the waiting list": (
+        "PATCH",
+        "/services/{service}",
+        {"waiting_list_open": False, "waiting_list_length": 0},
+    ),
+    "withdraw the service": ("POST", "/services/{service}/withdraw", {"reason": "x"}),
+    "publish the service": ("POST", "/services/{service}/publish", None),
+    "change the organization": (
+        "PATCH",
+        "/organizations/{organization}",
+        {"description": "Changé d'ailleurs"},
+    ),
+    "withdraw the organization": (
+        "POST",
+        "/organizations/{organization}/withdraw",
+        None,
+    ),
+    "re-import the service": ("POST", "/imports", "service document"),
+    "import a location there": ("POST", "/imports", "new location"),
+    "create a location there": (
+        "POST",
+        "/locations",
+        {"name": "Local ailleurs", "mrc_code": OTHER},
+    ),
+    "attach our service to their shelter": ("POST", "/services", "our service there"),
+}
+
+
+@pytest.mark.parametrize("role", ["practitioner", "node_admin"])
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_on_another_mrcs_record_is_refused_and_changes_nothing(
+    node: Node, theirs: dict[str, Any], write: str, role: str
+) -> None:
+    method, template, body = WRITES[write]
+    _, ours = node.account(role, HOME)
+    if body == "service document":
+        body = {"document": _service_document(node, theirs)}
+    elif body == "new location":
+        body = {"document": _new_location_there()}
+    elif body == "our service there":
+        body = {
+            "organization_id": theirs["organization"],
+            "name": "Notre service",
+            "location_ids": [theirs["location"]],
+        }
+    before = _stored(node, theirs)
+    path = template.format(**theirs)
+    for lang, word in (("fr", "MRC"), ("en", "MRC")):
+        resp = node.http.open(
+            path, method=method, json=body, headers={**ours, "Accept-Language": lang}
+        )
+        assert resp.status_code == 403, (write, resp.get_json())
+        error = resp.get_json()["error"]
+        assert error["code"] == "forbidden"
+        assert word in error["message"] and OTHER in error["message"], error
+        assert error["account_mrc"] == HOME
+    assert (
+        "autre MRC"
+        in node.http.open(
+            path, method=method, json=body, headers={**ours, "Accept-Language": "fr"}
+        ).get_json()["error"]["message"]
+    )
+    assert (
+        "another MRC"
+        in node.http.open(
+            path, method=method, json=body, headers={**ours, "Accept-Language": "en"}
+        ).get_json()["error"]["message"]
+    )
+    assert _stored(node, theirs) == before
+
+
+def test_a_practitioner_cannot_move_their_own_location_into_another_mrc(
+    node: Node,
+) -> None:
+    _, staff = node.account("practitioner")
+    ids = node.shelter(staff)
+    resp = node.http.patch(
+        f"/locations/{ids['location']}", json={"mrc_code": OTHER}, headers=staff
+    )
+    assert resp.status_code == 403, resp.get_json()
+    doc = node.ok(node.http.get(f"/services/{ids['service']}", headers=staff))
+    assert doc["service_at_locations"][0]["location"]["mrc_code"] == HOME
+
+
+def test_turning_confidentiality_off_needs_the_node_administrator_and_is_audited(
+    node: Node,
+) -> None:
+    _, staff = node.account("practitioner")
+    ids = node.shelter(staff)
+    url = f"/locations/{ids['location']}"
+    refused = node.http.patch(url, json={"confidential_location": False}, headers=staff)
+    assert refused.status_code == 403, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["field"] == "confidential_location"
+    assert "administrat" in error["message"]
+    english = node.http.patch(
+        url,
+        json={"confidential_location": False},
+        headers={**staff, "Accept-Language": "en"},
+    ).get_json()["error"]["message"]
+    assert "node administrator" in english
+    public = node.http.get(f"/services/{ids['service']}").get_data(as_text=True)
+    assert "46.812345" not in public  # still confidential
+    admin_id, admin = node.account("node_admin")
+    node.ok(node.http.patch(url, json={"confidential_location": False}, headers=admin))
+    public = node.http.get(f"/services/{ids['service']}").get_data(as_text=True)
+    assert "46.812345" in public  # lifted on purpose
+    entries = node.ok(
+        node.http.get(
+            "/audit", query_string={"actor": admin_id, "limit": 100}, headers=admin
+        )
+    )["items"]
+    [entry] = [e for e in entries if e["path"] == url and e.get("outcome") == "ok"]
+    assert entry["actor"]["sub"] == admin_id
+    assert entry["request"] == {"confidential_location": False}
+    assert entry["before"]["confidential_location"] is True
+    assert entry["after"]["confidential_location"] is False
+
+
+def test_a_practitioner_may_keep_a_location_confidential_or_make_one_so(
+    node: Node,
+) -> None:
+    _, staff = node.account("practitioner")
+    ids = node.shelter(staff)
+    url = f"/locations/{ids['location']}"
+    node.ok(node.http.patch(url, json={"confidential_location": True}, headers=staff))
+    node.ok(node.http.patch(url, json={"name": "Maison Aube II"}, headers=staff))
