@@ -67,7 +67,7 @@ RULE = {
 
 def _agreement(peer: str, direction: str) -> dict[str, Any]:
     return {
-        "id": f"{direction}-{peer}",
+        "id": "bench-indicateurs",  # an agreement has one id in both configs
         "peer": peer,
         "direction": direction,
         "event_types": [RULE],
@@ -83,10 +83,10 @@ def _payload(i: int) -> dict[str, Any]:
         "period": "2026Q3",
         "author": "not shared",
         "cells": [
-            {"org_unit": "66023", "sex": "F", "count": 40 + i % 7},
-            {"org_unit": "66023", "sex": "M", "count": 31},
-            {"org_unit": "66032", "sex": "F", "count": 3},
-            {"org_unit": "66032", "sex": "M", "count": 12},
+            {"org_unit": "csd:2466023", "sex": "F", "count": 40 + i % 7},
+            {"org_unit": "csd:2466023", "sex": "M", "count": 31},
+            {"org_unit": "csd:2466032", "sex": "F", "count": 3},
+            {"org_unit": "csd:2466032", "sex": "M", "count": 12},
         ],
     }
 
@@ -199,6 +199,9 @@ class _Bench:
                     "id": peer.node_id,
                     "public_key": peer.public_key_b64,
                     "upstream_uri": upstream,
+                    "territory": "cd:2466"
+                    if peer.node_id == "mrc-66023"
+                    else "region:06",
                 }
             ],
             "agreements": [_agreement(peer.node_id, direction)],

@@ -14,6 +14,20 @@ Verification works on the received dict, not on a re-serialised ``Envelope``, so
 a difference in date formatting or upcasting can never make a good signature
 fail or a bad one pass. Only federation signs for now.
 
+**Addressed signatures (``signature_version`` 2).** A federated event is signed
+*for* one recipient under one agreement: :func:`sign_for` adds ``recipient``,
+``agreement_id`` and ``signature_version`` to the signed fields, so a node that
+received an event cannot pass it on to a third node (the recipient would not be
+that node) nor have it counted under another agreement, without breaking the
+signature::
+
+    {"event_id":"01JD...", ..., "recipient":"region-06",
+     "agreement_id":"indicateurs-vers-region","signature_version":2,
+     "signature":"...","key_id":"mrc-66023:3f2a..."}
+
+Version 1 (no such fields) is refused by receivers: no stored event needs to
+verify again (the replay journal keeps local events unsigned and signs them anew).
+
 Example::
 
     signed = sign_envelope(envelope, private_key, key_id="mrc-66023:3f2a...")
@@ -39,6 +53,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from shared.envelope import Envelope
 
 UNSIGNED_FIELDS = ("signature", "key_id")
+SIGNATURE_VERSION = 2  # 1: the envelope alone; 2: addressed (see sign_for)
+ADDRESS_FIELDS = ("recipient", "agreement_id", "signature_version")
 
 
 def canonical_bytes(data: Mapping[str, Any]) -> bytes:
@@ -86,6 +102,29 @@ def sign_mapping(
     signed["signature"] = base64.b64encode(signature).decode("ascii")
     signed["key_id"] = key_id
     return signed
+
+
+def sign_for(
+    data: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    key_id: str,
+    *,
+    recipient: str,
+    agreement_id: str,
+) -> dict[str, Any]:
+    """Sign ``data`` for ``recipient`` under ``agreement_id`` (version 2)."""
+    addressed = dict(data)
+    addressed.update(
+        recipient=recipient,
+        agreement_id=agreement_id,
+        signature_version=SIGNATURE_VERSION,
+    )
+    return sign_mapping(addressed, private_key, key_id)
+
+
+def without_address(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The envelope fields of an addressed message (for ``EnvelopeSchema``)."""
+    return {k: v for k, v in data.items() if k not in ADDRESS_FIELDS}
 
 
 def sign_envelope(

@@ -94,10 +94,11 @@ def _names() -> dict[str, str]:
 
 
 def _agreement(
-    peer: str, direction: str, types: list[dict[str, Any]]
+    me: str, peer: str, direction: str, types: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    sender, receiver = (me, peer) if direction == "out" else (peer, me)
     return {
-        "id": f"{direction}-{peer}",
+        "id": f"{sender}-to-{receiver}",  # the same id in both nodes' configs
         "peer": peer,
         "direction": direction,
         "event_types": types,
@@ -141,14 +142,14 @@ class Demo:
         me = self.ids[node]
         if node == REGION:
             peers = [n for n in self.nodes if n != REGION]
-            agreements = [_agreement(p, "in", TO_REGION) for p in peers] + [
-                _agreement(p, "out", FROM_REGION) for p in peers
+            agreements = [_agreement(node, p, "in", TO_REGION) for p in peers] + [
+                _agreement(node, p, "out", FROM_REGION) for p in peers
             ]
         else:
             peers = [REGION]
             agreements = [
-                _agreement(REGION, "out", TO_REGION),
-                _agreement(REGION, "in", FROM_REGION),
+                _agreement(node, REGION, "out", TO_REGION),
+                _agreement(node, REGION, "in", FROM_REGION),
             ]
         data = {
             "node": {
@@ -167,6 +168,8 @@ class Demo:
                     "id": p,
                     "public_key": self.ids[p].public_key_b64,
                     "upstream_uri": self.uri(p),
+                    # what the peer may speak for: its MRC, or the region
+                    "territory": "region:11" if p == REGION else f"cd:{p[4:]}",
                 }
                 for p in peers
             ],
@@ -253,7 +256,7 @@ def scripted_day(mrc_code: str, i: int) -> list[Envelope]:
     node = f"mrc-{mrc_code}"
     ballots = (412, 237, 4)[i]
     cells = [
-        {"org_unit": f"{mrc_code}{5 * (k + 1):03d}", "sex": sex, "count": n}
+        {"org_unit": f"csd:{mrc_code}{5 * (k + 1):03d}", "sex": sex, "count": n}
         for k, (sex, n) in enumerate([("F", 40 + i), ("M", 31), ("F", 3 + i)])
     ]
     return [
@@ -302,7 +305,9 @@ def rollup(received: list[dict[str, Any]]) -> Envelope:
             totals[payload["mrc_code"]] += sum(
                 c.get("count", 0) for c in payload["cells"] if not c.get("suppressed")
             )
-    cells = [{"org_unit": code, "count": n} for code, n in sorted(totals.items())]
+    cells = [
+        {"org_unit": f"cd:{code}", "count": n} for code, n in sorted(totals.items())
+    ]
     return Envelope(
         ROLLUP,
         {"indicator": "usagers-soutien-domicile", "period": "2026Q3", "cells": cells},

@@ -39,9 +39,19 @@ from marshmallow import ValidationError
 
 from shared.envelope import Envelope, EnvelopeSchema
 from shared.errors import Invalid
-from shared.signing import key_id_for, sign_mapping, verify_mapping
+from shared.signing import (
+    SIGNATURE_VERSION,
+    key_id_for,
+    sign_for,
+    verify_mapping,
+    without_address,
+)
 
 Direction = Literal["in", "out"]
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+# Payload fields (top level and in each cell) that say which org unit a value
+# is for; ``mrc_code`` is a bare census-division code ("2402" is ``cd:2402``).
+TERRITORY_FIELDS = ("org_unit", "mrc_code")
 _ENVELOPES = EnvelopeSchema()  # one instance: building a schema costs more than a load
 
 
@@ -60,6 +70,11 @@ class Reason(enum.StrEnum):
     NOT_AGGREGATE = "not_aggregate"
     SUPPRESSED = "suppressed"
     NO_AGREEMENT = "no_agreement"
+    NOT_ADDRESSED = "not_addressed"
+    WRONG_RECIPIENT = "wrong_recipient"
+    WRONG_AGREEMENT = "wrong_agreement"
+    OCCURRED_IN_FUTURE = "occurred_in_future"
+    OUTSIDE_TERRITORY = "outside_territory"
 
 
 @dataclass(frozen=True)
@@ -90,10 +105,20 @@ class Agreement:
 
 @dataclass(frozen=True)
 class Peer:
+    """A node we trust for what its key signs, and only for its territory.
+
+    ``territory`` is as declared (org-unit ids: ``cd:2402``, ``region:11``);
+    ``units`` is those units and every unit under them (municipalities of an
+    MRC, MRCs of a region), from the Quebec geography, computed at load time.
+    A peer with no territory speaks for no unit.
+    """
+
     id: str
     public_key: Ed25519PublicKey
     upstream_uri: str | None = None
     management_url: str | None = None
+    territory: tuple[str, ...] = ()
+    units: frozenset[str] = frozenset()
 
     @functools.cached_property
     def key_id(self) -> str:
@@ -111,6 +136,7 @@ class NodeConfig:
     vhost: str
     peers: Mapping[str, Peer]
     agreements: tuple[Agreement, ...] = field(default_factory=tuple)
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
 
     def agreements_for(self, direction: Direction) -> list[Agreement]:
         return [a for a in self.agreements if a.direction == direction]
@@ -212,7 +238,12 @@ def prepare_outgoing(
     what was held back.
 
     The federated event keeps the local ``event_id`` so a redelivered local event
-    is the same federated event, which the peer de-duplicates.
+    is the same federated event, which the peer de-duplicates. Each copy is signed
+    for its peer and agreement (:func:`shared.signing.sign_for`). An agreement
+    covers the events that *occurred* while it was in force, so a replay after
+    its end still sends them and nothing from before its start leaves; an event
+    dated beyond ``now`` plus the clock skew is withheld, as the peer would
+    refuse it.
     """
     sent: list[Outgoing] = []
     withheld: list[Withheld] = []
@@ -223,7 +254,10 @@ def prepare_outgoing(
         rule = agreement.rules.get(envelope.event_type)
         if rule is None:
             continue
-        if not agreement.is_valid_at(now):
+        if envelope.occurred_at > now + config.clock_skew:
+            withheld.append(Withheld(agreement.id, Reason.OCCURRED_IN_FUTURE))
+            continue
+        if not agreement.is_valid_at(envelope.occurred_at):
             withheld.append(Withheld(agreement.id, Reason.AGREEMENT_EXPIRED))
             continue
         result = apply_rule(envelope.payload, rule, agreement)
@@ -237,7 +271,13 @@ def prepare_outgoing(
             signature=None,
             key_id=None,
         )
-        data = sign_mapping(_ENVELOPES.dump(outgoing), private_key, key_id)
+        data = sign_for(
+            _ENVELOPES.dump(outgoing),
+            private_key,
+            key_id,
+            recipient=agreement.peer,
+            agreement_id=agreement.id,
+        )
         sent.append(Outgoing(agreement.id, agreement.peer, data))
     if not sent and not withheld:
         withheld.append(Withheld(None, Reason.NO_AGREEMENT))
@@ -325,12 +365,18 @@ def _reject(reason: Reason, detail: str, peer: str | None = None) -> Verdict:
 def check_incoming(
     data: Mapping[str, Any], config: NodeConfig, now: datetime
 ) -> Verdict:
-    """Accept a received message only if signed by a known peer and agreed.
+    """Accept a received message only if signed by a known peer, for this node,
+    under an agreement with that peer, and speaking only for its territory.
 
-    Checks in order: envelope shape, known peer, signature present, key id of
-    that peer, signature valid, an incoming agreement for that peer and type,
-    that agreement valid now, payload within the agreed fields, no small cell.
-    De-duplication by ``event_id`` needs the store and is the service's job.
+    Checks in order: known peer, signature present, key id of that peer,
+    signature valid, envelope shape, signed for this node (``recipient``) under
+    one of its incoming agreements with that peer (``agreement_id``), the type
+    in that agreement, ``occurred_at`` not beyond ``now`` plus the clock skew,
+    the agreement in force at ``occurred_at`` (not at arrival: a replay of what
+    occurred while it was in force is accepted after its end), payload within
+    the agreed fields, no small cell, every org unit named in the payload
+    within the peer's territory. De-duplication by ``event_id`` needs the store
+    and is the service's job.
     """
     if not isinstance(data, Mapping):
         return _reject(Reason.MALFORMED, "not a JSON object")
@@ -345,27 +391,77 @@ def check_incoming(
     if not verify_mapping(data, peer.public_key):
         return _reject(Reason.BAD_SIGNATURE, "signature does not verify", peer.id)
     try:
-        envelope: Envelope = _ENVELOPES.load(dict(data))
+        envelope: Envelope = _ENVELOPES.load(without_address(data))
     except ValidationError as exc:
         return _reject(Reason.MALFORMED, str(exc.messages), peer.id)
-    candidates = [
-        a
-        for a in config.agreements_for("in")
-        if a.peer == peer.id and envelope.event_type in a.rules
-    ]
-    if not candidates:
+    version = data.get("signature_version")
+    if version != SIGNATURE_VERSION:
+        detail = f"signature_version {version!r}, {SIGNATURE_VERSION} expected"
+        return _reject(Reason.NOT_ADDRESSED, detail, peer.id)
+    recipient = data.get("recipient")
+    if recipient != config.node_id:
+        return _reject(Reason.WRONG_RECIPIENT, f"recipient {recipient!r}", peer.id)
+    agreement_id = data.get("agreement_id")
+    agreement = next(
+        (
+            a
+            for a in config.agreements_for("in")
+            if a.id == agreement_id and a.peer == peer.id
+        ),
+        None,
+    )
+    if agreement is None:
+        detail = f"agreement_id {agreement_id!r}: no incoming agreement with {peer.id}"
+        return _reject(Reason.WRONG_AGREEMENT, detail, peer.id)
+    rule = agreement.rules.get(envelope.event_type)
+    if rule is None:
         return _reject(Reason.TYPE_NOT_AGREED, envelope.event_type, peer.id)
-    valid = [a for a in candidates if a.is_valid_at(now)]
-    if not valid:
-        return _reject(Reason.AGREEMENT_EXPIRED, candidates[0].id, peer.id)
-    agreement = valid[0]
-    rule = agreement.rules[envelope.event_type]
+    occurred = envelope.occurred_at
+    if occurred > now + config.clock_skew:
+        detail = f"occurred_at {occurred.isoformat()} after {now.isoformat()}"
+        return _reject(Reason.OCCURRED_IN_FUTURE, detail, peer.id)
+    if not agreement.is_valid_at(occurred):
+        detail = f"{agreement.id} not in force at occurred_at {occurred.isoformat()}"
+        return _reject(Reason.AGREEMENT_EXPIRED, detail, peer.id)
     extra = sorted(set(envelope.payload) - set(rule.fields))
     if extra:
         return _reject(Reason.FIELD_NOT_AGREED, ", ".join(extra), peer.id)
     if _has_small_cell(envelope.payload, rule, agreement.suppression_threshold):
         return _reject(Reason.SMALL_CELL, rule.cells_field, peer.id)
+    outside = units_outside(envelope.payload, rule, peer)
+    if outside:
+        detail = f"{', '.join(outside)} not in {peer.id}'s territory"
+        return _reject(Reason.OUTSIDE_TERRITORY, detail, peer.id)
     return Verdict(True, envelope=envelope, peer=peer.id, agreement_id=agreement.id)
+
+
+def units_outside(payload: Mapping[str, Any], rule: EventRule, peer: Peer) -> list[str]:
+    """The org units the payload names (top level and cells) that are not in the
+    peer's territory, in order; an unknown or non-text unit is outside too.
+
+    ``{"org_unit": "cd:2403", "cells": [{"org_unit": "csd:2403005"}]}`` from
+    ``mrc-2402`` (territory ``cd:2402``) gives ``["cd:2403", "csd:2403005"]``.
+    """
+    named: list[Any] = []
+    cells = payload.get(rule.cells_field)
+    for item in [payload, *(cells if isinstance(cells, list) else [])]:
+        if not isinstance(item, Mapping):
+            continue
+        for name in TERRITORY_FIELDS:
+            if name not in item or (name == "mrc_code" and item[name] is None):
+                continue
+            value = item[name]
+            if name == "mrc_code" and isinstance(value, str):
+                value = f"cd:{value}"
+            named.append(value)
+    outside: list[str] = []
+    for unit in named:
+        text = unit if isinstance(unit, str) else repr(unit)
+        if (
+            not isinstance(unit, str) or unit not in peer.units
+        ) and text not in outside:
+            outside.append(text)
+    return outside
 
 
 def _has_small_cell(

@@ -7,6 +7,7 @@ Example ``node.yaml``::
       role: mrc                  # or coordinator
       territory: "66023"         # MRC code, or region code for a coordinator
       signing_key: var/keys/mrc-66023.ed25519
+      clock_skew_seconds: 300    # occurred_at may be this far ahead of our clock
     broker:
       amqp_uri: ${MAILLAGE_AMQP_URI:amqp://guest:guest@127.0.0.1:5672/%2F}
       management_url: http://guest:guest@127.0.0.1:15672/api
@@ -14,6 +15,7 @@ Example ``node.yaml``::
     peers:
       - id: region-06
         public_key: "q2Jm0c3vYw0l8c3...="
+        territory: region:06     # org unit(s) this peer speaks for (required)
         upstream_uri: ${REGION_06_AMQP_URI}      # only to receive from this peer
         management_url: http://...:15672/api     # optional, for the lag shown by status
     agreements:
@@ -30,6 +32,12 @@ Example ``node.yaml``::
         valid_from: 2026-01-01
         valid_until: 2027-12-31                  # last day included (UTC)
 
+A peer's ``territory`` is one org-unit id or a list of them, as the indicators
+service knows them from ``../shared/data/quebec_geo`` (``QUEBEC_GEO_DIR``):
+``qc``, ``region:06``, ``cd:2402`` (an MRC or equivalent), ``csd:2402005`` (a
+municipality). A peer speaks for those units and every unit under them: a
+received event naming any other unit is refused (``outside_territory``).
+
 ``${VAR}`` and ``${VAR:default}`` are taken from the environment. Errors come
 back as one line per field, French then English::
 
@@ -39,6 +47,7 @@ back as one line per field, French then English::
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -59,11 +68,19 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.federation.domain import Agreement, EventRule, NodeConfig, Peer
+from services.federation.domain import (
+    DEFAULT_CLOCK_SKEW,
+    Agreement,
+    EventRule,
+    NodeConfig,
+    Peer,
+)
+from services.indicators.geo import load_quebec
 from shared.envelope import EVENT_TYPE_PATTERN
 from shared.signing import public_key_from_b64
 
 NODE_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+DEFAULT_GEO_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "quebec_geo"
 _COMMON: dict[str, str | list[Any] | dict[Any, Any]] = {
     "required": "champ obligatoire / required field",
     "null": "valeur manquante / value missing",
@@ -116,6 +133,15 @@ class NodeSchema(_Base):
     )
     territory = _str(required=True, validate=validate.Length(min=1))
     signing_key = _str(required=True, validate=validate.Length(min=1))
+    clock_skew_seconds = fields.Integer(
+        load_default=int(DEFAULT_CLOCK_SKEW.total_seconds()),
+        strict=True,
+        validate=validate.Range(
+            min=0,
+            max=3600,
+            error=_msg("secondes, de 0 à 3600", "seconds, from 0 to 3600"),
+        ),
+    )
 
 
 class BrokerSchema(_Base):
@@ -139,6 +165,8 @@ class PeerSchema(_Base):
     public_key = _str(required=True)
     upstream_uri = _str(load_default=None, allow_none=True)
     management_url = _str(load_default=None, allow_none=True)
+    # checked with the geography by NodeConfigSchema, which names the peer
+    territory = fields.Raw(load_default=None, allow_none=True)
 
     @validates("public_key")
     def _key(self, value: str, **_: Any) -> None:
@@ -217,7 +245,60 @@ class AgreementSchema(_Base):
             )
 
 
+def _territory_errors(peer_id: str, value: Any, known: Any) -> list[str]:
+    """Why a peer's ``territory`` is unusable (empty list when it is fine)."""
+    example = "cd:2402, region:11"
+    if value is None or value == "" or value == []:
+        return [
+            _msg(
+                f"territoire du pair « {peer_id} » manquant : unité(s) "
+                f"d'organisation dont il parle, p. ex. {example}",
+                f'territory of peer "{peer_id}" missing: the org unit(s) it '
+                f"speaks for, e.g. {example}",
+            )
+        ]
+    units = value if isinstance(value, list) else [value]
+    bad = [u for u in units if not isinstance(u, str) or u not in known]
+    if not bad:
+        return []
+    shown = ", ".join(repr(u) for u in bad)
+    return [
+        _msg(
+            f"territoire du pair « {peer_id} » mal formé : {shown} n'est pas une "
+            f"unité d'organisation connue (p. ex. {example})",
+            f'territory of peer "{peer_id}" malformed: {shown} is not a known '
+            f"org unit (e.g. {example})",
+        )
+    ]
+
+
+@functools.lru_cache(maxsize=4)
+def quebec_territories(folder: str) -> Mapping[str, frozenset[str]]:
+    """Each org unit of the Quebec geography (the indicators service's, from
+    ``quebec_geo/``) and the units it covers: itself and every unit under it."""
+    hierarchy = load_quebec(folder)
+    return {unit.id: hierarchy.subtree(unit.id) for unit in hierarchy}
+
+
 class NodeConfigSchema(_Base):
+    """``geography`` maps each org unit to the units it covers (see
+    :func:`quebec_territories`); the Quebec one by default."""
+
+    def __init__(
+        self,
+        *args: Any,
+        geography: Mapping[str, frozenset[str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._geography = geography
+
+    @property
+    def geography(self) -> Mapping[str, frozenset[str]]:
+        if self._geography is None:
+            self._geography = quebec_territories(str(DEFAULT_GEO_DIR))
+        return self._geography
+
     node = fields.Nested(NodeSchema, required=True, error_messages=_COMMON)
     broker = fields.Nested(BrokerSchema, load_default=lambda: BrokerSchema().load({}))
     peers = fields.List(fields.Nested(PeerSchema), load_default=list)
@@ -228,10 +309,15 @@ class NodeConfigSchema(_Base):
         errors: dict[str, Any] = {}
         peer_ids = [p["id"] for p in data.get("peers", [])]
         seen: set[str] = set()
+        geography = self.geography if data.get("peers") else {}
         for i, peer_id in enumerate(peer_ids):
             if peer_id in seen:
                 errors[f"peers.{i}.id"] = [_msg("pair en double", "duplicate peer")]
             seen.add(peer_id)
+            territory = data["peers"][i].get("territory")
+            problems = _territory_errors(peer_id, territory, geography)
+            if problems:
+                errors[f"peers.{i}.territory"] = problems
         agreement_ids: set[str] = set()
         for i, agreement in enumerate(data.get("agreements", [])):
             if agreement["peer"] not in seen:
@@ -252,15 +338,19 @@ class NodeConfigSchema(_Base):
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> NodeConfig:
         node, broker = data["node"], data["broker"]
-        peers = {
-            p["id"]: Peer(
+        geography = self.geography if data["peers"] else {}
+        peers = {}
+        for p in data["peers"]:
+            territory = p["territory"]
+            units = tuple(territory if isinstance(territory, list) else [territory])
+            peers[p["id"]] = Peer(
                 id=p["id"],
                 public_key=public_key_from_b64(p["public_key"]),
                 upstream_uri=p["upstream_uri"],
                 management_url=p["management_url"],
+                territory=units,
+                units=frozenset().union(*(geography[u] for u in units)),
             )
-            for p in data["peers"]
-        }
         agreements = tuple(_agreement(a) for a in data["agreements"])
         return NodeConfig(
             node_id=node["id"],
@@ -272,6 +362,7 @@ class NodeConfigSchema(_Base):
             vhost=broker["vhost"],
             peers=peers,
             agreements=agreements,
+            clock_skew=timedelta(seconds=node["clock_skew_seconds"]),
         )
 
 
@@ -390,8 +481,22 @@ def parse_config(
                 f"environment variable {name} not set"
             ],
         ) from None
+    geography: Mapping[str, frozenset[str]] = {}
+    if raw.get("peers"):
+        folder = env.get("QUEBEC_GEO_DIR") or str(DEFAULT_GEO_DIR)
+        try:
+            geography = quebec_territories(folder)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                source,
+                [
+                    f"géographie du Québec illisible dans {folder} (QUEBEC_GEO_DIR) : "
+                    f"{exc} / Quebec geography unreadable in {folder} "
+                    f"(QUEBEC_GEO_DIR): {exc}"
+                ],
+            ) from exc
     try:
-        config: NodeConfig = NodeConfigSchema().load(raw)
+        config: NodeConfig = NodeConfigSchema(geography=geography).load(raw)
     except ValidationError as exc:
         raise ConfigError(source, format_errors(exc.messages)) from exc
     return config

@@ -191,8 +191,8 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
         included) to ``peer`` again, as live sharing would now.
 
         ``sent`` counts the events of which a copy went, ``withheld`` those the
-        agreements with that peer refuse today (type not agreed, agreement not
-        valid, not an aggregate, suppressed).
+        agreements with that peer refuse (type not agreed, agreement not in
+        force when the event occurred, not an aggregate, suppressed).
         """
         config = self.federation.config
         check_replay_peer(config, peer)

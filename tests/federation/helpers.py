@@ -10,9 +10,21 @@ import yaml
 from services.federation.domain import NodeConfig
 from services.federation.identity import NodeIdentity, init_identity
 from services.federation.schemas import parse_config
+from shared.signing import sign_for
 from tests.conftest import AMQP_HOST, MGMT
 
 APPROVED = "indicators.values_approved"
+# what each test node speaks for (mrc-66023 stands for Montréal, cd:2466)
+TERRITORIES = {"mrc-66023": "cd:2466", "mrc-99999": "cd:2499"}
+MONTREAL, WESTMOUNT, MONT_ROYAL = "csd:2466023", "csd:2466032", "csd:2466072"
+
+
+def territory_of(node_id: str) -> str:
+    """``mrc-2402`` -> ``cd:2402``, ``region-06`` / ``sante-06`` -> ``region:06``."""
+    if node_id in TERRITORIES:
+        return TERRITORIES[node_id]
+    kind, _, code = node_id.partition("-")
+    return f"cd:{code}" if kind == "mrc" else f"region:{code}"
 
 
 def identity(tmp_path: Path, node_id: str) -> NodeIdentity:
@@ -31,7 +43,7 @@ def agreement(
     valid_until: str | None = "2027-12-31",
 ) -> dict[str, Any]:
     return {
-        "id": id or f"{direction}-{peer}",
+        "id": id,  # None: config_dict names it <sender>-to-<receiver>, on both sides
         "peer": peer,
         "direction": direction,
         "event_types": types
@@ -73,11 +85,42 @@ def config_dict(
             "vhost": vhost,
         },
         "peers": [
-            {"id": p.node_id, "public_key": p.public_key_b64, "upstream_uri": uri}
+            {
+                "id": p.node_id,
+                "public_key": p.public_key_b64,
+                "upstream_uri": uri,
+                "territory": territory_of(p.node_id),
+            }
             for p, uri in peers
         ],
-        "agreements": agreements,
+        "agreements": [_named(a, me.node_id) for a in agreements],
     }
+
+
+def _named(agreement: dict[str, Any], me: str) -> dict[str, Any]:
+    """An agreement has one id in both nodes' configs (the entente's name)."""
+    if agreement.get("id") is not None:
+        return agreement
+    peer = agreement.get("peer")
+    sender, receiver = (peer, me) if agreement.get("direction") == "in" else (me, peer)
+    return dict(agreement, id=f"{sender}-to-{receiver}")
+
+
+def signed_for(
+    ident: NodeIdentity,
+    data: dict[str, Any],
+    recipient: str,
+    agreement_id: str | None = None,
+) -> dict[str, Any]:
+    """``data`` signed by ``ident`` for ``recipient`` (under the default agreement
+    id between them unless another is given), as a peer's federation sends it."""
+    return sign_for(
+        data,
+        ident.private_key,
+        ident.key_id,
+        recipient=recipient,
+        agreement_id=agreement_id or f"{ident.node_id}-to-{recipient}",
+    )
 
 
 def config(data: dict[str, Any]) -> NodeConfig:

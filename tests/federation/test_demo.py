@@ -28,4 +28,4 @@ def test_scripted_day_shares_only_agreed_data_between_three_mrcs_and_the_region(
         (rollup,) = received[mrc]
         assert rollup["event_type"] == ROLLUP and rollup["peer"] == REGION
         cells = rollup["envelope"]["payload"]["cells"]
-        assert [c["org_unit"] for c in cells] == ["2402", "2403", "2404"]
+        assert [c["org_unit"] for c in cells] == ["cd:2402", "cd:2403", "cd:2404"]

@@ -13,7 +13,7 @@ from services.federation.domain import (
     prepare_outgoing,
     suppress_cells,
 )
-from shared.envelope import Envelope
+from shared.envelope import Envelope, utcnow
 from shared.errors import Invalid
 from shared.signing import sign_mapping, verify_mapping
 from tests.federation.helpers import (
@@ -23,14 +23,15 @@ from tests.federation.helpers import (
     config,
     config_dict,
     identity,
+    signed_for,
 )
 
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+NOW = utcnow()  # the events below occur now: none may look dated in the future
 CELLS = [
-    {"org_unit": "66023", "sex": "F", "count": 40, "name": "Tremblay"},
-    {"org_unit": "66023", "sex": "M", "count": 31},
-    {"org_unit": "66032", "sex": "F", "count": 3},
-    {"org_unit": "66032", "sex": "M", "count": 12},
+    {"org_unit": "csd:2466023", "sex": "F", "count": 40, "name": "Tremblay"},
+    {"org_unit": "csd:2466023", "sex": "M", "count": 31},
+    {"org_unit": "csd:2466032", "sex": "F", "count": 3},
+    {"org_unit": "csd:2466032", "sex": "M", "count": 12},
 ]
 
 
@@ -122,20 +123,20 @@ def test_agreed_signed_event_is_accepted_by_the_peer(tmp_path):
     verdict = check_incoming(sent.data, receiver, NOW)
     assert verdict.accepted, verdict
     assert verdict.envelope.event_id == local.event_id
-    assert verdict.agreement_id == "in-mrc-66023"
+    assert verdict.agreement_id == "mrc-66023-to-region-06"  # one id, both sides
 
 
 def _signed(ident, payload, event_type=APPROVED, origin=None):
     env = Envelope(event_type, payload, origin or ident.node_id)
-    return sign_mapping(env.to_dict(), ident.private_key, ident.key_id)
+    return signed_for(ident, env.to_dict(), "region-06")
 
 
 def test_each_kind_of_bad_message_is_rejected_with_its_reason(tmp_path):
     mrc, region, _, receiver = _pair(tmp_path)
     stranger = identity(tmp_path, "mrc-99999")
     impostor = identity(tmp_path / "other", "mrc-66023")
-    good = _signed(mrc, approved([{"org_unit": "a", "count": 9}]))
-    forged = dict(good, payload=approved([{"org_unit": "a", "count": 90}]))
+    good = _signed(mrc, approved([{"org_unit": "csd:2466023", "count": 9}]))
+    forged = dict(good, payload=approved([{"org_unit": "csd:2466023", "count": 90}]))
     unsigned = dict(good, signature=None, key_id=None)
     cases = {
         Reason.BAD_SIGNATURE: forged,
@@ -144,7 +145,9 @@ def test_each_kind_of_bad_message_is_rejected_with_its_reason(tmp_path):
         Reason.WRONG_KEY: _signed(impostor, approved([])),
         Reason.TYPE_NOT_AGREED: _signed(mrc, {"x": 1}, "boards.minutes_adopted"),
         Reason.FIELD_NOT_AGREED: _signed(mrc, approved([], secret="s")),
-        Reason.SMALL_CELL: _signed(mrc, approved([{"org_unit": "a", "count": 2}])),
+        Reason.SMALL_CELL: _signed(
+            mrc, approved([{"org_unit": "csd:2466023", "count": 2}])
+        ),
         Reason.MALFORMED: sign_mapping(
             {"origin_node": "mrc-66023", "payload": {}}, mrc.private_key, mrc.key_id
         ),
@@ -157,7 +160,7 @@ def test_each_kind_of_bad_message_is_rejected_with_its_reason(tmp_path):
 
 def test_event_under_an_expired_agreement_is_rejected(tmp_path):
     mrc, _, _, receiver = _pair(tmp_path, valid_until="2026-11-22")
-    data = _signed(mrc, approved([{"org_unit": "a", "count": 9}]))
+    data = _signed(mrc, approved([{"org_unit": "csd:2466023", "count": 9}]))
     verdict = check_incoming(data, receiver, NOW)
     assert verdict.reason == Reason.AGREEMENT_EXPIRED
 

@@ -88,7 +88,9 @@ def late_region(tmp_path, vhost, second_broker, store_uri, db_prefix):
     containers.append(container)
 
     events = [
-        Envelope(APPROVED, approved([{"org_unit": "66023", "count": 40 + i}]), "x")
+        Envelope(
+            APPROVED, approved([{"org_unit": "csd:2466023", "count": 40 + i}]), "x"
+        )
         for i in range(20)
     ] + [Envelope(MINUTES, {"text": f"séance {i}"}, "x") for i in range(3)]
     publisher = BatchPublisher(a_uri)

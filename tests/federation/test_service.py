@@ -16,7 +16,6 @@ from services.federation.management import wait_for_links
 from services.federation.service import FederationService
 from shared.broker import BatchPublisher
 from shared.envelope import Envelope
-from shared.signing import sign_mapping
 from tests.conftest import AMQP_HOST, MGMT, MGMT_AUTH
 from tests.federation.helpers import (
     APPROVED,
@@ -25,6 +24,7 @@ from tests.federation.helpers import (
     config,
     config_dict,
     identity,
+    signed_for,
     start_node,
     wait,
 )
@@ -78,9 +78,9 @@ def test_local_event_is_shared_verified_and_redispatched_once_at_the_coordinator
         APPROVED,
         approved(
             [
-                {"org_unit": "66023", "count": 40},
-                {"org_unit": "66032", "count": 2},
-                {"org_unit": "66033", "count": 9},
+                {"org_unit": "csd:2466023", "count": 40},
+                {"org_unit": "csd:2466032", "count": 2},
+                {"org_unit": "csd:2466072", "count": 9},
             ],
             author="x",
         ),
@@ -109,8 +109,10 @@ def test_local_event_is_shared_verified_and_redispatched_once_at_the_coordinator
 
 def test_message_forged_on_the_link_is_rejected_recorded_and_announced(nodes):
     mrc = nodes["mrc"]
-    good = Envelope(APPROVED, approved([{"org_unit": "a", "count": 9}]), mrc.node_id)
-    signed = sign_mapping(good.to_dict(), mrc.private_key, mrc.key_id)
+    good = Envelope(
+        APPROVED, approved([{"org_unit": "csd:2466023", "count": 9}]), mrc.node_id
+    )
+    signed = signed_for(mrc, good.to_dict(), "region-06")
     signed["payload"]["cells"][0]["count"] = 900
     with Connection(nodes["a_uri"], transport_options={"confirm_publish": True}) as c:
         Producer(c.channel()).publish(
@@ -166,7 +168,9 @@ def test_node_without_federation_config_starts_shares_nothing_and_refuses_inbox(
     )
     container.start()
     try:
-        local = Envelope(APPROVED, approved([{"org_unit": "a", "count": 40}]), "x")
+        local = Envelope(
+            APPROVED, approved([{"org_unit": "csd:2466023", "count": 40}]), "x"
+        )
         publisher = BatchPublisher(amqp_uri)
         publisher.connect()
         publisher.publish_batch([local.to_dict()])

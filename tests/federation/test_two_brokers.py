@@ -26,7 +26,7 @@ from services.federation.repository import FederationRepository
 from services.federation.topology import INBOX, outgoing_exchange
 from services.federation.transport import FederationPublisher, Inbound
 from shared.envelope import Envelope, utcnow
-from shared.signing import sign_mapping, verify_mapping
+from shared.signing import verify_mapping
 from tests.conftest import AMQP_HOST
 from tests.federation.helpers import (
     APPROVED,
@@ -35,6 +35,7 @@ from tests.federation.helpers import (
     config,
     config_dict,
     identity,
+    signed_for,
 )
 
 pytestmark = [pytest.mark.federation, pytest.mark.integration]
@@ -157,10 +158,10 @@ def _count(name: str, **labels: str) -> float:
 
 
 CELLS = [
-    {"org_unit": "66023", "sex": "F", "count": 40, "name": "Tremblay"},
-    {"org_unit": "66023", "sex": "M", "count": 31},
-    {"org_unit": "66032", "sex": "F", "count": 3},
-    {"org_unit": "66032", "sex": "M", "count": 12},
+    {"org_unit": "csd:2466023", "sex": "F", "count": 40, "name": "Tremblay"},
+    {"org_unit": "csd:2466023", "sex": "M", "count": 31},
+    {"org_unit": "csd:2466032", "sex": "F", "count": 3},
+    {"org_unit": "csd:2466032", "sex": "M", "count": 12},
 ]
 
 
@@ -182,10 +183,10 @@ def test_suppressed_cell_never_reaches_the_peer_broker(pair):
     _send(pair, approved(CELLS))
     (body,) = _inbox_bodies(pair.b_uri, 1)
     cells = json.loads(body)["payload"]["cells"]
-    small = [c for c in cells if c["org_unit"] == "66032"]
+    small = [c for c in cells if c["org_unit"] == "csd:2466032"]
     assert small == [
-        {"org_unit": "66032", "sex": "F", "suppressed": True},
-        {"org_unit": "66032", "sex": "M", "suppressed": True},
+        {"org_unit": "csd:2466032", "sex": "F", "suppressed": True},
+        {"org_unit": "csd:2466032", "sex": "M", "suppressed": True},
     ]
     assert [c["count"] for c in cells if "count" in c] == [40, 31]
 
@@ -194,24 +195,27 @@ def test_forged_unknown_expired_and_unagreed_messages_are_rejected_and_counted(
     pair, tmp_path
 ):
     mrc = pair.mrc
-    good = Envelope(APPROVED, approved([{"org_unit": "a", "count": 9}]), mrc.node_id)
-    signed = sign_mapping(good.to_dict(), mrc.private_key, mrc.key_id)
-    forged = dict(signed, payload=approved([{"org_unit": "a", "count": 900}]))
+    good = Envelope(
+        APPROVED, approved([{"org_unit": "csd:2466023", "count": 9}]), mrc.node_id
+    )
+    signed = signed_for(mrc, good.to_dict(), "region-06")
+    forged = dict(signed, payload=approved([{"org_unit": "csd:2466023", "count": 900}]))
     stranger = identity(tmp_path / "x", "mrc-99999")
-    unknown = sign_mapping(
+    unknown = signed_for(
+        stranger,
         Envelope(APPROVED, approved([]), stranger.node_id).to_dict(),
-        stranger.private_key,
-        stranger.key_id,
+        "region-06",
     )
-    expired = sign_mapping(
+    expired = signed_for(
+        mrc,
         Envelope(RESULTS, {"vote": "v1"}, mrc.node_id).to_dict(),
-        mrc.private_key,
-        mrc.key_id,
+        "region-06",
+        "old-results",
     )
-    unagreed = sign_mapping(
+    unagreed = signed_for(
+        mrc,
         Envelope("boards.minutes_adopted", {"x": 1}, mrc.node_id).to_dict(),
-        mrc.private_key,
-        mrc.key_id,
+        "region-06",
     )
     cases = [
         ("bad_signature", "mrc-66023", forged),
@@ -239,7 +243,7 @@ def test_link_cut_while_1000_events_are_produced_then_restored_all_arrive_once(
 ):
     second_broker.stop()  # B's broker, which pulls from A: the link is cut
     sent = [
-        _send(pair, approved([{"org_unit": "66023", "count": 10 + i}]))
+        _send(pair, approved([{"org_unit": "csd:2466023", "count": 10 + i}]))
         for i in range(1000)
     ]
     # A holds them in the durable upstream queue while the link is down.

@@ -60,7 +60,7 @@ class MrcApp:
                 self.store.db.values.insert_one({"_id": i}, session=session)
                 self.outbox.add(
                     APPROVED,
-                    approved([{"org_unit": "66023", "count": 10 + i}]),
+                    approved([{"org_unit": "csd:2466023", "count": 10 + i}]),
                     session=session,
                 )
             self.store.db.plan.update_one(
