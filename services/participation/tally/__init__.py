@@ -120,6 +120,7 @@ def count(method: str, ballots: Ballots, seats: int | None = None) -> Result:
     if isinstance(ballots, ApprovalProfile):
         return _cardinal(method, replace(ballots, seats=seats or ballots.seats))
     profile = replace(ballots, seats=seats or ballots.seats)
+    _check_seats(profile.seats, len(profile.candidates) - len(profile.withdrawn))
     if method == "irv":
         return irv(profile)
     if method == "stv-scottish":
@@ -136,6 +137,16 @@ def count(method: str, ballots: Ballots, seats: int | None = None) -> Result:
         f"« {method} » demande un fichier de budget participatif (.pb) / "
         f'"{method}" needs a participatory-budgeting file (.pb)'
     )
+
+
+def _check_seats(seats: int, candidates: int) -> None:
+    if not 1 <= seats <= candidates:
+        raise Refusal(
+            "seats",
+            seats,
+            f"1 à {candidates} sièges attendus ({candidates} candidats)",
+            f"1 to {candidates} seats expected ({candidates} candidates)",
+        )
 
 
 def _cardinal(method: str, profile: ApprovalProfile) -> Result:
