@@ -97,6 +97,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "participation.results.publish": _r("board_secretary", "node_admin"),
     # offerings
     "offerings.read_confidential": _r("practitioner", "node_admin"),
+    # setting a shelter's confidential_location back to false (audited)
+    "offerings.confidentiality.lift": _r("node_admin"),
     "offerings.services.manage": _r("practitioner", "node_admin"),
     "offerings.import": _r("practitioner", "node_admin"),
     # indicators
@@ -107,7 +109,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "federation.read": _r("regional_coordinator", "node_admin"),
 }
 # Actions that are capabilities asked by handlers (no route of their own).
-CAPABILITIES = frozenset({"offerings.read_confidential", "boards.read_closed"})
+CAPABILITIES = frozenset(
+    {
+        "offerings.read_confidential",
+        "offerings.confidentiality.lift",
+        "boards.read_closed",
+    }
+)
 
 
 def allowed(action: str, role: str | None) -> bool:

@@ -52,6 +52,7 @@ DOCUMENTED = """
 | `indicators.rollups.publish` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.approve` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.enter` | · | · | · | · | ✓ | · | ✓ |
+| `offerings.confidentiality.lift` | · | · | · | · | · | · | ✓ |
 | `offerings.import` | · | · | · | · | ✓ | · | ✓ |
 | `offerings.read_confidential` | · | · | · | · | ✓ | · | ✓ |
 | `offerings.services.manage` | · | · | · | · | ✓ | · | ✓ |
