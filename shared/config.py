@@ -22,7 +22,12 @@ DEFAULTS: dict[str, Any] = {
     "NODE_ID": "local",
     "EVENTS_EXCHANGE": "maillage.events",
     "RPC_TIMEOUT": 10,
+    "QUEUE_TYPE": "classic",
 }
+
+#: RabbitMQ queue types a node may ask for: ``classic`` on a single broker,
+#: ``quorum`` (replicated by Raft) on a cluster.
+QUEUE_TYPES = ("classic", "quorum")
 
 
 def settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -65,3 +70,29 @@ def positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
             f"Malformed setting {key}: positive integer expected, got '{raw}'.",
         )
     return value
+
+
+def queue_type(config: Mapping[str, Any]) -> str:
+    """``QUEUE_TYPE``: the type of the durable queues the node declares (event
+    queues, their dead-letter queues, the unroutable queue, RPC request queues).
+
+    >>> queue_type({"QUEUE_TYPE": "quorum"})
+    'quorum'
+    """
+    raw = config.get("QUEUE_TYPE")
+    value = "classic" if raw in (None, "") else str(raw).strip()
+    if value not in QUEUE_TYPES:
+        raise ConfigError(
+            f"Paramètre QUEUE_TYPE mal formé : « {raw} » n'est pas un type de file "
+            f"RabbitMQ connu ({' ou '.join(QUEUE_TYPES)}).",
+            f"Malformed setting QUEUE_TYPE: '{raw}' is not a known RabbitMQ queue "
+            f"type ({' or '.join(QUEUE_TYPES)}).",
+        )
+    return value
+
+
+def queue_arguments(kind: str) -> dict[str, Any]:
+    """Declaration arguments for a durable queue of type ``kind``. A classic queue
+    gets none, exactly as before ``QUEUE_TYPE`` existed, so queues already on a
+    broker are redeclared with equivalent arguments."""
+    return {"x-queue-type": "quorum"} if kind == "quorum" else {}

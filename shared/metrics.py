@@ -6,7 +6,8 @@ gunicorn, uses the multiprocess mode instead (:mod:`gateway.metrics`).
 
 Recorded per entrypoint: calls, errors and latency; per service: events
 published by the outbox relay and consumed by idempotent handlers (with the
-duplicates they skipped), and unsent outbox events.
+duplicates they skipped), unsent outbox events, and events that no queue was
+bound for, kept in ``maillage.unroutable`` (see :mod:`shared.broker`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ EVENTS_DEAD = Counter(
     ["service", "event_type"],
 )
 OUTBOX_PENDING = Gauge("maillage_outbox_pending", "Unsent outbox events", ["service"])
+EVENTS_UNROUTABLE = Gauge(
+    "maillage_events_unroutable",
+    "Events kept in the maillage.unroutable queue (no queue was bound for their type),"
+    " as seen by this service's relay",
+    ["service"],
+)
 
 _started_ports: set[int] = set()
 

@@ -118,8 +118,12 @@ def service_class_name(module_name: str) -> str:
 
 def declare_node_queues(env: dict[str, str] | os._Environ[str]) -> list[str]:
     """Declare the event queues of every service of the node before any starts
-    (see :func:`shared.consumer.declare_consumer_queues`); a broker that refuses
-    is logged, and each service declares its own queues again when it starts."""
+    (see :func:`shared.consumer.declare_consumer_queues`), and the unroutable
+    queue with its policy (:func:`shared.broker.declare_unroutable`); a broker
+    that refuses is logged, and each service declares its own queues again when
+    it starts."""
+    from shared.broker import declare_unroutable
+    from shared.config import queue_type
     from shared.consumer import declare_consumer_queues
 
     amqp_uri = env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
@@ -129,10 +133,11 @@ def declare_node_queues(env: dict[str, str] | os._Environ[str]) -> list[str]:
         classes.append(
             getattr(importlib.import_module(module), service_class_name(module))
         )
+    exchange = env.get("EVENTS_EXCHANGE") or "maillage.events"
+    kind = queue_type(env)  # a wrong QUEUE_TYPE stops the node here
     try:
-        return declare_consumer_queues(
-            amqp_uri, classes, env.get("EVENTS_EXCHANGE", "maillage.events")
-        )
+        declare_unroutable(amqp_uri, management_url(env), exchange, kind)
+        return declare_consumer_queues(amqp_uri, classes, exchange, kind)
     except Exception as exc:  # noqa: BLE001 - the services declare them at start too
         log.warning("event queues not declared ahead of the services: %s", exc)
         return []

@@ -42,9 +42,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.client_session import ClientSession
 
 from shared.broker import BatchPublisher
-from shared.config import positive_int, require
+from shared.config import positive_int, queue_type, require
 from shared.envelope import Envelope, current_version, event_id_floor, utcnow
-from shared.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
+from shared.metrics import EVENTS_PUBLISHED, EVENTS_UNROUTABLE, OUTBOX_PENDING
 from shared.store import Store, find_store, tx_state
 
 log = logging.getLogger(__name__)
@@ -108,11 +108,16 @@ class Outbox(DependencyProvider):
     """Outbox writer plus the relay green thread (see module docstring)."""
 
     def __init__(
-        self, batch_size: int = 500, poll_interval: float = 0.5, linger: float = 0.05
+        self,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        linger: float = 0.05,
+        unroutable_interval: float = 15.0,
     ) -> None:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.linger = linger
+        self.unroutable_interval = unroutable_interval
         self._wakeup = Event()
         self._running = False
         self._thread: Any = None
@@ -132,7 +137,9 @@ class Outbox(DependencyProvider):
         self.publisher = BatchPublisher(
             require(self.container.config, "AMQP_URI", scheme=("amqp", "amqps")),
             exchange=self.container.config.get("EVENTS_EXCHANGE", "maillage.events"),
+            queue_type=queue_type(self.container.config),
         )
+        self._next_unroutable_check = 0.0
 
     def start(self) -> None:
         self._running = True
@@ -225,6 +232,15 @@ class Outbox(DependencyProvider):
             deleted = 0
         self._next_purge = time.monotonic() + (0.0 if deleted >= chunk else 60.0)
 
+    def _count_unroutable_when_due(self) -> None:
+        """Report the depth of ``maillage.unroutable`` now and then, when idle."""
+        if time.monotonic() < self._next_unroutable_check or self.publisher is None:
+            return
+        self._next_unroutable_check = time.monotonic() + self.unroutable_interval
+        EVENTS_UNROUTABLE.labels(service=self.container.service_name).set(
+            self.publisher.unroutable()
+        )
+
     def pending(self) -> int:
         assert self.store.handle is not None
         return self.store.handle.db[Store.OUTBOX].count_documents({"sent": False})
@@ -247,6 +263,7 @@ class Outbox(DependencyProvider):
                     continue
                 OUTBOX_PENDING.labels(service=self.container.service_name).set(0)
                 self._purge_when_due()
+                self._count_unroutable_when_due()
             except Exception as exc:  # broker or store away: keep events, retry later
                 log.warning(
                     "outbox relay of %s paused: %s", self.container.service_name, exc
