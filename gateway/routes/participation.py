@@ -21,6 +21,7 @@ from gateway import audit
 from gateway.api import Api, Context
 from gateway.permissions import require_same_mrc
 from gateway.routes.common import cached, paginate, sorted_query, user
+from services.participation.domain import MAX_POINTS_CEILING
 from services.participation.schemas import (
     POSITIVE,
     ProcessInput,
@@ -38,6 +39,12 @@ class Strict(Schema):
         unknown = RAISE
 
 
+POINTS = (
+    f"Entier de 0 à {MAX_POINTS_CEILING} attendu. / "
+    f"Integer from 0 to {MAX_POINTS_CEILING} expected."
+)
+
+
 class BallotInput(Strict):
     """One of the three shapes, as the process's method wants it."""
 
@@ -45,7 +52,13 @@ class BallotInput(Strict):
     approve = fields.List(fields.String(validate=validate.Length(min=1, max=120)))
     points = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=120)),
-        values=fields.Integer(validate=validate.Range(min=0, max=1_000_000)),
+        # the process's own bound (max_points, or its method's default) is the
+        # service's to check; no process may declare more than this ceiling
+        values=fields.Integer(
+            strict=True,
+            validate=validate.Range(min=0, max=MAX_POINTS_CEILING, error=POINTS),
+            error_messages={"invalid": POINTS},
+        ),
     )
 
 

@@ -223,6 +223,35 @@ def qualifies(support_count: int, threshold: int) -> bool:
 
 # -- ballots ---------------------------------------------------------------------
 
+# Points ballots are always bounded: a process without ``max_points`` gets these.
+DEFAULT_MAX_SCORE = 5  # score vote: at most 5 for each proposal
+DEFAULT_MAX_DOTS = 10  # dot vote, cumulative budget: at most 10 points in all
+MAX_POINTS_CEILING = 1000  # the most a process may declare
+MAX_POINTS_RANGE = (
+    f"entier de 1 à {MAX_POINTS_CEILING} attendu",
+    f"integer from 1 to {MAX_POINTS_CEILING} expected",
+)
+
+
+def uses_points(process: Mapping[str, Any]) -> bool:
+    """Whether the process's ballots give points (score, dot, cumulative budget)."""
+    return process.get("method") in ("score", "dot") or bool(process.get("cumulative"))
+
+
+def points_limit(process: Mapping[str, Any]) -> int | None:
+    """The bound of a points ballot: the process's ``max_points`` or the default
+    of its method; ``None`` for ballots without points.
+
+    ``points_limit({"method": "score", "max_points": None}) == 5``;
+    ``points_limit({"method": "dot", "max_points": 20}) == 20``.
+    """
+    if not uses_points(process):
+        return None
+    declared = process.get("max_points")
+    if declared:
+        return int(declared)
+    return DEFAULT_MAX_SCORE if process.get("method") == "score" else DEFAULT_MAX_DOTS
+
 
 def normalize_ballot(
     process: Mapping[str, Any], ballot: Any, on_ballot: Sequence[str]
@@ -264,12 +293,12 @@ def normalize_ballot(
                 "entiers positifs attendus",
                 "non-negative integers expected",
             )
-        limit = process.get("max_points")
-        if method == "score" and limit and any(v > limit for v in points.values()):
+        limit = points_limit(process) or DEFAULT_MAX_DOTS
+        if method == "score" and any(v > limit for v in points.values()):
             raise refuse(
                 "invalid", "points", f"note maximale {limit}", f"maximum score {limit}"
             )
-        if method != "score" and limit and sum(points.values()) > limit:
+        if method != "score" and sum(points.values()) > limit:
             raise refuse(
                 "invalid",
                 "points",

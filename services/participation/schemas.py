@@ -7,10 +7,17 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from services.participation.domain import (
+    DEFAULT_MAX_DOTS,
+    DEFAULT_MAX_SCORE,
+    MAX_POINTS_CEILING,
+    MAX_POINTS_RANGE,
+)
 from services.participation.tally import METHODS
 from shared.errors import Invalid
 
 POSITIVE = "Entier positif attendu. / Positive integer expected."
+MAX_POINTS = "max_points : {} / max_points: {}.".format(*MAX_POINTS_RANGE)
 
 
 class ProcessInput(Schema):
@@ -19,7 +26,18 @@ class ProcessInput(Schema):
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
     seats = fields.Integer(load_default=1, validate=validate.Range(min=1))
     budget = fields.Decimal(load_default=None, as_string=True, allow_none=True)
-    max_points = fields.Integer(load_default=None, allow_none=True)
+    max_points = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_POINTS_CEILING, error=MAX_POINTS),
+        error_messages={"invalid": MAX_POINTS},
+        metadata={
+            "description": "Score vote: highest score per proposal (default "
+            f"{DEFAULT_MAX_SCORE}); dot vote and cumulative budget: points in all "
+            f"(default {DEFAULT_MAX_DOTS}); at most {MAX_POINTS_CEILING}"
+        },
+    )
     cumulative = fields.Boolean(load_default=False)
     support_threshold = fields.Integer(load_default=1, validate=validate.Range(min=0))
     eligibility = fields.String(

@@ -93,6 +93,9 @@ class ParticipationService(ServiceBase):
             from shared.errors import Invalid
 
             raise Invalid({"budget": ["Montant requis. / Amount required."]})
+        if domain.uses_points(loaded):
+            # bounded by default: the limit is stored, so pages and API show it
+            loaded["max_points"] = domain.points_limit(loaded)
         doc = {"_id": str(uuid.uuid4()), **loaded, "closed": False}
         with self.store.transaction() as session:
             self.repository.add_process(doc, session)
@@ -110,7 +113,10 @@ class ParticipationService(ServiceBase):
 
     def _view(self, doc: dict[str, Any]) -> dict[str, Any]:
         phase = domain.current_phase(doc, self.clock())
-        return dict(ProcessOutput().dump({**doc, "id": doc["_id"], "phase": phase}))
+        shown = {**doc, "id": doc["_id"], "phase": phase}
+        if domain.uses_points(doc):  # a process stored before the default bound
+            shown["max_points"] = domain.points_limit(doc)
+        return dict(ProcessOutput().dump(shown))
 
     @rpc
     def get_process(self, process_id: str) -> dict[str, Any]:
