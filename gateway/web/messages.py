@@ -290,6 +290,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Counted: this receipt is in the published list.",
     ),
     "receipt.number": ("Numéro du reçu", "Receipt number"),
+    "receipt.list": ("Reçus comptés ({n})", "Counted receipts ({n})"),
+    "receipt.find": (
+        "Cherchez votre numéro dans cette liste (Ctrl+F) : il n'est envoyé nulle "
+        "part, le nœud ne sait donc pas qui vérifie quel reçu.",
+        "Look for your number in this list (Ctrl+F): it is sent nowhere, so the "
+        "node does not learn who checks which receipt.",
+    ),
     "receipt.when": ("Enregistré le", "Recorded on"),
     "receipt.digest": ("Empreinte", "Fingerprint"),
     "receipt.keep": (

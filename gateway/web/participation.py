@@ -218,7 +218,9 @@ def read_ballot(
             raw = (form.get(f"score-{option}") or "").strip()
             if raw:
                 if raw.isdigit():
-                    points[option] = int(raw)
+                    # past 9 digits a number is above every bound (at most
+                    # MAX_POINTS_CEILING): the service refuses it naming "points"
+                    points[option] = int(raw) if len(raw) <= 9 else 10**9
                 else:
                     errors[f"score-{option}"] = "score.number"
         return {"points": points}, errors
@@ -269,21 +271,26 @@ def cast(ctx: Context, process_id: str) -> Response:
             for k, v in exc.fields.items()
         }
         return _ballot(ctx, process, options, shown, named, status=422)
-    return redirect(f"/participer/{process_id}/recu/{receipt['receipt']}")
+    # The receipt is shown in this answer (no-store), never put in a URL: a
+    # redirect to it would leave it in the history and the access logs.
+    return render(
+        ctx, "receipt.html", receipt=receipt["receipt"], process=process, counted=None
+    )
 
 
-@page("/participer/<process_id>/recu/<receipt>", action="web.participate.receipt")
-def receipt_page(ctx: Context, process_id: str, receipt: str) -> Response:
-    """The receipt: proof the ballot counts, without revealing its content.
-
-    After the close the published list of hashes says whether it was counted.
+@page("/participer/<process_id>/recu", action="web.participate.receipt")
+def receipt_page(ctx: Context, process_id: str) -> Response:
+    """Check one's receipt: after the close, the published list of every
+    ballot's receipt, where the voter finds theirs (find in page). The receipt
+    itself is never sent to the node, so neither a URL, a log nor the audit can
+    join it to the person who looks it up.
     """
     process = process_view(ctx.rpc("participation", "get_process", process_id))
-    counted = None
+    published = None
     if process["phase"] == "results":
-        counted = receipt in ctx.rpc("participation", "receipts", process_id)
+        published = ctx.rpc("participation", "receipts", process_id)
     return render(
-        ctx, "receipt.html", receipt=receipt, process=process, counted=counted
+        ctx, "receipt.html", receipt=None, process=process, published=published
     )
 
 
