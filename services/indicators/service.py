@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -777,7 +778,10 @@ class IndicatorsService(ServiceBase):
     def on_event_received(self, envelopes: list[Envelope], session: Any) -> None:
         """Keep what peers' MRCs approved (already suppressed by them); a later
         approval of the same MRC, element and period replaces an earlier one,
-        an unapproval withdraws them."""
+        an unapproval withdraws them. Times are compared as instants (parsed),
+        never as ISO text, whose order is not time order across offsets; the
+        federation service has already refused units outside the sender's
+        territory and dates beyond its clock skew."""
         repo = self._repo()
         for envelope in envelopes:
             inner = envelope.payload.get("event") or {}
@@ -789,7 +793,9 @@ class IndicatorsService(ServiceBase):
                     f"{payload['org_unit']}|{payload['indicator']}|{payload['period']}"
                 )
                 old = repo.projection("received", key, session)
-                if old is not None and old["occurred_at"] > occurred:
+                if old is not None and _instant(old["occurred_at"]) > _instant(
+                    occurred
+                ):
                     continue
                 repo.save_projection(
                     "received",
@@ -810,7 +816,7 @@ class IndicatorsService(ServiceBase):
                     {"org_unit": payload["org_unit"], "period": payload["period"]},
                     session,
                 ):
-                    if doc["occurred_at"] <= occurred:
+                    if _instant(doc["occurred_at"]) <= _instant(occurred):
                         self.store.db.received.delete_one(
                             {"_id": doc["_id"]}, session=session
                         )
@@ -915,3 +921,11 @@ class IndicatorsService(ServiceBase):
             )
             repo.save_projection("rollups", history, session)
         return body
+
+
+def _instant(text: Any) -> datetime:
+    """An ISO ``occurred_at`` (with offset, as envelopes carry it) as a UTC instant."""
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
