@@ -1,4 +1,6 @@
-"""``maillage node run|init``: run a complete node, or create its identity."""
+"""``maillage node run|init|backup|restore|upgrade``: run a complete node, create
+its identity, back it up and restore it (:mod:`shared.backup`), migrate its
+stored documents forward (:mod:`shared.migrations`)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_parser.set_defaults(func=lambda args: run(args.data_dir, args.bind))
     register_service_command(commands)
     register_init_command(commands)
+    register_backup_commands(commands)
     node.set_defaults(func=lambda args: (node.print_help(), 2)[1])
 
 
@@ -117,3 +120,148 @@ def register_init_command(commands: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="replace an existing identity"
     )
     init.set_defaults(func=_init)
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-uri",
+        default=os.environ.get(
+            "MONGODB_URI", "mongodb://127.0.0.1:27117/?directConnection=true"
+        ),
+        help="the node's store (default: MONGODB_URI, else the local store)",
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default=os.environ.get("DB_PREFIX", "maillage_"),
+        help="database-name prefix (default: DB_PREFIX, else maillage_)",
+    )
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("MAILLAGE_DATA_DIR", ROOT / "var"))
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from shared.backup import (
+        BackupRefused,
+        backup,
+        consumer_map,
+        node_files,
+        node_service_classes,
+    )
+
+    try:
+        files = node_files(os.environ, args.data_dir)
+        consumers = consumer_map(node_service_classes(), files.node_config)
+        manifest = backup(
+            args.store_uri,
+            args.dir,
+            db_prefix=args.db_prefix,
+            node_id=os.environ.get("NODE_ID", "local"),
+            files=files,
+            consumers=consumers,
+        )
+    except BackupRefused as exc:
+        print(f"{exc.message_fr}\n{exc.message_en}", file=sys.stderr)
+        return 1
+    total = sum(
+        c["count"]
+        for d in manifest["databases"].values()
+        for c in d["collections"].values()
+    )
+    print(
+        f"sauvegarde / backup: {args.dir} — {len(manifest['databases'])} bases / "
+        f"databases, {total} documents, {len(manifest['files'])} fichiers / files"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from shared.backup import BackupRefused, file_targets, restore
+
+    try:
+        report = restore(
+            args.store_uri,
+            args.dir,
+            db_prefix=args.db_prefix,
+            file_targets=file_targets(args.files_dir, args.data_dir),
+            force=args.force,
+        )
+    except BackupRefused as exc:
+        print(f"{exc.message_fr}\n{exc.message_en}", file=sys.stderr)
+        return 1
+    print(
+        f"restauré / restored: {report.documents} documents in "
+        f"{len(report.databases)} databases; {report.rearmed} outbox rows to publish "
+        "again / lignes d'outbox à republier"
+    )
+    if "node_config" in report.files:
+        print(f"export NODE_CONFIG={report.files['node_config']}")
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from shared.migrations import MigrationError, upgrade
+
+    try:
+        results = upgrade(
+            args.store_uri, db_prefix=args.db_prefix, batch_size=args.batch_size
+        )
+    except MigrationError as exc:
+        print(f"{exc.message_fr}\n{exc.message_en}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(
+            f"{result.service}: v{result.version} {result.state} "
+            f"({result.changed} documents)"
+        )
+    if not results:
+        print("à jour / up to date")
+    return 0
+
+
+def register_backup_commands(commands: argparse._SubParsersAction) -> None:
+    backup = commands.add_parser(
+        "backup", help="sauvegarder le nœud en marche / back up the running node"
+    )
+    backup.add_argument("dir", type=Path, help="a new, empty folder")
+    _store_options(backup)
+    backup.add_argument(
+        "--data-dir",
+        type=Path,
+        default=_data_dir(),
+        help="where the node keeps secret_key (default: var/)",
+    )
+    backup.set_defaults(func=_backup)
+
+    restore = commands.add_parser(
+        "restore", help="restaurer une sauvegarde / restore a backup"
+    )
+    restore.add_argument("dir", type=Path, help="a folder written by `node backup`")
+    _store_options(restore)
+    restore.add_argument(
+        "--files-dir",
+        type=Path,
+        default=_data_dir() / "node",
+        help="where to put node.yaml and the signing key (default: var/node)",
+    )
+    restore.add_argument(
+        "--data-dir",
+        type=Path,
+        default=_data_dir(),
+        help="where to put the gateway's secret_key (default: var/)",
+    )
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the node data already in the store",
+    )
+    restore.set_defaults(func=_restore)
+
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="migrer les documents stockés / migrate stored documents forward",
+    )
+    _store_options(upgrade)
+    upgrade.add_argument("--batch-size", type=int, default=500)
+    upgrade.set_defaults(func=_upgrade)
