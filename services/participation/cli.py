@@ -16,6 +16,7 @@ import sys
 from services.participation.tally import (
     FORMATS,
     METHODS,
+    Refusal,
     TallyError,
     count,
     format_number,
@@ -55,8 +56,20 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    except (TallyError, ValueError, KeyError) as exc:
+    except Refusal as exc:
+        # The setting, its value and the reason, French then English.
+        print(exc.message("fr"), file=sys.stderr)
+        print(exc.message("en"), file=sys.stderr)
+        return 2
+    except TallyError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, OSError) as exc:
+        print(
+            f"fichier illisible : {args.file} ({exc!r}) / "
+            f"unreadable file: {args.file} ({exc!r})",
+            file=sys.stderr,
+        )
         return 2
     if args.json:
         print(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))

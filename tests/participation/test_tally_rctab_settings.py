@@ -389,3 +389,11 @@ def test_an_excluded_candidate_never_wins_and_order_does_not_matter(
         "irv", read_rctab(contest(tmp_path, ballots[::-1], rules=rules, edit=exclude_b))
     )
     assert reverse.winners == result.winners
+
+
+def test_a_file_of_unknown_extension_is_refused_not_read_as_blt(tmp_path, capsys):
+    path = tmp_path / "cvr.xml"
+    path.write_text("<CastVoteRecordReport/>", encoding="utf-8")
+    assert main(["tally", str(path), "--method", "irv"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "--format" in out.err

@@ -51,9 +51,17 @@ Ballots = RankedProfile | PBInstance | RCTabContest | ApprovalProfile
 
 def guess_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
-    return {".blt": "blt", ".pb": "pb", ".json": "rctab", ".csv": "ranks-csv"}.get(
-        suffix, "blt"
-    )
+    known = {".blt": "blt", ".pb": "pb", ".json": "rctab", ".csv": "ranks-csv"}
+    if suffix not in known:
+        raise Refusal(
+            "--format",
+            suffix or Path(path).name,
+            "format inconnu d'après l'extension : préciser --format "
+            "(" + ", ".join(FORMATS) + ")",
+            "format not known from the extension: give --format "
+            "(" + ", ".join(FORMATS) + ")",
+        )
+    return known[suffix]
 
 
 def read_rctab(path: str | Path, seats: int | None = None) -> RCTabContest:
