@@ -24,6 +24,9 @@ If a batch fails, its messages are retried one by one, so one bad event cannot
 block the others. A store outage is retried without limit (nothing is lost); an
 event that fails ``max_attempts`` times for any other reason goes to the
 dead-letter queue ``<queue>.dead`` with the reason logged, never silently.
+Both queues are of the node's ``QUEUE_TYPE`` (classic, or quorum on a cluster:
+replicated, so a broker node's loss loses no event). A queue already on the
+broker with another type stops the service's start, naming ``QUEUE_TYPE``.
 Only JSON envelopes that pass :class:`shared.envelope.EnvelopeSchema` are
 applied; anything else is dead-lettered at once.
 """
@@ -39,15 +42,16 @@ from collections.abc import Callable
 from typing import Any
 
 import eventlet
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Consumer, Exchange, Queue, binding
 from marshmallow import ValidationError
 from nameko.extensions import Entrypoint
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
 from shared.broker import DEAD_LETTER_EXCHANGE, dead_letter_exchange, events_exchange
-from shared.config import require
+from shared.config import queue_arguments, queue_type, require
 from shared.envelope import Envelope, utcnow
-from shared.errors import Unavailable
+from shared.errors import ConfigError, Unavailable
 from shared.metrics import EVENTS_CONSUMED, EVENTS_DUPLICATE
 from shared.store import Store, StoreHandle, find_store
 
@@ -124,7 +128,10 @@ def apply_batch(
 
 
 def consumer_queue(
-    queue_name: str, event_types: tuple[str, ...], exchange: Exchange
+    queue_name: str,
+    event_types: tuple[str, ...],
+    exchange: Exchange,
+    kind: str = "classic",
 ) -> Queue:
     """The durable queue of one handler: a binding per event type (kombu keeps one
     Queue per name), rejected messages to the dead-letter exchange."""
@@ -135,21 +142,38 @@ def consumer_queue(
         queue_arguments={
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
             "x-dead-letter-routing-key": queue_name,
+            **queue_arguments(kind),
         },
     )
 
 
-def dead_letter_queue(queue_name: str) -> Queue:
+def dead_letter_queue(queue_name: str, kind: str = "classic") -> Queue:
     return Queue(
         f"{queue_name}.dead",
         exchange=dead_letter_exchange(),
         routing_key=queue_name,
         durable=True,
+        queue_arguments=queue_arguments(kind),
+    )
+
+
+def queue_type_refused(exc: PreconditionFailed, kind: str) -> ConfigError:
+    """The broker holds a queue of another type (or arguments) than QUEUE_TYPE asks."""
+    return ConfigError(
+        f"Paramètre QUEUE_TYPE : le courtier refuse de déclarer une file de type "
+        f"« {kind} » ({exc.reply_text}). Une file existante garde son type : videz-la "
+        f"et supprimez-la, ou utilisez un nouveau vhost, avant de changer QUEUE_TYPE.",
+        f"Setting QUEUE_TYPE: the broker refuses to declare a queue of type "
+        f"'{kind}' ({exc.reply_text}). An existing queue keeps its type: drain and "
+        f"delete it, or use a new vhost, before changing QUEUE_TYPE.",
     )
 
 
 def declare_consumer_queues(
-    amqp_uri: str, services: list[type], exchange_name: str = "maillage.events"
+    amqp_uri: str,
+    services: list[type],
+    exchange_name: str = "maillage.events",
+    kind: str = "classic",
 ) -> list[str]:
     """Declare the queue of every ``@consume`` handler of ``services`` now; return
     their names.
@@ -162,7 +186,17 @@ def declare_consumer_queues(
     uses the same arguments as :class:`EventConsumer`.
     """
     exchange = events_exchange(exchange_name)
-    declared = []
+    declared: list[str] = []
+    try:
+        _declare_all(amqp_uri, services, exchange, kind, declared)
+    except PreconditionFailed as exc:
+        raise queue_type_refused(exc, kind) from exc
+    return declared
+
+
+def _declare_all(
+    amqp_uri: str, services: list[type], exchange: Exchange, kind: str, declared: list
+) -> None:
     with Connection(amqp_uri, heartbeat=0, connect_timeout=5) as conn:
         channel = conn.channel()
         exchange(channel).declare()
@@ -172,12 +206,11 @@ def declare_consumer_queues(
                     if not isinstance(entrypoint, EventConsumer):
                         continue
                     name = f"{cls.name}.{attr}"  # type: ignore[attr-defined]
-                    dead_letter_queue(name)(channel).declare()
-                    consumer_queue(name, entrypoint.event_types, exchange)(
+                    dead_letter_queue(name, kind)(channel).declare()
+                    consumer_queue(name, entrypoint.event_types, exchange, kind)(
                         channel
                     ).declare()
                     declared.append(name)
-    return declared
 
 
 class EventConsumer(Entrypoint):
@@ -208,7 +241,8 @@ class EventConsumer(Entrypoint):
         )
         exchange_name = self.container.config.get("EVENTS_EXCHANGE", "maillage.events")
         self.exchange = events_exchange(exchange_name)
-        self.dead_queue = dead_letter_queue(self.queue_name)
+        self.queue_type = queue_type(self.container.config)
+        self.dead_queue = dead_letter_queue(self.queue_name, self.queue_type)
         self._running = False
         self._done: deque[tuple[list[Any], BaseException | None]] = deque()
         self._pending: list[Any] = []
@@ -219,7 +253,11 @@ class EventConsumer(Entrypoint):
         self._in_flight = 0
 
     def queues(self) -> list[Queue]:
-        return [consumer_queue(self.queue_name, self.event_types, self.exchange)]
+        return [
+            consumer_queue(
+                self.queue_name, self.event_types, self.exchange, self.queue_type
+            )
+        ]
 
     def start(self) -> None:
         self._declare()
@@ -237,6 +275,8 @@ class EventConsumer(Entrypoint):
                 self.dead_queue(channel).declare()
                 for queue in self.queues():
                     queue(channel).declare()
+        except PreconditionFailed as exc:  # retrying would not help: stop start-up
+            raise queue_type_refused(exc, self.queue_type) from exc
         except Exception as exc:  # noqa: BLE001 - the consumer loop declares again
             log.warning("queue %s not declared at start: %s", self.queue_name, exc)
 

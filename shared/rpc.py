@@ -9,6 +9,11 @@ citizen supporting a proposal at the same moment as a neighbour does not see an
 error. Handlers that use ``store.run_transaction`` already retry inside; this
 covers ``with store.transaction()``.
 
+Its request queue ``rpc-<service>`` is of the node's ``QUEUE_TYPE`` (quorum on a
+cluster). Reply queues (``rpc.reply-...``, nameko's and the gateway's) stay
+classic: each belongs to one client, is not durable and expires with it, which a
+quorum queue cannot be; a lost reply is a timed-out call, retried by the caller.
+
     from shared.rpc import rpc
 
     class ParticipationService(ServiceBase):
@@ -27,6 +32,8 @@ from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.rpc import Rpc as NamekoRpc
 from pymongo.errors import OperationFailure
 
+from shared.config import queue_arguments, queue_type
+
 WRITE_CONFLICT = 112
 
 
@@ -42,6 +49,17 @@ def is_transient(exc: BaseException | None) -> bool:
 
 class Rpc(NamekoRpc):
     max_attempts = 12
+
+    def setup(self) -> None:
+        super().setup()
+        # The service's one RpcConsumer (shared with any plain nameko ``@rpc``)
+        # makes its queue now (idempotent), before anything declares it.
+        consumer = self.rpc_consumer
+        consumer.setup()
+        consumer.queue.queue_arguments = {
+            **(consumer.queue.queue_arguments or {}),
+            **queue_arguments(queue_type(self.container.config)),
+        }
 
     def handle_message(self, body: dict[str, Any], message: Any) -> None:
         try:
