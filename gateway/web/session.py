@@ -21,7 +21,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import unicodedata
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
@@ -44,10 +46,38 @@ FORM_COOKIE = "maillage_csrf_connexion"
 
 
 def safe_next(value: str | None) -> str:
-    """Only a page of this site (``/...``), never another host (``//evil``)."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+    """Only a path of this site (``/participer?lang=en``), else ``/``.
+
+    Browsers drop tabs and newlines from a ``Location`` and read a backslash as a
+    slash, so ``/<TAB>/evil.example`` or ``/<BACKSLASH>evil.example`` would send
+    the visitor to another host: a value is refused if it holds whitespace, a control
+    character or a backslash, does not start with one ``/``, has a scheme or a
+    host, or would do any of that once percent-decoded (``/%09/evil.example``).
+    """
+    if not value or len(value) > 2000 or _unsafe(value):
+        return "/"
+    if not value.startswith("/") or value.startswith("//"):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    path = unquote(parts.path)
+    bare = "".join(ch for ch in path if not _invisible(ch))
+    if "\\" in path or bare.startswith("//") or any(_control(ch) for ch in path):
         return "/"
     return value
+
+
+def _control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or _control(ch)
+
+
+def _unsafe(value: str) -> bool:
+    return "\\" in value or any(_invisible(ch) for ch in value)
 
 
 def _form(
