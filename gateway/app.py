@@ -1,20 +1,31 @@
 """The gateway: the node's only HTTP entry (WSGI, served by gunicorn).
 
-``create_app()`` builds the application from settings (see :mod:`shared.config`).
-Each request: a correlation id, the language, the route's input validated by its
-schemas (422 naming each field), the permission of the route's action checked
-in one place (:attr:`Gateway.authorize`), then the handler, which calls the
-services over RPC. Errors map to status codes in one table
-(:data:`shared.errors.HTTP_STATUS`); nothing a client sends yields a 500.
+``create_app()`` is the composition root: it builds every collaborator from
+settings (see :mod:`shared.config`): the RPC pool, the signing keys, the
+gateway's store, the rate limits, the trusted proxies, the authenticator, the
+authoriser and the audit of every write, and hands them to the
+:class:`Gateway` and the routes. Importing a module installs nothing, and the
+wiring fails closed: a :class:`Gateway` made without an authoriser refuses
+every protected route (:func:`deny_all`), and a route module that fails to
+import stops start-up.
+
+Each request: the client's address and scheme (from a trusted proxy's
+headers only, :func:`gateway.http.forwarded`), a correlation id, the language,
+the route's input validated by its schemas (422 naming each field), the
+permission of the route's action checked in one place
+(:attr:`Gateway.authorize`), then the handler, which calls the services over
+RPC. Errors map to status codes in one table (:data:`shared.errors.HTTP_STATUS`);
+nothing a client sends yields a 500.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -28,28 +39,34 @@ from werkzeug.exceptions import (
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from gateway import metrics
+from gateway import audit, metrics
 from gateway.api import Api, Context, Route
 from gateway.docs import render as render_docs
 from gateway.http import (
+    HSTS,
     SECURITY_HEADERS,
+    Network,
     correlation_id,
     error_body,
+    forwarded,
     json_response,
     language,
+    trusted_proxies,
 )
 from gateway.messages import localize
 from gateway.openapi import build_spec
+from gateway.routes import accounts
 from gateway.rpc import RemoteFailure, RpcPool
 from shared.config import settings as load_settings
-from shared.errors import Invalid, MaillageError, http_status
+from shared.errors import Forbidden, Invalid, MaillageError, http_status
 from shared.errors import NotFound as UnknownAddressBase
 from shared.mongo import make_client
 
 log = logging.getLogger(__name__)
 
 SERVICES = ("boards", "participation", "offerings", "indicators", "federation")
-# Route modules of each area; a module that does not exist yet is skipped.
+# Route modules of each area, each with an ``api``; one that fails to import
+# stops start-up (a node without its accounts routes must not start half-made).
 ROUTE_MODULES = (
     "gateway.routes.boards",
     "gateway.routes.participation",
@@ -60,14 +77,25 @@ ROUTE_MODULES = (
     "gateway.web",
 )
 MAX_BODY = 1024 * 1024
+# Deeper JSON than any schema of the node describes: refused before a handler,
+# the audit or an RPC serialiser recurses into it.
+MAX_JSON_DEPTH = 32
 
 Authorizer = Callable[[Context, Route], None]
+Hook = Callable[[Context], None]
 # Turns a refusal into a page for browsers (the web pages install one); None = JSON.
 ErrorPage = Callable[[Context, MaillageError], Response | None]
 
 
-def allow_all(ctx: Context, route: Route) -> None:
-    """Placeholder until accounts exist: the accounts module replaces it."""
+def deny_all(ctx: Context, route: Route) -> None:
+    """The authoriser of a Gateway made without one: every protected route is
+    refused (fail closed), so a wiring mistake closes the node instead of
+    opening it."""
+    raise Forbidden(
+        "Aucun contrôle d'accès (autorisateur) n'est configuré : accès refusé.",
+        "No access check (authoriser) is configured: access denied.",
+        details={"action": route.action},
+    )
 
 
 def _schema(schema: type[Schema] | Schema) -> Schema:
@@ -75,16 +103,31 @@ def _schema(schema: type[Schema] | Schema) -> Schema:
 
 
 class Gateway:
-    def __init__(self, config: dict[str, Any], api: Api) -> None:
+    """The WSGI application. What it is not given, it refuses: no ``authorize``
+    means every protected route is denied; no ``proxies`` means no forwarding
+    header is believed."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        api: Api,
+        *,
+        authorize: Authorizer | None = None,
+        before_request: Sequence[Hook] = (),
+        error_page: ErrorPage | None = None,
+        proxies: Sequence[Network] = (),
+        store: StoreClient | None = None,
+    ) -> None:
         self.config = config
         self.api = api
         self.rpc = RpcPool(
             config["AMQP_URI"], timeout=float(config.get("RPC_TIMEOUT", 10))
         )
-        self.authorize: Authorizer = allow_all
-        self.before_request: list[Callable[[Context], None]] = []
-        self.error_page: ErrorPage | None = None
-        self._store: Any = None
+        self.authorize: Authorizer = authorize or deny_all
+        self.before_request: list[Hook] = list(before_request)
+        self.error_page: ErrorPage | None = error_page
+        self.proxies = tuple(proxies)
+        self._store = store or StoreClient(config.get("MONGODB_URI", ""))
         core = Api()
         core.route("/health", action="node.health", public=True, summary="Node health")(
             self.health
@@ -113,6 +156,7 @@ class Gateway:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        forwarded(environ, self.proxies)
         request = Request(environ)
         request.max_content_length = MAX_BODY
         started = time.perf_counter()
@@ -136,6 +180,8 @@ class Gateway:
         response.headers.setdefault("Content-Language", lang)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if request.is_secure:  # never over plain HTTP
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         metrics.REQUESTS.labels(
             request.method, route_name, str(response.status_code)
         ).inc()
@@ -196,7 +242,9 @@ class Gateway:
             page = self.error_page(ctx, err) if self.error_page else None
             return page or json_response({"error": err.to_dict(lang)}, 422)
         except _BadBody as exc:
-            return json_response(error_body("bad_request", lang, exc.fr, exc.en), 400)
+            return json_response(
+                error_body("bad_request", lang, exc.fr, exc.en, field="_body"), 400
+            )
         except RequestEntityTooLarge:
             return json_response(
                 error_body(
@@ -251,16 +299,19 @@ class Gateway:
                 "JSON body expected (Content-Type: application/json).",
             )
         try:
-            return json.loads(request.get_data(cache=True) or b"null")
+            data = json.loads(request.get_data(cache=True) or b"null")
+        except RecursionError as exc:
+            raise _too_deep() from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise _BadBody(f"JSON mal formé : {exc}", f"Malformed JSON: {exc}") from exc
+        if _deeper_than(data, MAX_JSON_DEPTH):
+            raise _too_deep()
+        return data
 
     # --- core routes ---------------------------------------------------------------
 
     def store_client(self) -> Any:
-        if self._store is None:
-            self._store = make_client(self.config["MONGODB_URI"], timeout_ms=1500)
-        return self._store
+        return self._store()
 
     def health(self, ctx: Context) -> Response:
         report: dict[str, Any] = {"node": self.config.get("NODE_ID"), "services": {}}
@@ -305,6 +356,20 @@ class Gateway:
         return Response(page, mimetype="text/html")
 
 
+class StoreClient:
+    """The gateway's own store client, made on first use: gunicorn forks its
+    workers after ``create_app`` and pymongo is not fork-safe."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self._client: Any = None
+
+    def __call__(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.uri, timeout_ms=1500)
+        return self._client
+
+
 class UnknownAddress(UnknownAddressBase):
     """No route has this address (404), for the browsers' error page."""
 
@@ -318,36 +383,77 @@ class _BadBody(Exception):
         self.fr, self.en = fr, en
 
 
+def _too_deep() -> _BadBody:
+    return _BadBody(
+        f"Corps JSON trop imbriqué (au plus {MAX_JSON_DEPTH} niveaux).",
+        f"JSON body nested too deeply (at most {MAX_JSON_DEPTH} levels).",
+    )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` arrays/objects (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def collect_api() -> Api:
+    """Every route module's ``api``. A module that fails to import, or has no
+    ``api``, stops start-up: nothing is skipped silently."""
     api = Api()
     for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        if hasattr(module, "api"):  # a package still being written has none
-            api.include(module.api)
+        module = importlib.import_module(name)
+        routes = getattr(module, "api", None)
+        if not isinstance(routes, Api):
+            raise ImportError(f"route module {name} has no `api` (gateway.api.Api)")
+        api.include(routes)
     return api
 
 
 def create_app(config: dict[str, Any] | None = None) -> Gateway:
+    """The composition root: every collaborator is built here and handed over.
+
+    The signing keys, the gateway's store and the rate limits make the accounts'
+    :class:`~gateway.routes.accounts.Runtime`; from it come the authenticator,
+    the authoriser (the permission table plus the write limit) and the audit
+    wrapped around every write. The web pages, when they are part of the
+    application, get the node's settings and their error page."""
     config = config or load_settings()
-    app = Gateway(config, collect_api())
-    for name in ROUTE_MODULES:
-        module = importlib.import_module(name) if _exists(name) else None
-        install = getattr(module, "install", None)
-        if install is not None:
-            install(app)  # e.g. accounts sets app.authorize
+    api = collect_api()
+    store = StoreClient(config["MONGODB_URI"])
+    runtime = accounts.build_runtime(config, store)
+    api.routes[:] = [  # every write is recorded before it runs (gateway.audit)
+        dataclasses.replace(
+            r, handler=audit.audited(runtime.store, r.handler, r.action)
+        )
+        if audit.WRITE_METHODS & set(r.methods)
+        else r
+        for r in api.routes
+    ]
+    error_page: ErrorPage | None = None
+    if "gateway.web" in ROUTE_MODULES:
+        from gateway.web import core as web
+
+        web.configure(config, runtime.tokens.secret)
+        error_page = web.browser_error
+    app = Gateway(
+        config,
+        api,
+        authorize=accounts.authorizer(runtime),
+        before_request=[accounts.authenticator(runtime), accounts.refuse_nul],
+        error_page=error_page,
+        proxies=trusted_proxies(config),
+        store=store,
+    )
+    app.runtime = runtime  # type: ignore[attr-defined]
     return app
-
-
-def _exists(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-        return True
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return False
-        raise

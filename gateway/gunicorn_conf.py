@@ -4,6 +4,7 @@ import os
 
 from prometheus_client import multiprocess
 
+from gateway.http import trusted_proxies
 from gateway.ratelimit import share_between_workers
 
 bind = os.environ.get("MAILLAGE_GATEWAY_BIND", "127.0.0.1:8000")
@@ -15,8 +16,10 @@ graceful_timeout = 10
 accesslog = None
 limit_request_line = 8190
 limit_request_fields = 100
-# Behind a TLS proxy, trust its X-Forwarded-Proto so the session cookie gets Secure.
-forwarded_allow_ips = os.environ.get("MAILLAGE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The proxies whose X-Forwarded-Proto gunicorn believes are the gateway's own
+# (MAILLAGE_TRUSTED_PROXIES, default none; a bad value stops start-up), so the two
+# never disagree on whether a request came over HTTPS (Secure cookie, HSTS).
+forwarded_allow_ips = ",".join(str(net) for net in trusted_proxies({}, os.environ))
 
 # Rate-limit buckets in memory the workers share: mapped here, in the master,
 # before the fork, so W workers grant a client the budget once, not W times.

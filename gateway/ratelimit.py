@@ -1,8 +1,10 @@
 """Token buckets for sign-in attempts and writes, shared by the gunicorn workers.
 
-Each key (``signin:ip:127.0.0.1``, ``signin:user:marie``, ``write:<account>``)
-has a bucket of ``burst`` tokens refilled at ``rate`` per second; a request that
-finds it empty gets 429 with ``Retry-After``.
+Each key (``signin:ip:127.0.0.1``, ``signin:pair:marie|127.0.0.1``,
+``signin:user:marie``, ``write:<account>``) has a bucket of ``burst`` tokens
+refilled at ``rate`` per second; a request that finds it empty gets 429 with
+``Retry-After``. How sign-in combines them so that nobody can lock an owner out
+of an account: :func:`gateway.routes.accounts.password_sign_in`.
 
 Under gunicorn the buckets live in shared memory that the master maps before it
 forks (``share_between_workers()``, called by ``gateway/gunicorn_conf.py``), so
@@ -14,7 +16,10 @@ is reused (a bucket that has refilled carries no information). Outside gunicorn
 (tests, ``create_app`` in one process) the buckets are a dict in memory.
 
 Settings (environment): ``MAILLAGE_SIGNIN_BURST`` (default 10) and
-``MAILLAGE_SIGNIN_PER_MINUTE`` (6); ``MAILLAGE_WRITE_BURST`` (60) and
+``MAILLAGE_SIGNIN_PER_MINUTE`` (6), per client address and per (account, client
+address); ``MAILLAGE_SIGNIN_ACCOUNT_BURST`` (30) and
+``MAILLAGE_SIGNIN_ACCOUNT_PER_MINUTE`` (6), the failures an account takes from
+all addresses before it is "under attack"; ``MAILLAGE_WRITE_BURST`` (60) and
 ``MAILLAGE_WRITE_PER_SECOND`` (5).
 """
 
@@ -103,7 +108,7 @@ _SHARED: dict[str, SharedBuckets] = {}
 
 def share_between_workers(slots: int = 65_536) -> None:
     """Map the tables every worker forked after this call will use (gunicorn master)."""
-    for name in ("signin", "write"):
+    for name in ("signin", "signin_account", "write"):
         _SHARED.setdefault(name, SharedBuckets(slots))
 
 
@@ -135,8 +140,39 @@ class RateLimiter:
 
         self.buckets.update(key, spend)
         if refused:
-            wait = (1.0 - refused[0]) / self.rate if self.rate > 0 else 3600
-            raise TooManyRequests(max(1, math.ceil(wait)))
+            raise TooManyRequests(self.wait(refused[0]))
+
+    def level(self, key: str) -> float:
+        """The tokens ``key`` has now, spending none."""
+        now = self.clock()
+        seen: list[float] = []
+
+        def look(bucket: Bucket | None) -> Bucket:
+            tokens, last = bucket if bucket is not None else (self.burst, now)
+            tokens = min(self.burst, tokens + max(0.0, now - last) * self.rate)
+            seen.append(tokens)
+            return tokens, now
+
+        self.buckets.update(key, look)
+        return seen[0]
+
+    def charge(self, key: str) -> None:
+        """Spend one token of ``key`` if it has one; never refuses (a failure
+        that already happened is counted, not answered)."""
+        now = self.clock()
+
+        def spend(bucket: Bucket | None) -> Bucket:
+            tokens, last = bucket if bucket is not None else (self.burst, now)
+            tokens = min(self.burst, tokens + max(0.0, now - last) * self.rate)
+            return max(0.0, tokens - 1.0), now
+
+        self.buckets.update(key, spend)
+
+    def wait(self, tokens: float, wanted: float = 1.0) -> int:
+        """Whole seconds (at least 1) until a bucket at ``tokens`` has ``wanted``."""
+        missing = max(0.0, wanted - tokens)
+        seconds = missing / self.rate if self.rate > 0 else 3600
+        return max(1, math.ceil(seconds))
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -153,6 +189,11 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
             _number(env, "MAILLAGE_SIGNIN_BURST", 10),
             _number(env, "MAILLAGE_SIGNIN_PER_MINUTE", 6) / 60.0,
             buckets=_SHARED.get("signin"),
+        ),
+        "signin_account": RateLimiter(
+            _number(env, "MAILLAGE_SIGNIN_ACCOUNT_BURST", 30),
+            _number(env, "MAILLAGE_SIGNIN_ACCOUNT_PER_MINUTE", 6) / 60.0,
+            buckets=_SHARED.get("signin_account"),
         ),
         "write": RateLimiter(
             _number(env, "MAILLAGE_WRITE_BURST", 60),

@@ -1,5 +1,7 @@
-"""Accounts, sign-in, sign-out, revocation and the audit log; installs the
-permission check, the write rate limit and the audit of every write.
+"""Accounts, sign-in, sign-out, revocation and the audit log; makes (for
+``gateway.app.create_app``, which wires them) the authenticator, the authoriser
+with the write rate limit, and the runtime the handlers share. Importing this
+module installs nothing.
 
 Sign in:
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -44,7 +47,7 @@ from gateway.permissions import ROLES, check
 from gateway.ratelimit import RateLimiter, from_env
 from gateway.routes.common import PageQuery, cached, page_schema, user
 from gateway.store import GatewayStore
-from shared.errors import Forbidden, Invalid, Unauthenticated
+from shared.errors import Forbidden, Invalid, TooManyRequests, Unauthenticated
 
 MRC_CODE = r"^24\d\d$"  # Quebec census division (MRC) code, e.g. "2466"
 USERNAME = r"^[a-z0-9][a-z0-9._-]{1,62}$"
@@ -181,13 +184,51 @@ def password_sign_in(
     rt: Runtime, username: str, password: str, remote_addr: str | None
 ) -> dict[str, Any]:
     """The account of a right user name and password, else 401; the API and the
-    sign-in page share it, so they share the rate limit too."""
+    sign-in page share it, so they share the rate limits too.
+
+    The limits slow a guesser without letting anyone lock the owner out (no
+    per-account bucket that refuses everybody once a stranger has emptied it):
+
+    - per client address (``signin:ip:<addr>``, every attempt): one address
+      guesses at most ``MAILLAGE_SIGNIN_BURST`` times, then
+      ``MAILLAGE_SIGNIN_PER_MINUTE``;
+    - per (account, client address) (``signin:pair:<user>|<addr>``, failures):
+      the same budget for one address on one account;
+    - per account (``signin:user:<user>``, failures from every address,
+      ``MAILLAGE_SIGNIN_ACCOUNT_BURST`` then ``..._PER_MINUTE``): once spent,
+      the account is under attack and an address that has failed on it lately
+      (its pair bucket not full) gets 429 without its password being tried.
+      An address that has not failed on it is still heard, so the owner,
+      signing in from their own address, gets in with the right password.
+
+    ``remote_addr`` is the client's address, from a trusted proxy's
+    ``X-Forwarded-For`` when the node is behind one (``TRUSTED_PROXIES``,
+    :func:`gateway.http.forwarded`). Residual risk: an attacker with many
+    addresses still gets one guess per fresh address while the account is
+    under attack; the owner who mistypes during an attack waits until their
+    address's failure is forgotten (10 s per failure with the defaults).
+    """
     username = username.strip().lower()
-    rt.limits["signin"].take(f"signin:ip:{remote_addr}")
-    rt.limits["signin"].take(f"signin:user:{username}")
+    per_client, per_account = rt.limits["signin"], rt.limits["signin_account"]
+    per_client.take(f"signin:ip:{remote_addr}")
+    pair, key = f"signin:pair:{username}|{remote_addr}", f"signin:user:{username}"
+    pair_tokens = per_client.level(pair)
+    if pair_tokens < 1.0:
+        raise TooManyRequests(per_client.wait(pair_tokens))
+    if pair_tokens < per_client.burst:  # this address failed on it lately
+        account_tokens = per_account.level(key)
+        if account_tokens < 1.0:
+            raise TooManyRequests(
+                min(
+                    per_account.wait(account_tokens),
+                    per_client.wait(pair_tokens, per_client.burst),
+                )
+            )
     account = rt.store.account_by_username(username)
     stored = account.get("password_hash") if account else None
     if not verify_password(stored, password) or not account:
+        per_client.charge(pair)
+        per_account.charge(key)
         raise Unauthenticated(
             "Nom d'utilisateur ou mot de passe incorrect.",
             "Wrong user name or password.",
@@ -358,7 +399,7 @@ def read_audit(ctx: Context) -> Any:
     )
 
 
-# --- installation ------------------------------------------------------------------
+# --- what create_app wires ---------------------------------------------------------
 
 
 def _limit_env(config: dict[str, Any]) -> dict[str, str]:
@@ -367,17 +408,22 @@ def _limit_env(config: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def install(app: Any) -> None:
-    """Make the table the gatekeeper: authenticate, authorize, limit, audit."""
-    config = app.config
+def build_runtime(config: dict[str, Any], store_client: Any) -> Runtime:
+    """The signing keys (start-up stops without a secret), the gateway's store
+    and the rate limits, from the node's settings."""
     ttl = int(config.get("TOKEN_TTL") or os.environ.get("MAILLAGE_TOKEN_TTL") or 0)
-    rt = Runtime(
+    return Runtime(
         tokens=Tokens(secret_key(config), ttl or DEFAULT_TTL),
-        store=GatewayStore(app.store_client, f"{config['DB_PREFIX']}gateway"),
+        store=GatewayStore(store_client, f"{config['DB_PREFIX']}gateway"),
         limits=from_env(_limit_env(config)),
         config=config,
     )
-    app.runtime = rt
+
+
+def authenticator(rt: Runtime) -> Callable[[Context], None]:
+    """The hook that reads the bearer header or the session cookie (with its
+    CSRF token on writes) into ``ctx.user``; a bad token is 401 except on a
+    public route."""
 
     def authenticate(ctx: Context) -> None:
         ctx.runtime = rt  # type: ignore[attr-defined]
@@ -416,26 +462,26 @@ def install(app: Any) -> None:
                 "try again.",
             )
 
-    def refuse_nul(ctx: Context) -> None:
-        # Document stores refuse NUL in key names; refuse it here, named, not 5xx.
-        if ctx.request.method in audit.WRITE_METHODS:
-            data = ctx.request.get_data(cache=True)
-            if b"\\u0000" in data or b"\x00" in data:
-                raise Invalid(
-                    {"_body": ["Caractère NUL interdit. / NUL character not allowed."]}
-                )
+    return authenticate
+
+
+def refuse_nul(ctx: Context) -> None:
+    """Document stores refuse NUL in key names; refuse it here, named, not 5xx."""
+    if ctx.request.method in audit.WRITE_METHODS:
+        data = ctx.request.get_data(cache=True)
+        if b"\\u0000" in data or b"\x00" in data:
+            raise Invalid(
+                {"_body": ["Caractère NUL interdit. / NUL character not allowed."]}
+            )
+
+
+def authorizer(rt: Runtime) -> Callable[[Context, Any], None]:
+    """The gateway's one permission check: the table
+    (:func:`gateway.permissions.check`), then the write limit per account."""
 
     def authorize(ctx: Context, route: Any) -> None:
         check(route.action, ctx.user)
         if audit.WRITE_METHODS & set(route.methods) and ctx.user is not None:
             rt.limits["write"].take(f"write:{ctx.user['sub']}")
 
-    app.before_request.append(authenticate)
-    app.before_request.append(refuse_nul)
-    app.authorize = authorize
-    app.api.routes[:] = [
-        dataclasses.replace(r, handler=audit.audited(rt.store, r.handler, r.action))
-        if audit.WRITE_METHODS & set(r.methods)
-        else r
-        for r in app.api.routes
-    ]
+    return authorize

@@ -3,7 +3,7 @@
 Server-rendered HTML (Jinja2, autoescaped), French first with English by
 ``?lang=en`` or Accept-Language, WCAG 2.1 AA (labels, landmarks, keyboard,
 contrast, charts readable without colour), usable on a phone, little
-JavaScript. ``gateway.app`` includes :data:`api` and calls :func:`install`.
+JavaScript. ``gateway.app`` includes :data:`api` and calls :func:`configure`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,6 @@ from gateway.web import (  # noqa: F401
     participation,
     session,
 )
-from gateway.web.core import api, install
+from gateway.web.core import api, configure
 
-__all__ = ["api", "install"]
+__all__ = ["api", "configure"]

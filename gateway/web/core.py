@@ -57,15 +57,13 @@ BROWSER_ERRORS = frozenset({401, 403, 404, 422})
 SIGN_IN = "/connexion"
 
 
-def install(app: Any) -> None:
-    """Called by ``gateway.app.create_app``: keep the node's settings (node id...),
-    the signing secret (for the forms' CSRF tokens) and answer browsers in HTML."""
+def configure(config: dict[str, Any], secret: str) -> None:
+    """Called by ``gateway.app.create_app``: keep the node's settings (node id...)
+    and the signing secret (for the forms' CSRF tokens). The app answers browsers'
+    refusals with :func:`browser_error`, which create_app hands it."""
     settings.clear()
-    settings.update(app.config)
-    runtime = getattr(app, "runtime", None)
-    if runtime is not None:
-        settings["_secret"] = runtime.tokens.secret
-    app.error_page = browser_error
+    settings.update(config)
+    settings["_secret"] = secret
 
 
 def prefers_html(request: Request) -> bool:
@@ -258,7 +256,7 @@ __all__ = [
     "api",
     "csrf_input",
     "error_page",
-    "install",
+    "configure",
     "page",
     "page_lang",
     "redirect",
