@@ -656,8 +656,8 @@ def read_rctab(config_path: str | Path, seats: int | None = None) -> RCTabContes
                         )
                     marks.append(index[alias[raw]])
                 out.append(tuple(marks))
-            key = tuple(out)
-            ballots[key] = ballots.get(key, 0) + 1
+            ballot_key: RankedBallot = tuple(out)
+            ballots[ballot_key] = ballots.get(ballot_key, 0) + 1
     title = str(output.get("contestName") or "")
     excluded = frozenset(index[n] for n in excluded_names)
     profile = RankedProfile(names, ballots, rules.seats, title, excluded)
@@ -963,10 +963,12 @@ class _Count:
                 self.place(i)
 
     # -- thresholds and ties ---------------------------------------------
-    def compute_threshold(self) -> int:
+    def compute_threshold(self) -> Any:
+        """Threshold in 1/S units (a Fraction only in the percentage mode)."""
         r = self.rules
         S = self.S
         total = sum(self.tallies[c] for c in self.continuing)
+        threshold: Any
         if r.mode == "bottomsUpUsingPercentageThreshold":
             threshold = Fraction(total) * (r.bottoms_up_percent or 0)
         else:
@@ -979,7 +981,7 @@ class _Count:
                 threshold = (total // (divisor * unit)) * unit + unit
         if r.minimum and r.minimum * S > threshold:
             threshold = r.minimum * S
-        return threshold  # type: ignore[return-value]
+        return threshold
 
     def tiebreak(self, tied: list[int], winner: bool) -> int:
         mode = self.rules.tiebreak
