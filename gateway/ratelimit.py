@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from shared.errors import TooManyRequests
+from shared.errors import ConfigError, TooManyRequests
 
 __all__ = ["RateLimiter", "SharedBuckets", "TooManyRequests", "share_between_workers"]
 
@@ -176,10 +176,19 @@ class RateLimiter:
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive finite number, else a :class:`ConfigError` naming the setting
+    (a typo must not silently give another limit, nor 0 lock everyone out)."""
+    raw = env.get(name, default)
     try:
-        return float(env.get(name, default))
-    except ValueError:
-        return default
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(
+            f"Paramètre {name} mal formé : nombre positif attendu, reçu « {raw} ».",
+            f"Malformed setting {name}: positive number expected, got '{raw}'.",
+        )
+    return value
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:

@@ -391,3 +391,21 @@ def test_a_route_module_that_fails_to_import_stops_start_up(
         with pytest.raises(ImportError):
             gateway.app.create_app(config)
     sys.modules.pop("maillage_broken_routes", None)
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("MAILLAGE_SIGNIN_BURST", "ten"),
+        ("MAILLAGE_SIGNIN_ACCOUNT_BURST", "0"),
+        ("MAILLAGE_SIGNIN_PER_MINUTE", "-6"),
+        ("MAILLAGE_WRITE_PER_SECOND", "nan"),
+    ],
+)
+def test_a_bad_rate_limit_setting_stops_start_up_naming_it(
+    store_uri: str, db_prefix: str, setting: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        create_app(make_config(store_uri, db_prefix, **{setting: value}))
+    assert setting in refused.value.message_en
+    assert setting in refused.value.message_fr
