@@ -14,10 +14,12 @@ and forwarded as sent:
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from gateway import audit
 from gateway.api import Api, Context
 from gateway.permissions import allowed
 from gateway.routes.common import cached
@@ -97,8 +99,25 @@ def audience(ctx: Context) -> str:
 
 
 def actor(ctx: Context) -> dict[str, Any]:
+    """Who writes, as the offerings service checks it in the write's own
+    transaction: the account's MRC (a write outside it is refused), the
+    node's MRC (records with no MRC of their own belong to it) and whether
+    the role may turn a location's confidentiality off (the permission table).
+
+        {"id": "01J…", "name": "Ana", "mrc": "2466", "node_mrc": "2466",
+         "may_lift_confidentiality": false}
+    """
     assert ctx.user is not None
-    return {"id": ctx.user["sub"], "name": ctx.user.get("name", "")}
+    config = ctx.runtime.config  # type: ignore[attr-defined]
+    return {
+        "id": ctx.user["sub"],
+        "name": ctx.user.get("name", ""),
+        "mrc": ctx.user.get("mrc"),
+        "node_mrc": config.get("MRC_CODE") or os.environ.get("MAILLAGE_MRC_CODE"),
+        "may_lift_confidentiality": allowed(
+            "offerings.confidentiality.lift", ctx.user.get("role")
+        ),
+    }
 
 
 def _raw(ctx: Context) -> dict[str, Any]:
@@ -196,6 +215,12 @@ def _write_routes(
         return ctx.rpc("offerings", f"create_{kind}", _raw(ctx), actor(ctx))
 
     def update(ctx: Context, record_id: str) -> Any:
+        if kind == "location":
+            # the audit keeps a location's state before, confidentiality included
+            before = ctx.rpc("offerings", "get_location", record_id, CONFIDENTIAL)
+            audit.record_before(
+                ctx, {k: v for k, v in before.items() if k != "metadata"}
+            )
         return ctx.rpc("offerings", f"update_{kind}", record_id, _raw(ctx), actor(ctx))
 
     def publish(ctx: Context, record_id: str) -> Any:

@@ -793,6 +793,153 @@ def replace_addresses(
     return kept, [i for ids in free.values() for i in ids]
 
 
+# --- who may write what: the MRC of a record ------------------------------------
+
+_OWNER_TABLES = ("service", "location", "organization", "service_at_location")
+
+
+def territory(dataset: Dataset, table: str, record_id: str, depth: int = 0) -> set[str]:
+    """The MRCs (``mrc_code``) a record belongs to, read from ``dataset``.
+
+    A location belongs to its ``mrc_code``; a service to the MRCs of the
+    locations it is given at (else to its organization's); an organization to
+    those of its locations and of its services' locations; any other record to
+    those of what it hangs on (a schedule to its service, an address to its
+    location, a history row to its resource). Empty: no MRC known.
+
+        >>> data = empty_dataset()
+        >>> data["location"]["l1"] = {"id": "l1", "mrc_code": "2423"}
+        >>> data["address"]["a1"] = {"id": "a1", "location_id": "l1"}
+        >>> territory(data, "address", "a1")
+        {'2423'}
+    """
+    record = dataset[table].get(record_id)
+    if record is None or depth > 4:
+        return set()
+    if table == "location":
+        return {str(record["mrc_code"])} if record.get("mrc_code") else set()
+    if table == "service_at_location":
+        return territory(
+            dataset, "service", str(record.get("service_id")), depth + 1
+        ) | territory(dataset, "location", str(record.get("location_id")), depth + 1)
+    if table == "service":
+        codes = _served_at(dataset, {record_id})
+        if codes or not record.get("organization_id"):
+            return codes
+        return territory(dataset, "organization", record["organization_id"], depth + 1)
+    if table == "organization":
+        services = {
+            i
+            for i, r in dataset["service"].items()
+            if r.get("organization_id") == record_id
+        }
+        return _served_at(dataset, services) | {
+            str(r["mrc_code"])
+            for r in dataset["location"].values()
+            if r.get("organization_id") == record_id and r.get("mrc_code")
+        }
+    owners: list[tuple[str, str]] = [
+        (target, str(record[column]))
+        for column, target in REFERENCES.get(table, {}).items()
+        if record.get(column) and target in (*_OWNER_TABLES, "contact", "phone")
+    ]
+    for column in ("link_id", "resource_id"):
+        if record.get(column):
+            owners += [(t, str(record[column])) for t in TABLES if t != table]
+    codes: set[str] = set()
+    for target, target_id in owners:
+        if target_id in dataset[target]:
+            codes |= territory(dataset, target, target_id, depth + 1)
+    return codes
+
+
+def _served_at(dataset: Dataset, service_ids: set[str]) -> set[str]:
+    locations = {
+        str(r.get("location_id"))
+        for r in dataset["service_at_location"].values()
+        if r.get("service_id") in service_ids
+    }
+    return {
+        str(dataset["location"][i]["mrc_code"])
+        for i in locations
+        if i in dataset["location"] and dataset["location"][i].get("mrc_code")
+    }
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes, as far as the directory's rules go: the MRC of their
+    account, the node's own MRC (records with no MRC belong to it), and
+    whether they may turn a location's confidentiality off. Built by the
+    gateway from the signed-in account; callers inside the node (the CLI,
+    other services) write unscoped (``Writer.from_user`` gives ``None``).
+
+        {"id": "01J…", "mrc": "2466", "node_mrc": "2466",
+         "may_lift_confidentiality": false}
+    """
+
+    mrc: str
+    node_mrc: str | None
+    may_lift_confidentiality: bool
+
+    @classmethod
+    def from_user(cls, user: Any) -> Writer | None:
+        if not isinstance(user, Mapping) or "mrc" not in user:
+            return None
+        return cls(
+            mrc=str(user["mrc"]),
+            node_mrc=str(user["node_mrc"]) if user.get("node_mrc") else None,
+            may_lift_confidentiality=user.get("may_lift_confidentiality") is True,
+        )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a write is refused: ``kind`` is ``"mrc"`` or ``"confidentiality"``."""
+
+    kind: str
+    table: str
+    record_id: str
+    field: str
+    mrcs: tuple[str, ...] = ()
+
+
+def refusals(writer: Writer, before: Dataset, fragment: Dataset) -> list[Refusal]:
+    """What ``writer`` may not write of ``fragment`` (records to upsert), given
+    the stored records around it (``before``).
+
+    Every record must belong, before and after the write, to the writer's MRC
+    only (a record with no MRC known belongs to the node's MRC; a new record
+    with no MRC yet claims nothing); a location confidential before and not
+    after needs ``may_lift_confidentiality``."""
+    after = {table: {**before[table], **fragment[table]} for table in before}
+    found: list[Refusal] = []
+    for table, rows in fragment.items():
+        for record_id in rows:
+            old = before[table].get(record_id)
+            codes: set[str] = set()
+            if old is not None:
+                codes = territory(before, table, record_id) or {writer.node_mrc or "?"}
+            codes |= territory(after, table, record_id)
+            if codes - {writer.mrc}:
+                found.append(
+                    Refusal("mrc", table, record_id, "mrc_code", tuple(sorted(codes)))
+                )
+            elif (
+                table == "location"
+                and old is not None
+                and old.get("confidential_location") is True
+                and rows[record_id].get("confidential_location") is not True
+                and not writer.may_lift_confidentiality
+            ):
+                found.append(
+                    Refusal(
+                        "confidentiality", table, record_id, "confidential_location"
+                    )
+                )
+    return found
+
+
 # --- imports: chunks of services and the events they cause ----------------------
 
 # What points from a record at the service it belongs to (directly, through a

@@ -242,6 +242,48 @@ class OfferingsRepository:
         )
         return data
 
+    def surroundings(
+        self, fragment: Dataset, session: ClientSession | None = None
+    ) -> Dataset:
+        """The stored records that decide whose the fragment's records are
+        (:func:`domain.territory`): each record itself, and the services,
+        organizations, locations and service-at-locations it is or hangs on,
+        with their locations. A few reads per table, whatever the fragment."""
+        data = empty_dataset()
+        wanted: dict[str, set[str]] = {t: set() for t in TABLES}
+        for table, rows in fragment.items():
+            wanted[table] |= set(rows)
+            for record in rows.values():
+                for column, target in REFERENCES.get(table, {}).items():
+                    if record.get(column) and column != "parent_organization_id":
+                        wanted[target].add(str(record[column]))
+                for column in ("link_id", "resource_id"):
+                    if record.get(column):
+                        for owner in ("service", "organization", "location"):
+                            wanted[owner].add(str(record[column]))
+                        wanted["service_at_location"].add(str(record[column]))
+        for table in ("contact", "phone"):
+            for record in self.find(
+                table, {"_id": {"$in": sorted(wanted[table])}}, session
+            ):
+                for column, target in REFERENCES[table].items():
+                    if record.get(column):
+                        wanted[target].add(str(record[column]))
+        for table, ids in wanted.items():
+            if not ids:
+                continue
+            if table in ("service", "organization", "location", "service_at_location"):
+                found = self.subset_for(table, sorted(ids), session)
+            else:
+                found = empty_dataset()
+                found[table] = {
+                    r["id"]: r
+                    for r in self.find(table, {"_id": {"$in": sorted(ids)}}, session)
+                }
+            for name, rows in found.items():
+                data[name].update(rows)
+        return data
+
     def list_subset(
         self, table: str, ids: list[str], session: ClientSession | None = None
     ) -> Dataset:

@@ -28,6 +28,7 @@ from services.offerings.domain import (
     LINK_FIELDS,
     Nester,
     SearchQuery,
+    Writer,
     apply_changes,
     check_dataset,
     event_payload,
@@ -37,6 +38,7 @@ from services.offerings.domain import (
     page_envelope,
     public_view,
     quebec_time,
+    refusals,
     replace_addresses,
     service_events,
     service_links,
@@ -54,6 +56,7 @@ from services.offerings.exceptions import (
     NotFound,
     import_refused,
     invalid_from,
+    write_refused,
 )
 from services.offerings.formats import read_json_document
 from services.offerings.hsds import Dataset, Record, empty_dataset
@@ -258,6 +261,7 @@ class OfferingsService(ServiceBase):
     def publish_service(self, service_id: str, user: Any = None) -> Record:
         with self._changing() as session:
             current = self._existing("service", service_id, session)
+            self._authorise(_alone("service", current), user, session)
             if current.get("publication_status") == "published":
                 raise Conflict("Service déjà publié.", "Service already published.")
             record = self._save_service(
@@ -273,6 +277,7 @@ class OfferingsService(ServiceBase):
     ) -> Record:
         with self._changing() as session:
             current = self._existing("service", service_id, session)
+            self._authorise(_alone("service", current), user, session)
             if current.get("publication_status") == "withdrawn":
                 raise Conflict("Service déjà retiré.", "Service already withdrawn.")
             record = self._save_service(
@@ -301,6 +306,7 @@ class OfferingsService(ServiceBase):
             )
             if not report.ok:
                 raise import_refused(report.as_dict())
+            self._authorise(dataset, user, session)
             emitted: list[str] = []
 
             def emit(event_type: str, data: dict[str, Any]) -> None:
@@ -374,6 +380,12 @@ class OfferingsService(ServiceBase):
         return doc
 
     @rpc
+    def get_location(self, location_id: str, audience: str = PUBLIC) -> Record:
+        """One location with its addresses and history (no HTTP route of its
+        own: the gateway reads it as the audit's state before a change)."""
+        return self._one("location", location_id, audience)
+
+    @rpc
     def list_service_at_locations(
         self, params: dict[str, Any] | None = None, audience: str = PUBLIC
     ) -> dict[str, Any]:
@@ -419,7 +431,27 @@ class OfferingsService(ServiceBase):
             raise NotFound(table, record_id)
         return record
 
-    def _write(self, fragment: Dataset, user: Any, session: ClientSession) -> None:
+    def _authorise(self, fragment: Dataset, user: Any, session: ClientSession) -> None:
+        """Refuse (403) a write outside the writer's MRC or lifting a shelter's
+        confidentiality without the right, inside the write's transaction."""
+        writer = Writer.from_user(user)
+        if writer is None:
+            return  # a caller inside the node: the CLI, a test, another service
+        found = refusals(
+            writer, self.repository.surroundings(fragment, session), fragment
+        )
+        if found:
+            raise write_refused(found, writer)
+
+    def _write(
+        self,
+        fragment: Dataset,
+        user: Any,
+        session: ClientSession,
+        authorised: bool = False,
+    ) -> None:
+        if not authorised:
+            self._authorise(fragment, user, session)
         existing = self.repository.existing_ids(outside_ids(fragment), session)
         problems = [
             p for p in check_dataset(fragment, {}, existing, self.geo) if p.fatal
@@ -450,6 +482,7 @@ class OfferingsService(ServiceBase):
         record["id"] = service_id
         fragment = service_links(service_id, changes)
         fragment["service"][service_id] = record
+        self._authorise(fragment, user, session)  # before any link is removed
         for table, column, kind in (
             ("language", "service_id", "languages"),
             ("service_at_location", "service_id", "location_ids"),
@@ -463,7 +496,7 @@ class OfferingsService(ServiceBase):
                 if table == "attribute":
                     query["link_type"] = "taxonomy"
                 self.repository.delete(table, query, session)
-        self._write(fragment, user, session)
+        self._write(fragment, user, session, authorised=True)
         return record
 
     def _emit(
@@ -552,6 +585,12 @@ class OfferingsService(ServiceBase):
                 table, [r["id"] for r in rows], audience, full=query["full_service"]
             )
         return page_envelope(total, query["page"], query["per_page"], contents)
+
+
+def _alone(table: str, record: Record) -> Dataset:
+    fragment = empty_dataset()
+    fragment[table][record["id"]] = record
+    return fragment
 
 
 def _matches(terms: list[str], record: Record) -> bool:
