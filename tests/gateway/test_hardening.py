@@ -8,7 +8,9 @@ route until the accounts module happened to install the real check.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -22,6 +24,8 @@ import gateway.app
 from gateway.api import Api, Context
 from gateway.app import Gateway, collect_api
 from shared.errors import ConfigError
+from shared.localstore import free_port
+from shared.node import gateway_command
 from tests.gateway.conftest import (
     PASSWORD,
     FakeRpc,
@@ -223,6 +227,27 @@ def test_a_bad_trusted_proxies_setting_stops_start_up_naming_it(
     assert "TRUSTED_PROXIES" in refused.value.message_en
     assert "TRUSTED_PROXIES" in refused.value.message_fr
     assert value.split(";")[0] in refused.value.message_en
+
+
+@pytest.mark.integration
+def test_gunicorn_does_not_start_with_a_bad_trusted_proxies_setting() -> None:
+    env = dict(
+        os.environ,
+        MAILLAGE_TRUSTED_PROXIES="10.0.0.1, 10.0.0.256",
+        MAILLAGE_ENV="dev",
+        MAILLAGE_GATEWAY_BIND=f"127.0.0.1:{free_port()}",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run(
+        gateway_command(),
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "TRUSTED_PROXIES" in done.stderr and "10.0.0.256" in done.stderr
 
 
 # --- an account cannot be locked out by someone else ----------------------------------
