@@ -30,6 +30,7 @@ from shared.signing import verify_mapping
 from tests.conftest import AMQP_HOST
 from tests.federation.helpers import (
     APPROVED,
+    MONTREAL,
     agreement,
     approved,
     config,
@@ -235,6 +236,30 @@ def test_forged_unknown_expired_and_unagreed_messages_are_rejected_and_counted(
         assert _count(name, reason=reason, peer=peer) == before[reason] + 1
     assert pair.repo.count_received() == 0
     assert [r["reason"] for r in pair.repo.rejections()] == [r for r, _, _ in cases]
+
+
+def test_values_for_another_mrc_or_signed_for_another_node_are_refused_on_arrival(
+    pair,
+):
+    """mrc-66023 (cd:2466) sends, through its real sending path, values for a
+    town of La Côte-de-Gaspé; and an event it signed for sante-06 is put on the
+    link to region-06, as a node that got it could pass it on."""
+    _send(pair, approved([{"org_unit": "csd:2403005", "count": 40}]))
+    local = Envelope(
+        APPROVED, approved([{"org_unit": MONTREAL, "count": 40}]), "mrc-66023"
+    )
+    forwarded = signed_for(
+        pair.mrc, local.to_dict(), "sante-06", "mrc-66023-to-region-06"
+    )
+    _publish_raw(pair.a_uri, forwarded)
+    bodies = _inbox_bodies(pair.b_uri, 2)
+    outcomes = [pair.inbound.handle(body) for body in bodies]
+    assert sorted(o.reason.value for o in outcomes) == [
+        "outside_territory",
+        "wrong_recipient",
+    ]
+    assert pair.repo.count_received() == 0
+    assert len(pair.repo.rejections()) == 2
 
 
 @pytest.mark.slow
