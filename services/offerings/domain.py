@@ -823,9 +823,9 @@ def territory(dataset: Dataset, table: str, record_id: str, depth: int = 0) -> s
             dataset, "service", str(record.get("service_id")), depth + 1
         ) | territory(dataset, "location", str(record.get("location_id")), depth + 1)
     if table == "service":
-        codes = _served_at(dataset, {record_id})
-        if codes or not record.get("organization_id"):
-            return codes
+        served = _served_at(dataset, {record_id})
+        if served or not record.get("organization_id"):
+            return served
         return territory(dataset, "organization", record["organization_id"], depth + 1)
     if table == "organization":
         services = {

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.offerings.domain import (
+    PUBLIC_EDITOR,
     Flattener,
     Nester,
     Origin,
     SearchIndex,
     SearchQuery,
+    Writer,
     check_record,
     deduplicate_organizations,
     fold,
@@ -17,6 +19,10 @@ from services.offerings.domain import (
     opening_slots,
     parse_cell,
     public_location,
+    public_view,
+    refusals,
+    replace_addresses,
+    territory,
     tokens,
 )
 from services.offerings.hsds import empty_dataset
@@ -246,3 +252,85 @@ def test_public_location_hides_coordinates_only_when_confidential():
         "name": "x",
         "confidential_location": True,
     }
+
+
+def _shelter_with_history(mrc: str = "2466") -> dict:
+    data = empty_dataset()
+    data["location"]["l"] = {
+        "id": "l",
+        "name": "Refuge",
+        "mrc_code": mrc,
+        "latitude": 46.8,
+        "confidential_location": True,
+    }
+    data["address"]["a"] = {"id": "a", "location_id": "l", "address_1": "9, rue X"}
+    for row_id, resource, field, new in (
+        ("m1", "l", "latitude", "46.8"),
+        ("m2", "l", "name", "Refuge"),
+        ("m3", "a", "address_1", "9, rue X"),
+        ("m4", "gone-address", "address_1", "8, rue Y"),
+        ("m5", "elsewhere", "name", "Ailleurs"),
+    ):
+        data["metadata"][row_id] = {
+            "id": row_id,
+            "resource_id": resource,
+            "resource_type": "address" if row_id == "m4" else "location",
+            "field_name": field,
+            "previous_value": "",
+            "replacement_value": new,
+            "updated_by": "account-123",
+        }
+    return data
+
+
+def test_the_public_history_of_a_shelter_drops_its_hidden_columns_and_names_no_editor():
+    public = public_view(_shelter_with_history())
+    assert set(public["metadata"]) == {"m2", "m5"}
+    assert {m["updated_by"] for m in public["metadata"].values()} == {PUBLIC_EDITOR}
+    assert public["address"] == {}
+    assert "latitude" not in public["location"]["l"]
+
+
+def test_a_replaced_address_of_the_same_type_keeps_its_id_and_others_are_removed():
+    stored = [
+        {"id": "a1", "location_id": "l", "address_type": "physical"},
+        {"id": "a2", "location_id": "l", "address_type": "postal"},
+    ]
+    kept, removed = replace_addresses("l", stored, [{"address_1": "2, rue Neuve"}])
+    assert list(kept) == ["a1"] and kept["a1"]["address_1"] == "2, rue Neuve"
+    assert removed == ["a2"]
+
+
+def test_a_record_belongs_to_the_mrcs_of_the_locations_it_hangs_on():
+    data = _shelter_with_history("2423")
+    data["service"]["s"] = {"id": "s", "organization_id": "o"}
+    data["organization"]["o"] = {"id": "o"}
+    data["service_at_location"]["sl"] = {
+        "id": "sl",
+        "service_id": "s",
+        "location_id": "l",
+    }
+    data["schedule"]["h"] = {"id": "h", "service_id": "s"}
+    for table, record_id in (
+        ("service", "s"),
+        ("organization", "o"),
+        ("schedule", "h"),
+    ):
+        assert territory(data, table, record_id) == {"2423"}, table
+
+
+def test_a_writer_of_one_mrc_is_refused_another_mrcs_record_and_lifting_confidentiality():
+    before = _shelter_with_history("2423")
+    change = empty_dataset()
+    change["location"]["l"] = {**before["location"]["l"], "name": "Autre"}
+    ours = Writer("2466", "2466", may_lift_confidentiality=True)
+    [refusal] = refusals(ours, before, change)
+    assert (refusal.kind, refusal.field, refusal.mrcs) == ("mrc", "mrc_code", ("2423",))
+    theirs = Writer("2423", "2466", may_lift_confidentiality=False)
+    assert refusals(theirs, before, change) == []
+    change["location"]["l"]["confidential_location"] = False
+    [refusal] = refusals(theirs, before, change)
+    assert refusal.field == "confidential_location"
+    new = empty_dataset()
+    new["organization"]["o2"] = {"id": "o2", "name": "Nouveau"}
+    assert refusals(ours, empty_dataset(), new) == []  # claims no MRC yet
