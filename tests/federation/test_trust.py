@@ -421,3 +421,14 @@ def test_service_refuses_records_counts_and_announces_a_territory_attack(
         for e in row.get("events") or [row["envelope"]]
     )
     assert kinds == ["federation.event_received", "federation.event_rejected"]
+
+
+def test_unreadable_geography_stops_start_up_naming_quebec_geo_dir(gaspesie, tmp_path):
+    _, _, coordinator = gaspesie
+    missing = str(tmp_path / "nowhere")
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            yaml.safe_dump(coordinator), "node.yaml", env={"QUEBEC_GEO_DIR": missing}
+        )
+    (error,) = info.value.errors
+    assert "QUEBEC_GEO_DIR" in error and missing in error
