@@ -10,14 +10,17 @@ turning a shelter's confidentiality off is for the node administrator alone.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kombu import Connection, Exchange, Queue
 from nameko.containers import ServiceContainer
 from werkzeug.test import Client
 
@@ -33,6 +36,13 @@ OTHER = "2423"
 # Values planted in the shelter's record, before and after the practitioner's edit.
 OLD_LAT, OLD_LON, NEW_LAT, NEW_LON = 46.812345, -71.208765, 46.823456, -71.219876
 OLD_STREET, NEW_STREET = "99, rue Cachée", "17, rang Secret"
+PROBE = Queue(
+    "trust-probe",
+    exchange=Exchange("maillage.events", type="topic", durable=True),
+    routing_key="offerings.#",
+    durable=False,
+    auto_delete=False,
+)
 PLANTED = ("46.812345", "71.208765", "46.823456", "71.219876")
 STREETS = ("Cachée", "Cachee", "Secret")
 
@@ -40,8 +50,11 @@ STREETS = ("Cachée", "Cachee", "Secret")
 class Node:
     """A gateway on a real offerings service, on a throwaway vhost and database."""
 
-    def __init__(self, app: Gateway, db_prefix: str, store_uri: str) -> None:
+    def __init__(
+        self, app: Gateway, db_prefix: str, store_uri: str, amqp_uri: str
+    ) -> None:
         self.app = app
+        self.amqp_uri = amqp_uri
         self.http = Client(app)
         self.db_prefix = db_prefix
         self.store_uri = store_uri
@@ -130,11 +143,13 @@ def node(store_uri: str, data_dir: Path) -> Iterator[Node]:
         MAILLAGE_WRITE_BURST="100000",
         MAILLAGE_SIGNIN_BURST="100000",
     )
+    with Connection(config["AMQP_URI"]) as conn:
+        PROBE(conn.channel()).declare()
     container = ServiceContainer(OfferingsService, dict(config))
     container.start()
     app = create_app(config)
     try:
-        yield Node(app, prefix, store_uri)
+        yield Node(app, prefix, store_uri, config["AMQP_URI"])
     finally:
         app.rpc.close()
         container.stop()
@@ -242,6 +257,51 @@ def test_a_public_search_for_a_shelters_street_finds_nothing(
     for words in ("rang secret", "rue cachee", "J4P"):
         page = node.ok(node.http.get("/services", query_string={"search": words}))
         assert page["total_items"] == 0, words
+
+
+def test_events_of_a_shelters_service_carry_no_address_coordinate_or_account(
+    node: Node, edited: dict[str, str]
+) -> None:
+    received: list[str] = []
+    deadline = time.monotonic() + 20
+    with Connection(node.amqp_uri) as conn:
+        simple = conn.SimpleQueue(PROBE)
+        while time.monotonic() < deadline:
+            try:
+                message = simple.get(timeout=1)
+            except simple.Empty:
+                if any(edited["service"] in r for r in received):
+                    break
+                continue
+            received.append(json.dumps(message.payload, ensure_ascii=False))
+            message.ack()
+        simple.close()
+    assert any(edited["service"] in r for r in received)
+    for text in received:
+        for secret in (*PLANTED, *STREETS, edited["staff_id"]):
+            assert secret not in text, secret
+
+
+def test_moving_a_shelter_changes_nothing_the_public_can_see_not_even_an_etag(
+    node: Node,
+) -> None:
+    _, staff = node.account("practitioner")
+    ids = node.shelter(staff)
+    paths = [p.format(**ids) for p in PUBLIC_READS if "{" in p]
+    seen = {p: node.http.get(p) for p in paths}
+    node.ok(
+        node.http.patch(
+            f"/locations/{ids['location']}",
+            json={"latitude": 45.5, "longitude": -73.5},
+            headers=staff,
+        )
+    )
+    for path, first in seen.items():
+        again = node.http.get(path)
+        assert again.headers["ETag"] == first.headers["ETag"], path
+        assert again.get_data() == first.get_data(), path
+        cached = node.http.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert cached.status_code == 304, path
 
 
 def _export(node: Node, directory: Path, fmt: str) -> str:
