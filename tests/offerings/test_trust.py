@@ -11,6 +11,7 @@ turning a shelter's confidentiality off is for the node administrator alone.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -226,6 +227,49 @@ def test_no_public_answer_names_the_practitioner_who_edited_a_record(
     for path, text in _public_texts(node, edited).items():
         assert edited["staff_id"] not in text, path
         assert "Practitioner-" not in text, path  # the account's display name
+
+
+OUTSIDERS = (
+    "citizen",
+    "citizen_representative",
+    "board_member",
+    "board_secretary",
+    "regional_coordinator",
+)
+
+
+def test_every_directory_read_in_the_openapi_document_hides_the_shelter_from_outsiders(
+    node: Node, edited: dict[str, str]
+) -> None:
+    """Walks the document, so a read route added later is checked too."""
+    paths = json.loads(node.http.get("/openapi.json").get_data())["paths"]
+    ids = {
+        "services": edited["service"],
+        "organizations": edited["organization"],
+        "service_at_locations": edited["service_at_location"],
+    }
+    reads = []
+    for path, operations in paths.items():
+        get = operations.get("get")
+        if get is None or "offerings" not in get.get("tags", ()):
+            continue
+        root = path.strip("/").split("/")[0]
+        concrete = re.sub(r"\{[a-z_]+\}", ids.get(root, "x"), path)
+        flags = [
+            p["name"]
+            for p in get.get("parameters", ())
+            if p["name"] in ("full", "full_service", "minimal")
+        ]
+        reads += [(concrete, {})] + [(concrete, {f: "true"}) for f in flags]
+    assert len(reads) >= 10
+    headers = [{}] + [node.account(role)[1] for role in OUTSIDERS]
+    for path, query in reads:
+        for who in headers:
+            resp = node.http.get(path, query_string=query, headers=who)
+            assert resp.status_code in (200, 404), (path, resp.get_json())
+            text = resp.get_data(as_text=True)
+            for secret in (*PLANTED, *STREETS, edited["staff_id"]):
+                assert secret not in text, (path, query, secret)
 
 
 def test_the_public_history_of_a_shelter_keeps_its_other_changes(
