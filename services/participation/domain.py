@@ -20,9 +20,10 @@ known only to the voter until the list of receipts is published.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -116,10 +117,24 @@ def require_phase(process: Mapping[str, Any], phase: str, now: datetime) -> None
         )
 
 
-def person_key(process_id: str, person: str) -> str:
-    """A stable pseudonymous key for a person within one process."""
+VOTER_KEY = "hmac-sha256"  # the scheme of voter keys of processes created now
+
+
+def person_key(process: Mapping[str, Any], person: str, secret: bytes) -> str:
+    """A stable pseudonymous key for a person within one process.
+
+    ``HMAC-SHA256(secret, process_id + "\\0" + person)``, the secret being the
+    node's ``BALLOT_KEY`` kept outside the store, so that a copy of the store
+    and of the accounts cannot be matched. A process created before keyed voter
+    keys (no ``voter_key`` on it) keeps the unkeyed hash it was written with
+    until it closes: its registry, supports and participations stay comparable,
+    so one ballot per person holds across the change.
+    """
     normal = person.strip().lower()
-    return hashlib.sha256(f"{process_id}\x00{normal}".encode()).hexdigest()
+    message = f"{process.get('id') or process.get('_id')}\x00{normal}".encode()
+    if process.get("voter_key") == VOTER_KEY:
+        return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 def code_hash(process_id: str, code: str) -> str:
@@ -161,11 +176,16 @@ def registry_rows(text: str) -> list[tuple[int, str, str]]:
     return rows
 
 
-def may_take_part(process: Mapping[str, Any], key: str, resident: bool) -> None:
+def may_take_part(
+    process: Mapping[str, Any],
+    key: str,
+    resident: bool,
+    key_of: Callable[[str], str],
+) -> None:
+    """Refuse a person who may not take part; ``key_of(person)`` is the voter
+    key of a named representative (see :func:`person_key`)."""
     if process.get("eligibility") == "representatives":
-        allowed = {
-            person_key(process["id"], p) for p in process.get("representatives", [])
-        }
+        allowed = {key_of(p) for p in process.get("representatives", [])}
         if key not in allowed:
             raise refuse(
                 "forbidden",

@@ -3,7 +3,8 @@
 Entrypoints are thin: load with a schema, ask the domain, write through the
 repository (and the outbox) in one transaction.  ``person`` is the
 authenticated identifier the gateway passes; it is stored only as a
-per-process pseudonymous key.
+per-process pseudonymous key, an HMAC under the node's ``BALLOT_KEY`` (see
+:mod:`services.participation.dependencies`).
 
     rpc.participation.cast_ballot("p1", {"ranking": ["a2", "a1"]}, person="ana@x.org")
     -> {"receipt": "9f2c…"}   # later found in rpc.participation.receipts("p1")
@@ -22,6 +23,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from services.participation import domain
+from services.participation.dependencies import BallotStore, VoterKeys
 from services.participation.domain import ParticipationRefused
 from services.participation.events import (
     PROCESS_CREATED,
@@ -43,7 +45,6 @@ from services.participation.tally import result_to_dict
 from shared.outbox import Outbox
 from shared.rpc import rpc
 from shared.service import ServiceBase
-from shared.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ def _public(doc: dict[str, Any]) -> dict[str, Any]:
 
 class ParticipationService(ServiceBase):
     name = "participation"
-    store = Store(indexes=INDEXES)
+    store = BallotStore(indexes=INDEXES)
     outbox = Outbox()
+    voter_keys = VoterKeys()
     clock: Callable[[], datetime] = staticmethod(_utcnow)
 
     @property
@@ -96,7 +98,12 @@ class ParticipationService(ServiceBase):
         if domain.uses_points(loaded):
             # bounded by default: the limit is stored, so pages and API show it
             loaded["max_points"] = domain.points_limit(loaded)
-        doc = {"_id": str(uuid.uuid4()), **loaded, "closed": False}
+        doc = {
+            "_id": str(uuid.uuid4()),
+            **loaded,
+            "closed": False,
+            "voter_key": domain.VOTER_KEY,
+        }
         with self.store.transaction() as session:
             self.repository.add_process(doc, session)
             self.outbox.add(
@@ -177,12 +184,12 @@ class ParticipationService(ServiceBase):
         with _refusals():
             rows = domain.registry_rows(csv_text)
         with self.store.transaction() as session:
-            self._process(process_id, session)
+            process = self._process(process_id, session)
             added = self.repository.add_residents(
                 [
                     {
                         "process_id": process_id,
-                        "person_key": domain.person_key(process_id, person),
+                        "person_key": self.voter_keys(process, person),
                         "municipality_code": code,
                         "source": "registry",
                     }
@@ -214,7 +221,7 @@ class ParticipationService(ServiceBase):
     @rpc
     def redeem_code(self, process_id: str, code: str, person: str) -> dict[str, bool]:
         with self.store.transaction() as session:
-            self._process(process_id, session)
+            process = self._process(process_id, session)
             if not self.repository.use_code(
                 domain.code_hash(process_id, code), session
             ):
@@ -225,7 +232,7 @@ class ParticipationService(ServiceBase):
                 [
                     {
                         "process_id": process_id,
-                        "person_key": domain.person_key(process_id, person),
+                        "person_key": self.voter_keys(process, person),
                         "source": "code",
                     }
                 ],
@@ -234,10 +241,12 @@ class ParticipationService(ServiceBase):
         return {"resident": True}
 
     def _check_person(self, process: dict[str, Any], person: str, session: Any) -> str:
-        key = domain.person_key(process["id"], person)
+        key = self.voter_keys(process, person)
         resident = self.repository.is_resident(process["id"], key, session)
         with _refusals():
-            domain.may_take_part(process, key, resident)
+            domain.may_take_part(
+                process, key, resident, lambda p: self.voter_keys(process, p)
+            )
         return key
 
     # --- proposals --------------------------------------------------------------

@@ -11,6 +11,7 @@ import pymongo
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.participation.dependencies import VoterKeyHandle
 from services.participation.events import RESULTS_PUBLISHED
 from services.participation.repository import ParticipationRepository
 from services.participation.service import ParticipationService
@@ -71,14 +72,26 @@ def env(store_uri: str, db_prefix: str) -> Iterator[dict[str, Any]]:
     clock = Clock()
     outbox = FakeOutbox()
 
+    secret = b"test-node-ballot-key-0123456789abcdef"
+
     def make() -> ParticipationService:
         worker = worker_factory(
-            ParticipationService, store=StoreHandle(client, db), outbox=outbox
+            ParticipationService,
+            store=StoreHandle(client, db),
+            outbox=outbox,
+            voter_keys=VoterKeyHandle(secret),
         )
         worker.clock = clock
         return worker
 
-    yield {"make": make, "service": make(), "clock": clock, "outbox": outbox, "db": db}
+    yield {
+        "make": make,
+        "service": make(),
+        "clock": clock,
+        "outbox": outbox,
+        "db": db,
+        "secret": secret,
+    }
     client.drop_database(db.name)
     client.close()
 
