@@ -590,3 +590,21 @@ def test_a_practitioner_may_keep_a_location_confidential_or_make_one_so(
     url = f"/locations/{ids['location']}"
     node.ok(node.http.patch(url, json={"confidential_location": True}, headers=staff))
     node.ok(node.http.patch(url, json={"name": "Maison Aube II"}, headers=staff))
+
+
+def test_an_incomplete_address_in_a_location_patch_is_refused_naming_the_field(
+    node: Node,
+) -> None:
+    _, staff = node.account("practitioner")
+    ids = node.shelter(staff)
+    before = node.ok(node.http.get(f"/services/{ids['service']}", headers=staff))
+    resp = node.http.patch(
+        f"/locations/{ids['location']}",
+        json={"addresses": [{"address_1": "1, rue Sans-Ville"}]},
+        headers=staff,
+    )
+    assert resp.status_code == 422, resp.get_json()
+    fields = resp.get_json()["error"]["fields"]
+    assert any(f.startswith("addresses") and "city" in f for f in fields), fields
+    after = node.ok(node.http.get(f"/services/{ids['service']}", headers=staff))
+    assert after == before
