@@ -56,6 +56,11 @@ EVENTS_DEAD = Counter(
     ["service", "event_type"],
 )
 OUTBOX_PENDING = Gauge("maillage_outbox_pending", "Unsent outbox events", ["service"])
+RELAY_LEASE_HELD = Gauge(
+    "maillage_outbox_relay_lease_held",
+    "1 while this instance's relay holds its service's lease (publishes the outbox)",
+    ["service"],
+)
 EVENTS_UNROUTABLE = Gauge(
     "maillage_events_unroutable",
     "Events kept in the maillage.unroutable queue (no queue was bound for their type),"

@@ -20,6 +20,26 @@ deleted by the relay in its idle moments, a chunk at a time, so a node that runs
 for years keeps an outbox the size of a week (enough to look into what a service
 published). Unsent rows are never deleted.
 
+One relay per service publishes at a time, however many instances of the
+service run (competing consumers share its queues; two relays would publish
+every event twice). The relay that holds the service's lease publishes; the
+others wait. The lease is one document of the service's database::
+
+    {"_id": "outbox-relay", "holder": "host:pid:1f3a9c2e",
+     "expires_at": datetime, "renewed_at": datetime}
+
+taken when absent or expired (an upsert whose filter matches only then; the
+loser's insert meets the ``_id`` and fails), renewed by its holder every third of
+``RELAY_LEASE_SECONDS`` (15 by default), and released when the service stops. A
+holder that dies keeps it until it expires; then another instance's relay takes
+it and resumes from the oldest unsent event. A holder stops publishing once a
+renewal fails or its lease may have lapsed, measured on its own monotonic clock
+from before the renewal's write. What this still allows, by design: the dead
+holder's last batch, published but not yet marked sent, is published again by
+the next holder (absorbed by idempotent consumers); and the instances' wall
+clocks must agree to well within the lease (NTP), since ``expires_at`` is one
+holder's clock read by another.
+
 A transaction with one event stores it under ``"envelope"`` instead of
 ``"events"``. Events are grouped only in transactions opened through
 :class:`shared.store.StoreHandle`; with any other session each event is its own
@@ -30,8 +50,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import random
+import socket
 import time
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,16 +63,24 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, IndexModel
 from pymongo.client_session import ClientSession
+from pymongo.errors import DuplicateKeyError
 
 from shared.broker import BatchPublisher
 from shared.config import positive_int, queue_type, require
 from shared.envelope import Envelope, current_version, event_id_floor, utcnow
-from shared.metrics import EVENTS_PUBLISHED, EVENTS_UNROUTABLE, OUTBOX_PENDING
+from shared.metrics import (
+    EVENTS_PUBLISHED,
+    EVENTS_UNROUTABLE,
+    OUTBOX_PENDING,
+    RELAY_LEASE_HELD,
+)
 from shared.store import Store, find_store, tx_state
 
 log = logging.getLogger(__name__)
 
 OUTBOX_INDEXES = [IndexModel([("sent", ASCENDING), ("_id", ASCENDING)])]
+LEASES = "leases"
+RELAY_LEASE = "outbox-relay"
 
 
 def outbox_row(envelopes: list[Envelope]) -> dict[str, Any]:
@@ -134,6 +165,12 @@ class Outbox(DependencyProvider):
             days=positive_int(self.container.config, "OUTBOX_RETENTION_DAYS", 7)
         )
         self._next_purge = 0.0
+        self.lease_seconds = positive_int(
+            self.container.config, "RELAY_LEASE_SECONDS", 15
+        )
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease_until = 0.0  # monotonic: publish only before this
+        self._lease_renew_at = 0.0
         self.publisher = BatchPublisher(
             require(self.container.config, "AMQP_URI", scheme=("amqp", "amqps")),
             exchange=self.container.config.get("EVENTS_EXCHANGE", "maillage.events"),
@@ -152,6 +189,7 @@ class Outbox(DependencyProvider):
             self._thread.wait()
         if self.publisher is not None:
             self.publisher.close()
+        self.release_lease()
 
     def kill(self) -> None:
         self._running = False
@@ -241,6 +279,74 @@ class Outbox(DependencyProvider):
             self.publisher.unroutable()
         )
 
+    # --- lease (see the module docstring) ---------------------------------------------
+
+    def hold_lease(self) -> bool:
+        """Take or renew this service's relay lease; return whether we hold it."""
+        assert self.store.handle is not None
+        started = time.monotonic()
+        now = utcnow()
+        try:
+            self.store.handle.db[LEASES].update_one(
+                {
+                    "_id": RELAY_LEASE,
+                    "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}],
+                },
+                {
+                    "$set": {
+                        "holder": self.holder,
+                        "expires_at": now + timedelta(seconds=self.lease_seconds),
+                        "renewed_at": now,
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:  # another instance holds it
+            held = False
+        else:
+            held = True
+        if held:
+            if self._lease_until <= started:
+                log.info(
+                    "outbox relay of %s leased by %s", self.service_name, self.holder
+                )
+            self._lease_until = started + self.lease_seconds
+            self._lease_renew_at = started + self.lease_seconds / 3
+        else:
+            self._lease_until = 0.0
+            self._lease_renew_at = started + min(1.0, self.lease_seconds / 3)
+        RELAY_LEASE_HELD.labels(service=self.service_name).set(1 if held else 0)
+        return held
+
+    def lease_held(self) -> bool:
+        """Whether we may publish now, renewing the lease when due."""
+        now = time.monotonic()
+        if now >= self._lease_renew_at:
+            try:
+                return self.hold_lease()
+            except Exception:
+                self._lease_until = 0.0  # cannot renew: stop publishing
+                raise
+        return now < self._lease_until
+
+    def release_lease(self) -> None:
+        """Let another instance take over at once (a clean stop)."""
+        if self._lease_until == 0.0 or self.store.handle is None:
+            return
+        self._lease_until = 0.0
+        try:
+            self.store.handle.db[LEASES].update_one(
+                {"_id": RELAY_LEASE, "holder": self.holder},
+                {"$set": {"expires_at": utcnow() - timedelta(seconds=1)}},
+            )
+        except Exception as exc:  # it expires by itself
+            log.warning("relay lease of %s not released: %s", self.service_name, exc)
+        RELAY_LEASE_HELD.labels(service=self.service_name).set(0)
+
+    @property
+    def service_name(self) -> str:
+        return str(self.container.service_name)
+
     def pending(self) -> int:
         assert self.store.handle is not None
         return self.store.handle.db[Store.OUTBOX].count_documents({"sent": False})
@@ -251,6 +357,10 @@ class Outbox(DependencyProvider):
             self._wakeup = Event()
             started = time.monotonic()
             try:
+                if not self.lease_held():  # another instance's relay publishes
+                    with eventlet.Timeout(self.poll_interval, False):
+                        self._wakeup.wait()
+                    continue
                 sent = self.relay_once()
                 backoff = 0.1
                 if sent >= self.batch_size:  # a backlog: drain it without pause
