@@ -26,8 +26,11 @@ absorbs it. Rows sent and processed everywhere are left sent: never published
 twice.
 
 The node's files are copied too: the node config (``NODE_CONFIG``), the
-Ed25519 signing key it names, and the gateway's token secret
-(``var/secret_key``); keys keep mode 0600.
+Ed25519 signing key it names, the gateway's token secret (``var/secret_key``)
+and the voter-key secret (``var/keys/ballot_key``, without which one ballot per
+person no longer holds after a restore); keys keep mode 0600. Secrets given in
+the environment instead (``BALLOT_KEY``, ``MAILLAGE_SECRET_KEY``) are not in
+the backup: keep them with the backup, apart from it.
 
 Layout of DIR::
 
@@ -107,9 +110,10 @@ class NodeFiles:
     node_config: Path | None = None
     signing_key: Path | None = None
     secret_key: Path | None = None
+    ballot_key: Path | None = None
 
     def items(self) -> Iterator[tuple[str, Path]]:
-        for name in ("node_config", "signing_key", "secret_key"):
+        for name in ("node_config", "signing_key", "secret_key", "ballot_key"):
             path = getattr(self, name)
             if path is not None:
                 yield name, Path(path)
@@ -136,6 +140,11 @@ def node_files(env: Mapping[str, str], data_dir: Path) -> NodeFiles:
     secret = data_dir / "secret_key"
     if secret.exists():
         files.secret_key = secret
+    # The participation service's voter-key secret when made locally (BALLOT_KEY
+    # given in the environment is the operator's to keep, like any env secret).
+    ballot = Path(env.get("MAILLAGE_KEYS_DIR") or data_dir / "keys") / "ballot_key"
+    if ballot.exists():
+        files.ballot_key = ballot
     return files
 
 
@@ -543,6 +552,7 @@ def file_targets(files_dir: Path, data_dir: Path) -> dict[str, Path]:
         "node_config": files_dir / "node.yaml",
         "signing_key": files_dir / "signing_key",
         "secret_key": data_dir / "secret_key",
+        "ballot_key": data_dir / "keys" / "ballot_key",
     }
 
 

@@ -19,6 +19,7 @@ from shared.backup import (
     backup,
     consumer_map,
     file_targets,
+    node_files,
     read_manifest,
     restore,
 )
@@ -256,8 +257,15 @@ def test_node_keys_and_config_come_back_with_owner_only_keys(
     secret = tmp_path / "old" / "secret_key"
     secret.write_text("s3cret")
     os.chmod(secret, 0o600)
+    ballot = tmp_path / "old" / "keys" / "ballot_key"
+    ballot.parent.mkdir()
+    ballot.write_text("b" * 64)
+    os.chmod(ballot, 0o600)
     _small_node(MongoClient(store_uri), db_prefix)
-    files = NodeFiles(node_dir / "node.yaml", node_dir / "signing_key", secret)
+    files = node_files({"NODE_CONFIG": str(node_dir / "node.yaml")}, tmp_path / "old")
+    assert files == NodeFiles(
+        node_dir / "node.yaml", (node_dir / "signing_key").resolve(), secret, ballot
+    )
     backup(store_uri, tmp_path / "b", db_prefix=db_prefix, files=files)
 
     new = tmp_path / "new"
@@ -269,6 +277,8 @@ def test_node_keys_and_config_come_back_with_owner_only_keys(
     assert (new / "node" / "signing_key").stat().st_mode & 0o777 == 0o600
     assert (new / "secret_key").read_text() == "s3cret"
     assert (new / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (new / "keys" / "ballot_key").read_text() == "b" * 64
+    assert (new / "keys" / "ballot_key").stat().st_mode & 0o777 == 0o600
     from services.federation.schemas import load_config
 
     config = load_config(report.files["node_config"])

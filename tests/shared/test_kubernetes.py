@@ -136,3 +136,15 @@ def test_every_config_and_secret_referenced_is_declared():
                 ref = var.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
                     assert ("Secret", ref["name"]) in declared
+
+
+def test_production_secrets_are_required_and_declared():
+    assert _find("ConfigMap", "maillage-config")["data"]["MAILLAGE_ENV"] == "production"
+    (example,) = [
+        d
+        for d in _documents("secrets.example.yaml")
+        if d["metadata"]["name"] == "maillage-secrets"
+    ]
+    assert {"MAILLAGE_SECRET_KEY", "BALLOT_KEY", "MONGODB_URI", "AMQP_URI"} <= set(
+        example["stringData"]
+    )
