@@ -9,6 +9,12 @@ from a DHIS2 instance, a spreadsheet export, or another node:
     dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value
     home_interventions,201703,cd:2437,,,42
 
+Disaggregated values (several ``categoryOptionCombo`` or
+``attributeOptionCombo`` values for one element, period and org unit) are not
+supported yet: they would collapse into one value, so such a file is refused
+whole, naming the file, the row and the field, and nothing of it is stored.
+The default combo (empty, or DHIS2's ``HllvX50cXC0``) counts as one.
+
 The CSV header is optional (DHIS2 exports it, its analytics fixture has it with
 spaces after the commas); without a header the DHIS2 column order is assumed.
 Rows that cannot be read are not imported: each becomes a conflict naming its
@@ -33,7 +39,11 @@ from services.indicators.domain import (
     ValueStore,
     parse_value,
 )
-from services.indicators.exceptions import DataImportError, IndicatorsError
+from services.indicators.exceptions import (
+    DataImportError,
+    DisaggregatedValues,
+    IndicatorsError,
+)
 
 _DHIS2_COLUMNS = (
     "dataelement",
@@ -54,6 +64,7 @@ _JSON_KEYS = {
     "value": "value",
     "comment": "comment",
 }
+_DEFAULT_COMBO = "HllvX50cXC0"  # DHIS2's default category option combo
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class RawDataValue:
     period: str
     org_unit: str
     value: Any
+    category_option_combo: str = ""
+    attribute_option_combo: str = ""
 
 
 @dataclass
@@ -90,8 +103,41 @@ def read_data_value_set(path: Path | str) -> list[RawDataValue]:
     path = Path(path)
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-        return parse_json(text)
-    return parse_csv(text)
+        rows = parse_json(text)
+    else:
+        rows = parse_csv(text)
+    refuse_disaggregated(rows, path.name)
+    return rows
+
+
+def _combo(text: object) -> str:
+    combo = str(text or "").strip()
+    return "" if combo == _DEFAULT_COMBO else combo
+
+
+def refuse_disaggregated(rows: Iterable[RawDataValue], source: str = "") -> None:
+    """Refuse a set holding two combos of one element, period and org unit.
+
+    Storing both under one key would keep the last and call it "updated";
+    until disaggregation exists the whole file is refused
+    (:class:`DisaggregatedValues`), so an import stores all of it or nothing.
+    """
+    first: dict[tuple[str, str, str], RawDataValue] = {}
+    for raw in rows:
+        try:
+            period = Period.parse(raw.period).id
+        except IndicatorsError:
+            continue  # refused on its own by validate()
+        key = (raw.data_element, period, raw.org_unit)
+        seen = first.setdefault(key, raw)
+        for name, attribute in (
+            ("categoryOptionCombo", "category_option_combo"),
+            ("attributeOptionCombo", "attribute_option_combo"),
+        ):
+            before = _combo(getattr(seen, attribute))
+            now = _combo(getattr(raw, attribute))
+            if before != now:
+                raise DisaggregatedValues(source, raw, seen, name, before, now)
 
 
 def parse_json(text: str) -> list[RawDataValue]:
@@ -122,6 +168,8 @@ def parse_json(text: str) -> list[RawDataValue]:
                 str(item.get("period", "")),
                 str(item.get("orgUnit", "")),
                 item.get("value"),
+                str(item.get("categoryOptionCombo") or ""),
+                str(item.get("attributeOptionCombo") or ""),
             )
         )
     return rows
@@ -151,6 +199,8 @@ def parse_csv(text: str) -> list[RawDataValue]:
                 row.get("period", ""),
                 row.get("orgunit", ""),
                 row.get("value", ""),
+                row.get("categoryoptioncombo", ""),
+                row.get("attributeoptioncombo", ""),
             )
         )
     return rows

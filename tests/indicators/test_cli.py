@@ -149,3 +149,50 @@ def test_import_without_a_store_says_so_in_both_languages(
     code, _, err = run(capsys, "indicators", "import", str(tmp_path / "x.csv"))
     assert code == 2
     assert "aucun magasin" in err and "no store" in err
+
+
+def test_import_of_disaggregated_values_is_refused_whole_naming_file_row_and_field(
+    capsys, store_uri, db_prefix, tmp_path
+):
+    """Two category option combos of one element, period and org unit would
+    collapse into one value (the last): until disaggregation exists, the file
+    is refused and nothing of it is stored."""
+    tree = tmp_path / "tree.json"
+    tree.write_text(json.dumps(TREE))
+    values = tmp_path / "ventilé.csv"
+    values.write_text(
+        "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
+        "home_interventions,201702,ouabcdefghD,,,7\n"
+        "home_interventions,201703,ouabcdefghD,femmes,,12\n"
+        "home_interventions,2017-03,ouabcdefghD,hommes,,30\n"
+    )
+    store = ["--store-uri", store_uri, "--db-prefix", db_prefix]
+    code, out, err = run(
+        capsys, "indicators", "import", str(values), "--org-units", str(tree), *store
+    )
+    assert code != 0
+    assert "ventilé.csv" in err
+    assert "ligne 4, champ « categoryOptionCombo »" in err
+    assert 'row 4, field "categoryOptionCombo"' in err
+    assert "nothing was imported" in err and "rien n'a été importé" in err
+    db = pymongo.MongoClient(store_uri)[f"{db_prefix}indicators"]
+    assert db.data_values.count_documents({}) == 0
+
+
+def test_the_same_combo_given_twice_still_updates_the_value(
+    capsys, store_uri, db_prefix, tmp_path
+):
+    tree = tmp_path / "tree.json"
+    tree.write_text(json.dumps(TREE))
+    values = tmp_path / "values.json"
+    row = {"dataElement": "home_interventions", "period": "201703"}
+    row |= {"orgUnit": "ouabcdefghD", "categoryOptionCombo": "HllvX50cXC0"}
+    values.write_text(
+        json.dumps({"dataValues": [row | {"value": "12"}, row | {"value": "13"}]})
+    )
+    store = ["--store-uri", store_uri, "--db-prefix", db_prefix]
+    code, out, _ = run(
+        capsys, "indicators", "import", str(values), "--org-units", str(tree), *store
+    )
+    summary = json.loads(out)
+    assert (code, summary["imported"], summary["updated"]) == (0, 1, 1)

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
 from werkzeug.test import Client
 
 from services.indicators.geo import quebec_units
-from tests.gateway.conftest import FakeRpc, auth, create_app, make_config
+from tests.gateway.conftest import FakeRpc, create_app, make_config
 from tests.indicators.test_service import make_service
 
 pytestmark = pytest.mark.integration
@@ -136,8 +135,8 @@ def test_no_public_answer_of_the_linked_table_pins_the_small_count(
     node: tuple[Client, Any],
 ) -> None:
     """Every org unit (the MRC, its towns, the region, Quebec) at every period
-    of the year (months, quarters, year), asked anonymously and as a signed-in
-    citizen: the March count of 2 keeps at least two possible values."""
+    of the year (months, quarters, year), asked anonymously: the March count
+    of 2 keeps at least two possible values."""
     http, _ = node
     units = ["qc", "region:04", "cd:2437", SMALL, *OTHERS]
     periods = [f"2026{m:02d}" for m in range(1, 13)]
