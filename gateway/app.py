@@ -24,6 +24,7 @@ import dataclasses
 import importlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -299,7 +300,12 @@ class Gateway:
                 "JSON body expected (Content-Type: application/json).",
             )
         try:
-            data = json.loads(request.get_data(cache=True) or b"null")
+            data = json.loads(
+                request.get_data(cache=True) or b"null",
+                parse_int=_int64,
+                parse_float=_finite,
+                parse_constant=_no_constant,
+            )
         except RecursionError as exc:
             raise _too_deep() from exc
         except (ValueError, UnicodeDecodeError) as exc:
@@ -388,6 +394,32 @@ def _too_deep() -> _BadBody:
         f"Corps JSON trop imbriqué (au plus {MAX_JSON_DEPTH} niveaux).",
         f"JSON body nested too deeply (at most {MAX_JSON_DEPTH} levels).",
     )
+
+
+_NUMBER = (
+    "Nombre hors limites dans le corps JSON : entiers de -2^63 à 2^63-1 et nombres "
+    "finis seulement.",
+    "Number out of range in the JSON body: integers from -2^63 to 2^63-1 and finite "
+    "numbers only.",
+)
+
+
+def _int64(text: str) -> int:
+    """A JSON integer the stores can hold (BSON has no integer beyond 64 bits)."""
+    if len(text) > 20 or not -(2**63) <= (value := int(text)) < 2**63:
+        raise _BadBody(*_NUMBER)
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise _BadBody(*_NUMBER)
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _BadBody(*_NUMBER)  # NaN, Infinity: not JSON
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

@@ -30,6 +30,7 @@ from tests.gateway.conftest import (
     PASSWORD,
     FakeRpc,
     add_account,
+    auth,
     create_app,
     make_config,
 )
@@ -146,6 +147,43 @@ def test_json_body_of_ordinary_depth_still_reaches_the_schema(client: Client) ->
     resp = client.post("/auth/token", json={"username": [[[["x"]]]], "password": "x"})
     assert resp.status_code == 422
     assert "username" in resp.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    "number", [str(2**63), str(-(2**63) - 1), "1" + "0" * 400, "1e400", "NaN"]
+)
+def test_a_number_no_store_can_hold_is_a_400_naming_the_body_and_nothing_is_written(
+    app: Gateway, client: Client, tokens: dict[str, str], number: str
+) -> None:
+    body = (
+        '{"mrc_code": "2466", "title": "t", "method": "approval", "seats": '
+        + number
+        + ', "phases": {"vote": ["2026-01-01", "2026-02-01"]}}'
+    )
+    resp = client.post(
+        "/processes",
+        data=body,
+        content_type="application/json",
+        headers={**auth(tokens["node_admin"]), "Accept-Language": "en"},
+    )
+    assert resp.status_code == 400, resp.get_data()
+    assert resp.get_json()["error"]["field"] == "_body"
+    assert "number" in resp.get_json()["error"]["message"]
+    assert app.runtime.store.db.audit.count_documents({"path": "/processes"}) == 0  # type: ignore[attr-defined]
+    assert ("participation", "create_process") not in {c[:2] for c in app.rpc.calls}  # type: ignore[attr-defined]
+
+
+def test_a_large_number_a_store_can_hold_still_reaches_the_schema(
+    client: Client, tokens: dict[str, str]
+) -> None:
+    resp = client.post(
+        "/accounts",
+        data='{"username": "x", "seats": ' + str(2**63 - 1) + "}",
+        content_type="application/json",
+        headers=auth(tokens["node_admin"]),
+    )
+    assert resp.status_code == 422
+    assert "seats" in resp.get_json()["error"]["fields"]
 
 
 # --- the client's address behind a proxy ----------------------------------------------
