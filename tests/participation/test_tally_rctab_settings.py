@@ -283,22 +283,38 @@ def test_batch_elimination_in_a_multi_seat_count_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("provider", "file_name", "shown"),
     [
-        ("ess", "cvr.xlsx", "ess"),
-        ("dominion", "cvr", "dominion"),
-        ("cdf", "cvr.xml", "xml"),
+        ("ess", "cvr.xlsx", "cvr.xlsx"),
+        ("dominion", "cvr", "cvr"),
+        ("cdf", "cvr.xml", "cvr.xml"),
     ],
 )
-def test_a_cvr_format_the_engine_does_not_read_is_refused_by_name(
+def test_a_malformed_cvr_file_of_a_read_format_is_refused_by_file_name(
     tmp_path, provider, file_name, shown
 ):
+    # These formats are read now (tests/participation/test_tally_cvr_formats.py);
+    # a file that is not what its provider exports is refused, naming the file.
     def use(config):
-        config["cvrFileSources"][0].update(provider=provider, filePath=file_name)
+        source = config["cvrFileSources"][0]
+        source.update(provider=provider, filePath=file_name)
+        if provider != "ess":
+            for key in ("firstVoteColumnIndex", "firstVoteRowIndex", "idColumnIndex"):
+                source[key] = ""
+            source["contestId"] = "Mayor"
+            source["undeclaredWriteInLabel"] = ""
 
     path = contest(tmp_path, ["1,,,"], edit=use)
     (tmp_path / file_name).write_text("<CastVoteRecordReport/>", encoding="utf-8")
     exc = refused(path)
-    assert exc.setting == "cvrFileSources[0].provider"
+    assert exc.setting == "cvrFileSources[0].filePath"
     assert shown in str(exc)
+
+
+def test_an_unknown_cvr_provider_is_refused_by_name(tmp_path):
+    def use(config):
+        config["cvrFileSources"][0]["provider"] = "unisyn"
+
+    exc = refused(contest(tmp_path, ["1,,,"], edit=use))
+    assert exc.setting == "cvrFileSources[0].provider" and exc.value == "unisyn"
 
 
 @pytest.mark.parametrize(

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from . import cvr as cvr_formats
+from .cvr import UWI as UWI_MARK
 from .model import RankedBallot, RankedProfile, Refusal, Result, Round
 
 UNDECLARED = "Undeclared Write-ins"
@@ -578,54 +581,10 @@ def read_rctab(config_path: str | Path, seats: int | None = None) -> RCTabContes
                 "file not found",
             )
         provider = str(source.get("provider") or "")
+        rows = _read_source(
+            provider, path, source, prefix, rules.max_rankings or declared
+        )
         label = str(source.get("undeclaredWriteInLabel") or "").strip()
-        for key in ("overvoteLabel", "skippedRankLabel", "overvoteDelimiter"):
-            if not _blank(source.get(key)):
-                raise _refuse(
-                    f"{prefix}{key}",
-                    source[key],
-                    f"non pris en charge avec le fournisseur {provider}",
-                    f"not supported with provider {provider}",
-                )
-        if _bool(source, "treatBlankAsUndeclaredWriteIn", prefix):
-            raise _refuse(
-                f"{prefix}treatBlankAsUndeclaredWriteIn",
-                True,
-                "non pris en charge",
-                "not supported",
-            )
-        for key in ("idColumnIndex", "batchColumnIndex", "precinctColumnIndex"):
-            _int(source, key, prefix, 1, 1000)
-        if provider == "genericCsv":
-            if not _blank(source.get("contestId")):
-                raise _refuse(
-                    f"{prefix}contestId",
-                    source["contestId"],
-                    "doit être vide pour genericCsv",
-                    "must be blank for genericCsv",
-                )
-            rows = _generic_csv(path, source, prefix)
-        elif provider.lower() == "cdf" and path.suffix.lower() == ".json":
-            if label:
-                raise _refuse(
-                    f"{prefix}undeclaredWriteInLabel",
-                    label,
-                    "non pris en charge avec le fournisseur cdf",
-                    "not supported with provider cdf",
-                )
-            rows = _cdf(path, source, prefix)
-        else:
-            what = (
-                provider
-                if provider.lower() != "cdf"
-                else f"cdf ({path.suffix or 'sans extension'})"
-            )
-            raise _refuse(
-                f"{prefix}provider",
-                provider,
-                f"format de CVR non pris en charge : {what} (pris en charge : genericCsv, cdf en JSON)",
-                f"unsupported CVR format: {what} (supported: genericCsv, cdf as JSON)",
-            )
         for where, ranks in rows:
             top = max(ranks) if ranks else 0
             if rules.max_rankings is not None and top > rules.max_rankings:
@@ -640,7 +599,7 @@ def read_rctab(config_path: str | Path, seats: int | None = None) -> RCTabContes
             for r in range(1, top + 1):
                 marks: list[int] = []
                 for raw in ranks.get(r, []):
-                    if label and raw == label:
+                    if raw == UWI_MARK or (label and raw == label):
                         if write_in is None:
                             write_in = len(names)
                             names.append(UNDECLARED)
@@ -654,14 +613,170 @@ def read_rctab(config_path: str | Path, seats: int | None = None) -> RCTabContes
                             "candidate not declared in the config (RCTab refuses the file)",
                             where=f"{path.name} {where}",
                         )
+                    if index[alias[raw]] in marks:
+                        raise _refuse(
+                            "candidates",
+                            raw,
+                            f"candidat marqué deux fois au rang {r}",
+                            f"candidate marked twice at rank {r}",
+                            where=f"{path.name} {where}",
+                        )
                     marks.append(index[alias[raw]])
                 out.append(tuple(marks))
             ballot_key: RankedBallot = tuple(out)
             ballots[ballot_key] = ballots.get(ballot_key, 0) + 1
+    if not ballots:
+        raise _refuse(
+            "cvrFileSources",
+            len(sources),
+            "aucun bulletin lu (RCTab refuse de dépouiller)",
+            "no cast vote record read (RCTab refuses to tabulate)",
+        )
     title = str(output.get("contestName") or "")
     excluded = frozenset(index[n] for n in excluded_names)
     profile = RankedProfile(names, ballots, rules.seats, title, excluded)
     return RCTabContest(profile, rules, config, excluded, write_in, ignored)
+
+
+# RCTab's provider labels, and what each reads from its cvrFileSources entry.
+_PROVIDERS = ("genericCsv", "cdf", "ess", "dominion", "clearBallot", "hart")
+_NEEDS_CONTEST = {"cdf", "dominion", "clearBallot", "hart"}
+_SPREADSHEET = {"genericCsv", "ess"}
+
+
+def _read_source(
+    provider: str, path: Path, source: dict[str, Any], prefix: str, max_rankings: int
+):
+    """Check the entry as RCTab's ContestConfig does, then read its ballots.
+
+    A setting RCTab would refuse for this provider, or accept without applying
+    (its CSV reader never reads ``overvoteDelimiter`` or
+    ``treatBlankAsUndeclaredWriteIn``), is refused by name.
+    """
+    kind = "cdf" if provider.lower() == "cdf" else provider
+    if kind not in _PROVIDERS:
+        raise _refuse(
+            f"{prefix}provider",
+            provider,
+            "fournisseur inconnu (" + " | ".join(_PROVIDERS) + ")",
+            "unknown provider (" + " | ".join(_PROVIDERS) + ")",
+        )
+    if not _blank(source.get("overvoteLabel")):
+        raise _refuse(
+            f"{prefix}overvoteLabel",
+            source["overvoteLabel"],
+            "libellé de survote explicite non pris en charge",
+            "explicit overvote label not supported",
+        )
+    for key in ("skippedRankLabel", "overvoteDelimiter"):
+        if kind != "ess" and not _blank(source.get(key)):
+            raise _refuse(
+                f"{prefix}{key}",
+                source[key],
+                f"non appliqué avec le fournisseur {provider} (ess seulement)",
+                f"not applied with provider {provider} (ess only)",
+            )
+    if _bool(source, "treatBlankAsUndeclaredWriteIn", prefix) and kind != "ess":
+        raise _refuse(
+            f"{prefix}treatBlankAsUndeclaredWriteIn",
+            True,
+            f"non appliqué avec le fournisseur {provider} (ess seulement)",
+            f"not applied with provider {provider} (ess only)",
+        )
+    delimiter = str(source.get("overvoteDelimiter") or "")
+    if delimiter and (
+        "\\" in delimiter or re.fullmatch(r"[a-zA-Z0-9.',\-\"\s]+", delimiter)
+    ):
+        raise _refuse(
+            f"{prefix}overvoteDelimiter",
+            delimiter,
+            "délimiteur invalide (lettres, chiffres, espaces, . ' , - \" ou \\)",
+            "invalid delimiter (letters, digits, spaces, . ' , - \" or \\)",
+        )
+    contest = str(source.get("contestId") or "").strip()
+    if kind in _NEEDS_CONTEST and not contest:
+        raise _refuse(
+            f"{prefix}contestId",
+            source.get("contestId"),
+            f"requis avec le fournisseur {provider}",
+            f"required with provider {provider}",
+        )
+    if kind not in _NEEDS_CONTEST and contest:
+        raise _refuse(
+            f"{prefix}contestId",
+            contest,
+            f"doit être vide pour {provider}",
+            f"must be blank for {provider}",
+        )
+    for key in ("idColumnIndex", "batchColumnIndex", "precinctColumnIndex"):
+        _int(source, key, prefix, 1, 1000)
+    if kind not in _SPREADSHEET:
+        for key in (
+            "firstVoteColumnIndex",
+            "firstVoteRowIndex",
+            "idColumnIndex",
+            "precinctColumnIndex",
+        ):
+            if not _blank(source.get(key)):
+                raise _refuse(
+                    f"{prefix}{key}",
+                    source[key],
+                    f"ne doit pas être défini pour le fournisseur {provider}",
+                    f"must not be defined for provider {provider}",
+                )
+    label = str(source.get("undeclaredWriteInLabel") or "").strip()
+    if kind == "genericCsv":
+        return _generic_csv(path, source, prefix)
+    if kind == "cdf":
+        if label:
+            raise _refuse(
+                f"{prefix}undeclaredWriteInLabel",
+                label,
+                "non pris en charge avec le fournisseur cdf",
+                "not supported with provider cdf",
+            )
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            return _cdf(path, source, prefix)
+        if suffix == ".xml":
+            return cvr_formats.read_cdf_xml(path, source, prefix)
+        raise _refuse(
+            f"{prefix}filePath",
+            source.get("filePath"),
+            "un fichier CDF est en .json ou .xml",
+            "a CDF file is .json or .xml",
+        )
+    if kind == "ess":
+        first_col = _int(source, "firstVoteColumnIndex", prefix, 1, 1000)
+        first_row = _int(source, "firstVoteRowIndex", prefix, 1, 100_000)
+        for key, value in (
+            ("firstVoteColumnIndex", first_col),
+            ("firstVoteRowIndex", first_row),
+        ):
+            if value is None:
+                raise _refuse(
+                    f"{prefix}{key}",
+                    source.get(key),
+                    "requis pour ess",
+                    "required for ess",
+                )
+        assert first_col is not None and first_row is not None
+        return cvr_formats.read_ess(
+            path,
+            source,
+            prefix,
+            first_col=first_col,
+            first_row=first_row,
+            id_col=_int(source, "idColumnIndex", prefix, 1, 1000),
+            max_rankings=max_rankings,
+        )
+    if kind == "dominion":
+        return cvr_formats.read_dominion(path, source, prefix)
+    if kind == "clearBallot":
+        return cvr_formats.read_clear_ballot(
+            path, source, prefix, max_rankings=max_rankings
+        )
+    return cvr_formats.read_hart(path, source, prefix)
 
 
 def _generic_csv(path: Path, source: dict[str, Any], prefix: str):
