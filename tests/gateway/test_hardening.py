@@ -432,6 +432,12 @@ def test_the_real_wiring_denies_anonymous_access_to_protected_routes(
         assert resp.get_json()["error"]["code"] == "unauthenticated"
     protected = [r for r in site.api.routes if not r.public]
     assert len(protected) > 40
+    for route in protected:  # every one, whatever its method, before any RPC
+        path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "x", route.rule)
+        for method in route.methods:
+            resp = client.open(path, method=method, json={})
+            assert resp.status_code == 401, (method, route.rule, resp.status_code)
+    assert site.rpc.calls == []  # type: ignore[attr-defined]
 
 
 def test_a_route_module_that_fails_to_import_stops_start_up(
