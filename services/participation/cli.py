@@ -16,10 +16,12 @@ import sys
 from services.participation.tally import (
     FORMATS,
     METHODS,
+    RCTabContest,
     Refusal,
     TallyError,
     count,
     format_number,
+    rctab_summary,
     read_ballots,
     result_to_dict,
 )
@@ -37,6 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seats", type=int, default=None)
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default=None)
     parser.add_argument("--json", action="store_true", help="JSON output")
+    parser.add_argument(
+        "--format-out",
+        dest="format_out",
+        choices=("text", "json", "rctab-summary-json"),
+        default=None,
+        help="rctab-summary-json : le summary.json de RCTab / RCTab's summary.json",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,6 +59,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         ballots = read_ballots(args.file, args.fmt)
         result = count(args.method, ballots, args.seats)
+        summary = None
+        if args.format_out == "rctab-summary-json":
+            if not isinstance(ballots, RCTabContest):
+                raise Refusal(
+                    "--format-out",
+                    args.format_out,
+                    "seul un concours RCTab (config JSON) a un rapport RCTab",
+                    "only an RCTab contest (config JSON) has an RCTab report",
+                )
+            summary = rctab_summary(ballots)
     except FileNotFoundError:
         print(
             f"fichier introuvable : {args.file} / file not found: {args.file}",
@@ -71,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.json:
+    if summary is not None:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    if args.json or args.format_out == "json":
         print(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
         return 0
     print(f"méthode / method: {result.method}")

@@ -28,7 +28,7 @@ from .model import (
     result_to_dict,
 )
 from .pb import pb_greedy, pb_mes
-from .rctab import RCTabContest, RCTabRules, tabulate
+from .rctab import RCTabContest, RCTabRules, rctab_summary, tabulate
 from .rctab import read_rctab as _read_rctab
 from .readers import read_blt, read_pb, read_ranks_csv
 from .stv import RCTabSTVRules, stv_meek, stv_rctab, stv_scottish, stv_wigm
@@ -196,6 +196,7 @@ __all__ = [
     "read_blt",
     "read_pb",
     "read_ranks_csv",
+    "rctab_summary",
     "read_rctab",
     "result_to_dict",
     "schulze",

@@ -25,6 +25,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -945,6 +946,114 @@ def tabulate(contest: RCTabContest) -> Result:
     return _Count(contest).run()
 
 
+_INACTIVE_KEYS = {
+    "exhaustedChoices": "exhausted_choices",
+    "overvotes": "overvotes",
+    "repeatedRankings": "repeated_rankings",
+    "skippedRankings": "skipped_rankings",
+}
+
+
+def rctab_summary(contest: RCTabContest) -> dict[str, Any]:
+    """The count in the shape of RCTab's ``summary.json``, to compare directly.
+
+    Numbers are decimal strings without trailing zeros (RCTab sometimes keeps
+    them, e.g. "2.3330": compare numbers, not strings). What RCTab reports in
+    a way this engine does not reproduce is refused by name, e.g.::
+
+        {"config": {"contest": "Mayor", ...}, "jsonFormatVersion": "1",
+         "results": [{"round": 1, "tally": {"A": "6"}, "threshold": "14",
+                      "tallyResults": [{"eliminated": "B",
+                                        "transfers": {"A": "2", "exhausted": "1"}}],
+                      "inactiveBallots": {"overvotes": "0", ...}}],
+         "summary": {"finalThreshold": "14", "numWinners": 1, ...}}
+    """
+    counter = _Count(contest)
+    result = counter.run()
+    r = contest.rules
+    S = counter.S
+
+    def refuse(fr: str, en: str) -> Refusal:
+        return _refuse("--format-out", "rctab-summary-json", fr, en)
+
+    if counter.inactive.get("no_rankings"):
+        raise refuse(
+            "des bulletins sans aucun rang : leur place dans le rapport RCTab "
+            "(undervotes) n'est pas reproduite",
+            "ballots without any ranking: their place in RCTab's report "
+            "(undervotes) is not reproduced",
+        )
+    labelled = any(
+        not _blank(source.get("undeclaredWriteInLabel"))
+        for source in contest.config.get("cvrFileSources") or []
+    )
+    if labelled and contest.write_in is None:
+        raise refuse(
+            "libellé d'écriture libre déclaré mais jamais lu : la ligne à 0 que "
+            "RCTab pourrait afficher n'est pas reproduite",
+            "write-in label declared but never read: the zero line RCTab may "
+            "show is not reproduced",
+        )
+
+    def plain(value: Any) -> str:
+        value = Fraction(value)
+        scaled = value * 10**r.decimals
+        if scaled.denominator != 1:
+            raise refuse(
+                f"valeur {value} non représentable à {r.decimals} décimales",
+                f"value {value} not representable at {r.decimals} decimals",
+            )
+        text = format(Decimal(int(scaled)).scaleb(-r.decimals).normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+
+    names = counter.names
+    results = []
+    for rnd in result.rounds:
+        inactive = {
+            key: plain(rnd.inactive.get(ours, 0))
+            for key, ours in _INACTIVE_KEYS.items()
+        }
+        surplus = counter.final_surplus_seen.get(rnd.number, 0)
+        if surplus:
+            inactive["finalRoundSurplus"] = plain(Fraction(surplus, S))
+        results.append(
+            {
+                "inactiveBallots": inactive,
+                "round": rnd.number,
+                "tally": {name: plain(v) for name, v in rnd.counts.items()},
+                "tallyResults": [
+                    {
+                        kind: names[c],
+                        "transfers": {
+                            k: plain(Fraction(v, S)) for k, v in flows.items()
+                        },
+                    }
+                    for kind, c, flows in counter.events.get(rnd.number, [])
+                ],
+                "threshold": plain(rnd.threshold or 0),
+            }
+        )
+    output = contest.config.get("outputSettings") or {}
+    return {
+        "config": {
+            "contest": str(output.get("contestName") or ""),
+            "date": str(output.get("contestDate") or ""),
+            "generatedBy": "maillage tally (RCTab summary format)",
+            "jurisdiction": str(output.get("contestJurisdiction") or ""),
+            "office": str(output.get("contestOffice") or ""),
+        },
+        "jsonFormatVersion": "1",
+        "results": results,
+        "summary": {
+            "finalThreshold": results[-1]["threshold"] if results else "0",
+            "numCandidates": len(counter.order),
+            "numWinners": r.seats,
+            "totalNumBallots": str(contest.profile.total),
+            "undervotes": 0,
+        },
+    }
+
+
 class _Count:
     def __init__(self, contest: RCTabContest) -> None:
         self.contest = contest
@@ -967,6 +1076,11 @@ class _Count:
         self.history: list[dict[int, int]] = []
         self.threshold = 0
         self.residual = 0
+        # What each elected or eliminated candidate's ballots moved to, by
+        # round, for RCTab's summary ("tallyResults"); amounts in 1/S units.
+        self.events: dict[int, list[tuple[str, int, dict[str, int]]]] = {}
+        self.final_surplus_total = 0
+        self.final_surplus_seen: dict[int, int] = {}
         self.number = 0
         self.uses_surplus = r.seats > 1 and r.mode.startswith("multiWinner")
         self.random: JavaRandom | None = None
@@ -996,6 +1110,7 @@ class _Count:
         n = len(ballot)
         if self.final_surplus():
             self.holder[i] = "final_surplus"
+            self.final_surplus_total += self.weight[i] * count
             return
         if n == 0:
             self.holder[i] = "no_rankings"
@@ -1072,10 +1187,23 @@ class _Count:
     def final_surplus(self) -> bool:
         return self.uses_surplus and len(self.elected) == self.rules.seats
 
-    def move_from(self, losers: set[int]) -> None:
+    def move_from(self, losers: list[int]) -> None:
+        flows: dict[int, dict[str, int]] = {c: {} for c in losers}
         for i in range(len(self.groups)):
-            if self.holder[i] in losers:
+            source = self.holder[i]
+            if isinstance(source, int) and source in flows:
+                amount = self.weight[i] * self.groups[i][1]
                 self.place(i)
+                self._flow(flows[source], i, amount)
+        self.events.setdefault(self.number, []).extend(
+            ("eliminated", c, flows[c]) for c in losers
+        )
+
+    def _flow(self, flows: dict[str, int], i: int, amount: int) -> None:
+        if amount:
+            dest = self.holder[i]
+            key = self.names[dest] if isinstance(dest, int) else "exhausted"
+            flows[key] = flows.get(key, 0) + amount
 
     # -- thresholds and ties ---------------------------------------------
     def compute_threshold(self) -> Any:
@@ -1274,6 +1402,7 @@ class _Count:
                 else "",
             )
             rounds.append(rnd)
+            self.final_surplus_seen[self.number] = self.final_surplus_total
             previous = dict(shown)
             winners = self.identify_winners(live)
             if winners:
@@ -1287,6 +1416,8 @@ class _Count:
                         self.continuing.discard(c)
                 if self.uses_surplus:
                     self.transfer_surpluses(winners)
+                else:
+                    self.events[self.number] = [("elected", c, {}) for c in winners]
                 continue
             need = (
                 len(self.elected) < r.seats
@@ -1303,7 +1434,7 @@ class _Count:
             for c in losers:
                 self.lost_in[c] = self.number
                 self.continuing.discard(c)
-            self.move_from(set(losers))
+            self.move_from(losers)
             for c in losers:
                 self.tallies[c] = 0
         return Result(
@@ -1339,12 +1470,18 @@ class _Count:
             surplus = total - self.threshold
             fraction = surplus * S // total if surplus > 0 else 0
             moved = 0
+            flows: dict[str, int] = {}
             for i in range(len(self.groups)):
                 if self.holder[i] != c:
                     continue
                 self.weight[i] = self.weight[i] * fraction // S
-                moved += self.weight[i] * self.groups[i][1]
+                amount = self.weight[i] * self.groups[i][1]
+                moved += amount
                 self.place(i)
+                self._flow(flows, i, amount)
             if surplus > 0:
                 self.residual += surplus - moved
+                if surplus - moved:
+                    flows["residual surplus"] = surplus - moved
+            self.events.setdefault(self.number, []).append(("elected", c, flows))
             self.tallies[c] = min(total, self.threshold) if surplus > 0 else total
