@@ -99,7 +99,13 @@ def cached(ctx: Context, data: Any) -> Response:
     tag = etag_of(data)
     if tag in _if_none_match(ctx.request.headers.get("If-None-Match", "")):
         return Response(status=304, headers={"ETag": tag})
-    return json_response(data, 200, {"ETag": tag, "Cache-Control": "no-cache"})
+    # a signed-in reader's answer is theirs: no shared cache keeps or serves it
+    control = "private, no-cache" if ctx.user else "no-cache"
+    return json_response(
+        data,
+        200,
+        {"ETag": tag, "Cache-Control": control, "Vary": "Authorization, Cookie"},
+    )
 
 
 def _if_none_match(header: str) -> set[str]:

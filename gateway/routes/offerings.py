@@ -23,6 +23,7 @@ from gateway import audit
 from gateway.api import Api, Context
 from gateway.permissions import allowed
 from gateway.routes.common import cached
+from services.offerings.domain import staff_audience
 from services.offerings.schemas import (
     ListInput,
     LocationInput,
@@ -94,8 +95,20 @@ class ListQuery(ListInput):
 
 
 def audience(ctx: Context) -> str:
+    """Staff of their own MRC (``offerings.read_confidential``) or the public:
+    the offerings service's :func:`~services.offerings.domain.view_for` decides
+    what each sees, a shelter of another MRC included."""
     role = ctx.user.get("role") if ctx.user else None
-    return CONFIDENTIAL if allowed("offerings.read_confidential", role) else PUBLIC
+    if not allowed("offerings.read_confidential", role):
+        return PUBLIC
+    assert ctx.user is not None
+    return staff_audience(ctx.user.get("mrc"), _node_mrc(ctx))
+
+
+def _node_mrc(ctx: Context) -> str | None:
+    """The node's own MRC: records with none of their own belong to it."""
+    config = ctx.runtime.config  # type: ignore[attr-defined]
+    return config.get("MRC_CODE") or os.environ.get("MAILLAGE_MRC_CODE")
 
 
 def actor(ctx: Context) -> dict[str, Any]:
@@ -108,12 +121,11 @@ def actor(ctx: Context) -> dict[str, Any]:
          "may_lift_confidentiality": false}
     """
     assert ctx.user is not None
-    config = ctx.runtime.config  # type: ignore[attr-defined]
     return {
         "id": ctx.user["sub"],
         "name": ctx.user.get("name", ""),
         "mrc": ctx.user.get("mrc"),
-        "node_mrc": config.get("MRC_CODE") or os.environ.get("MAILLAGE_MRC_CODE"),
+        "node_mrc": _node_mrc(ctx),
         "may_lift_confidentiality": allowed(
             "offerings.confidentiality.lift", ctx.user.get("role")
         ),

@@ -21,7 +21,7 @@ import re
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -1104,6 +1104,71 @@ def event_payload(
 
 # --- confidentiality: what the public sees of each entity ---------------------
 
+Insider = Callable[[str, str], bool]
+
+
+def _nobody(table: str, record_id: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads, as the ``audience`` argument of every read names it.
+
+    - ``"public"`` (and anything unknown: reads fail closed): :func:`public_view`;
+    - ``"staff:2466:2466"`` (see :func:`staff_audience`): a practitioner or node
+      administrator of MRC 2466 on a node whose own MRC is 2466 — drafts too,
+      and the records of their own MRC in full, but another MRC's shelters and
+      history as the public sees them;
+    - ``"confidential"``: callers inside the node (the CLI, the gateway's audit
+      of a change), everything.
+    """
+
+    public: bool
+    mrc: str | None = None
+    node_mrc: str | None = None
+
+    @property
+    def whole_node(self) -> bool:
+        return not self.public and self.mrc is None
+
+
+def staff_audience(mrc: str | None, node_mrc: str | None) -> str:
+    """The audience string of staff of ``mrc`` (``"staff:2466:2466"``)."""
+    return f"staff:{mrc or ''}:{node_mrc or ''}"
+
+
+def parse_audience(text: str) -> Audience:
+    """>>> parse_audience("staff:2423:2466")
+    Audience(public=False, mrc='2423', node_mrc='2466')
+    """
+    if text == "confidential":
+        return Audience(public=False)
+    parts = str(text).split(":")
+    if len(parts) == 3 and parts[0] == "staff" and parts[1]:
+        return Audience(public=False, mrc=parts[1], node_mrc=parts[2] or None)
+    return Audience(public=True)
+
+
+def view_for(dataset: Dataset, audience: Audience) -> Dataset:
+    """What ``audience`` sees of ``dataset``: the one decision every read makes.
+
+    Staff see drafts and withdrawn records, and in full only the records that
+    belong to their own MRC alone (:func:`territory`; a record with no MRC
+    belongs to the node's): a shelter of another MRC shows them what it shows
+    the public, and the history of another MRC's records names no editor."""
+    if audience.public:
+        return public_view(dataset)
+    if audience.whole_node:
+        return dataset
+
+    def insider(table: str, record_id: str) -> bool:
+        codes = territory(dataset, table, record_id) or {audience.node_mrc or ""}
+        return codes == {audience.mrc}
+
+    return redact(dataset, insider)
+
+
 # Every editor of a record is this to the public: a history row never names a
 # person or an account (the staff view keeps who it was).
 PUBLIC_EDITOR = "maillage"
@@ -1141,7 +1206,7 @@ def public_history(
     return {**row, "updated_by": PUBLIC_EDITOR}
 
 
-def redact(dataset: Dataset) -> Dataset:
+def redact(dataset: Dataset, insider: Insider | None = None) -> Dataset:
     """The public face of every record left in ``dataset``, history included.
 
     A confidential location (a shelter) keeps its name, MRC and services but
@@ -1149,12 +1214,17 @@ def redact(dataset: Dataset) -> Dataset:
     external identifier; every ``metadata`` row goes through
     :func:`public_history`, so the old and new values of those columns and the
     account of whoever changed them are gone too. :func:`public_view` (the one
-    entry point of every public output) calls this last."""
+    entry point of every public output) calls this last.
+
+    ``insider(table, record_id)`` names the records the reader is staff of
+    (their own MRC's, see :func:`view_for`): those keep their addresses,
+    coordinates and history as stored."""
+    inside = insider or _nobody
     public = {table: dict(rows) for table, rows in dataset.items()}
     hidden = {
         row_id
         for row_id, row in dataset["location"].items()
-        if row.get("confidential_location") is True
+        if row.get("confidential_location") is True and not inside("location", row_id)
     }
     for row_id in hidden:
         public["location"][row_id] = public_location(dataset["location"][row_id])
@@ -1180,7 +1250,9 @@ def redact(dataset: Dataset) -> Dataset:
     for row_id, row in dataset["metadata"].items():
         resource_id = str(row.get("resource_id"))
         table = where.get(resource_id)
-        if table is not None:
+        if table is not None and inside(table, resource_id):
+            shown = row
+        elif table is not None:
             shown = public_history(row, table, public[table][resource_id])
         elif resource_id in known or row.get("resource_type") == "address":
             # about a record hidden here, or a removed address (a shelter's?)

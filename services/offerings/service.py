@@ -36,13 +36,14 @@ from services.offerings.domain import (
     identifier_key,
     outside_ids,
     page_envelope,
-    public_view,
+    parse_audience,
     quebec_time,
     refusals,
     replace_addresses,
     service_events,
     service_links,
     tokens,
+    view_for,
     waiting_list_changed,
 )
 from services.offerings.events import (
@@ -344,7 +345,7 @@ class OfferingsService(ServiceBase):
             modified_after=_iso(query.get("modified_after")),
             page=query["page"],
             per_page=query["per_page"],
-            include_unpublished=audience == CONFIDENTIAL,
+            include_unpublished=not parse_audience(audience).public,
         )
         index = self.search_index.current(self.repository)
         total, entries = self.repository.search(search, index)
@@ -516,8 +517,7 @@ class OfferingsService(ServiceBase):
             subset = self.repository.subset_for(table, ids)
         else:
             subset = self.repository.list_subset(table, ids)
-        if audience != CONFIDENTIAL:  # anything else is the public
-            subset = public_view(subset)
+        subset = view_for(subset, parse_audience(audience))
         nester = Nester(subset)
         docs = []
         for record_id in ids:
@@ -560,7 +560,7 @@ class OfferingsService(ServiceBase):
     ) -> dict[str, Any]:
         query = load(ListInput(), params or {})
         filt: dict[str, Any] = {}
-        if audience != CONFIDENTIAL and table in ("organization", "location"):
+        if parse_audience(audience).public and table in ("organization", "location"):
             filt["publication_status"] = {"$nin": ["draft", "withdrawn"]}
         if table == "taxonomy_term" and query.get("taxonomy_id"):
             filt["taxonomy_id"] = query["taxonomy_id"]

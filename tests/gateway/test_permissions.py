@@ -232,7 +232,8 @@ def test_confidential_locations_only_for_roles_allowed_by_the_table(
     for role in ROLES:
         client.get("/services/s1", headers=auth(tokens[role]))
     expected = ["public"] + [
-        "confidential" if role in ("practitioner", "node_admin") else "public"
+        # staff of their own MRC (the test node declares no MRC of its own)
+        f"staff:{MRC}:" if role in ("practitioner", "node_admin") else "public"
         for role in ROLES
     ]
     assert seen == expected

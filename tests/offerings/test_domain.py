@@ -17,13 +17,16 @@ from services.offerings.domain import (
     fold,
     is_open,
     opening_slots,
+    parse_audience,
     parse_cell,
     public_location,
     public_view,
     refusals,
     replace_addresses,
+    staff_audience,
     territory,
     tokens,
+    view_for,
 )
 from services.offerings.hsds import empty_dataset
 from tests.offerings.builders import uid
@@ -334,3 +337,24 @@ def test_a_writer_of_one_mrc_is_refused_another_mrcs_record_and_lifting_confiden
     new = empty_dataset()
     new["organization"]["o2"] = {"id": "o2", "name": "Nouveau"}
     assert refusals(ours, empty_dataset(), new) == []  # claims no MRC yet
+
+
+def test_staff_see_their_own_mrcs_shelter_in_full_and_another_mrcs_as_the_public():
+    data = _shelter_with_history("2466")
+    own = view_for(data, parse_audience(staff_audience("2466", "2466")))
+    assert own["location"]["l"]["latitude"] == 46.8
+    assert own["address"]["a"]["address_1"] == "9, rue X"
+    assert own["metadata"]["m1"]["updated_by"] == "account-123"
+    other = view_for(data, parse_audience(staff_audience("2423", "2466")))
+    assert "latitude" not in other["location"]["l"]
+    assert other["address"] == {}
+    assert "m1" not in other["metadata"] and "m3" not in other["metadata"]
+    assert {m["updated_by"] for m in other["metadata"].values()} == {PUBLIC_EDITOR}
+
+
+def test_an_unknown_audience_reads_as_the_public():
+    data = _shelter_with_history()
+    for text in ("", "staff", "staff::2466", "admin", "CONFIDENTIAL"):
+        assert parse_audience(text).public
+        assert view_for(data, parse_audience(text)) == public_view(data)
+    assert view_for(data, parse_audience("confidential")) == data
