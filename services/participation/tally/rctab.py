@@ -24,7 +24,7 @@ import csv
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -113,6 +113,7 @@ _MODES = {
     "multiWinnerAllowMultipleWinnersPerRound",
     "bottomsUp",
     "bottomsUpUsingPercentageThreshold",
+    "multiPassIrv",
 }
 _NEEDS_SEED = {"random", "previousRoundCountsThenRandom", "generatePermutation"}
 
@@ -253,13 +254,6 @@ def validate_rules(
             "not supported",
         )
     mode = rules.get("winnerElectionMode", "")
-    if mode == "multiPassIrv":
-        raise _refuse(
-            f"{p}winnerElectionMode",
-            mode,
-            "l'IRV en plusieurs passes n'est pas pris en charge",
-            "multi-pass IRV is not supported",
-        )
     if mode not in _MODES:
         raise _refuse(
             f"{p}winnerElectionMode",
@@ -459,7 +453,8 @@ def _check_mode(
                 "valid only for a multi-seat count with surplus transfers",
             )
     for key in ("batchElimination", "continueUntilTwoCandidatesRemain"):
-        if flags[key] and not single:
+        # RCTab allows both in multi-pass IRV: each pass is a single-winner count
+        if flags[key] and not single and mode != "multiPassIrv":
             raise _refuse(
                 f"{p}{key}",
                 True,
@@ -943,7 +938,72 @@ _REASONS = ("overvotes", "skipped_rankings", "exhausted_choices", "repeated_rank
 
 def tabulate(contest: RCTabContest) -> Result:
     """Count ``contest`` with RCTab's round loop (see the module docstring)."""
+    if contest.rules.mode == "multiPassIrv":
+        return _multi_pass(contest)
     return _Count(contest).run()
+
+
+def _multi_pass(contest: RCTabContest) -> Result:
+    """RCTab's multi-pass IRV: one single-winner count per seat.
+
+    As RCTab's TabulatorSession does, each pass is counted with one seat
+    under the same rules, then its winner is excluded from the next passes;
+    a pass without exactly one winner stops the count (refused). A random
+    draw after the first pass is refused: whether RCTab's generator starts
+    again for each pass is not established here.
+    """
+    rules = contest.rules
+    single = replace(rules, seats=1, mode="singleWinnerMajority")
+    winners: list[int] = []
+    rounds: list[Round] = []
+    passes: list[dict[str, Any]] = []
+    first: Result | None = None
+    for k in range(1, rules.seats + 1):
+        one = replace(
+            contest,
+            rules=single,
+            excluded=contest.excluded | frozenset(winners),
+        )
+        counter = _Count(one)
+        result = counter.run()
+        if k > 1 and counter.drew:
+            raise _refuse(
+                "rules.tiebreakMode",
+                rules.tiebreak,
+                f"tirage au sort à la passe {k} de l'IRV en plusieurs passes : "
+                "la suite du générateur de RCTab n'est pas établie",
+                f"random draw in pass {k} of multi-pass IRV: RCTab's generator "
+                "sequence is not established",
+            )
+        if len(result.winners) != 1:
+            raise _refuse(
+                "rules.winnerElectionMode",
+                rules.mode,
+                f"la passe {k} n'a pas donné exactement un élu (RCTab arrête)",
+                f"pass {k} did not give exactly one winner (RCTab stops)",
+            )
+        first = first or result
+        winners.append(counter.names.index(result.winners[0]))
+        for rnd in result.rounds:
+            rnd.note = f"passe/pass {k}" + (f"; {rnd.note}" if rnd.note else "")
+        rounds.extend(result.rounds)
+        passes.append(
+            {"pass": k, "winner": result.winners[0], "rounds": len(result.rounds)}
+        )
+    assert first is not None
+    names = contest.profile.candidates
+    return Result(
+        method="rctab",
+        winners=[names[c] for c in winners],
+        rounds=rounds,
+        parameters={
+            **first.parameters,
+            "winnerElectionMode": rules.mode,
+            "seats": rules.seats,
+            "passes": passes,
+        },
+        decimals=None,
+    )
 
 
 _INACTIVE_KEYS = {
@@ -968,13 +1028,20 @@ def rctab_summary(contest: RCTabContest) -> dict[str, Any]:
                       "inactiveBallots": {"overvotes": "0", ...}}],
          "summary": {"finalThreshold": "14", "numWinners": 1, ...}}
     """
+
+    def refuse(fr: str, en: str) -> Refusal:
+        return _refuse("--format-out", "rctab-summary-json", fr, en)
+
+    if contest.rules.mode == "multiPassIrv":
+        raise refuse(
+            "RCTab écrit un rapport par passe de l'IRV en plusieurs passes : "
+            "non produit",
+            "RCTab writes one report per pass of multi-pass IRV: not produced",
+        )
     counter = _Count(contest)
     result = counter.run()
     r = contest.rules
     S = counter.S
-
-    def refuse(fr: str, en: str) -> Refusal:
-        return _refuse("--format-out", "rctab-summary-json", fr, en)
 
     if counter.inactive.get("no_rankings"):
         raise refuse(
@@ -1081,6 +1148,7 @@ class _Count:
         self.events: dict[int, list[tuple[str, int, dict[str, int]]]] = {}
         self.final_surplus_total = 0
         self.final_surplus_seen: dict[int, int] = {}
+        self.drew = False  # a tie was broken by the seeded generator
         self.number = 0
         self.uses_surplus = r.seats > 1 and r.mode.startswith("multiWinner")
         self.random: JavaRandom | None = None
@@ -1230,6 +1298,7 @@ class _Count:
         mode = self.rules.tiebreak
         ordered = sorted(tied, key=lambda c: self.names[c])
         if mode in ("useCandidateOrder", "generatePermutation"):
+            self.drew = self.drew or mode == "generatePermutation"
             perm = self.permutation if winner else list(reversed(self.permutation))
             for name in perm:
                 for c in ordered:
@@ -1256,6 +1325,7 @@ class _Count:
                 )
             ordered = pool
         assert self.random is not None
+        self.drew = True
         return ordered[int(self.random.next_double() * len(ordered))]
 
     # -- the round loop ----------------------------------------------------
