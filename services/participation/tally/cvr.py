@@ -241,8 +241,8 @@ def read_cdf_xml(path: Path, source: dict[str, Any], prefix: str) -> Rows:
             if _text(choice, "Status") == "needs-adjudication":
                 continue
             sid = _text(choice, "ContestSelectionId")
-            sel = selections.get(sid or "")
-            if sel is None:
+            picked = selections.get(sid or "")
+            if picked is None:
                 raise _bad(
                     name,
                     where,
@@ -250,11 +250,11 @@ def read_cdf_xml(path: Path, source: dict[str, Any], prefix: str) -> Rows:
                     f'unknown ContestSelection "{sid}"',
                     setting,
                 )
-            if _text(sel, "IsWriteIn") == "true":
+            if _text(picked, "IsWriteIn") == "true":
                 mark = UWI
             else:
                 ids = " ".join(
-                    (c.text or "") for c in _kids(sel, "CandidateIds")
+                    (c.text or "") for c in _kids(picked, "CandidateIds")
                 ).split()
                 if len(ids) != 1:
                     raise _bad(
@@ -301,13 +301,13 @@ def read_cdf_xml(path: Path, source: dict[str, Any], prefix: str) -> Rows:
                         setting,
                     )
                 ranks[_rank(_text(position, "Rank"), name, where, setting)].append(mark)
-        unit = _text(cvr, "BallotStyleUnitId")
-        if unit is not None and unit not in units:
+        unit_id = _text(cvr, "BallotStyleUnitId")
+        if unit_id is not None and unit_id not in units:
             raise _bad(
                 name,
                 where,
-                f"GpUnit « {unit} » inconnu",
-                f'unknown GpUnit "{unit}"',
+                f"GpUnit « {unit_id} » inconnu",
+                f'unknown GpUnit "{unit_id}"',
                 setting,
             )
         out.append((where, ranks))
