@@ -5,7 +5,8 @@ things only some audiences may see (a shelter's coordinates, before and after a
 practitioner's edit; a closed meeting's agenda and an in-camera item of a public
 one; the account ids of the staff who did it) and then every GET route the
 gateway serves, JSON API and web pages alike, is called with each audience's
-credentials (path parameters filled with the seeded ids). No answer to an
+credentials (path parameters filled with the seeded ids), and a vote's voter and
+proposal author, whose account ids no outsider may read. No answer to an
 audience that may not see a secret may contain it, whatever the status code.
 
 The walk reads the routes from the application itself, so a route added later
@@ -15,8 +16,10 @@ is walked too without touching this file.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -176,6 +179,60 @@ def _seed(app: Any) -> dict[str, Any]:
     ids.update(board_id=board_id, meeting_id=f"mc-{board_id}")
     ids["public_meeting_id"] = f"mp-{board_id}"
 
+    # a vote: the voter's and the author's account ids are never public
+    voter_id, voter = _token(app, "citizen")
+    author_id, author = _token(app, "citizen")
+    now = datetime.now(UTC)
+    edges = [now - timedelta(hours=1), now + timedelta(seconds=2)]
+    edges += [edges[-1] + timedelta(seconds=1), edges[-1] + timedelta(hours=2)]
+    edges.append(edges[-1] + timedelta(hours=2))
+    process = _ok(
+        http.post(
+            "/processes",
+            json={
+                "mrc_code": MRC,
+                "title": "Priorités 2027",
+                "method": "approval",
+                "support_threshold": 0,
+                "phases": {
+                    name: [edges[i].isoformat(), edges[i + 1].isoformat()]
+                    for i, name in enumerate(
+                        ["proposals", "deliberation", "voting", "results"]
+                    )
+                },
+            },
+            headers=auth(admin),
+        )
+    )
+    csv = "person,municipality_code\n" + "".join(
+        f"{p},2466023\n" for p in (voter_id, author_id)
+    )
+    _ok(
+        http.post(
+            f"/processes/{process['id']}/registry",
+            json={"csv": csv},
+            headers=auth(admin),
+        )
+    )
+    proposal = _ok(
+        http.post(
+            f"/processes/{process['id']}/proposals",
+            json={"title": "Halte-garderie"},
+            headers=auth(author),
+        )
+    )
+    _ok(http.post(f"/proposals/{proposal['id']}/supports", headers=auth(voter)))
+    while datetime.now(UTC) < edges[2] + timedelta(milliseconds=200):
+        time.sleep(0.2)
+    _ok(
+        http.post(
+            f"/processes/{process['id']}/ballots",
+            json={"approve": [proposal["id"]]},
+            headers=auth(voter),
+        )
+    )
+    ids.update(process_id=process["id"], proposal_id=proposal["id"])
+
     # outsiders: the public, a citizen of the MRC (no seat), and staff of another
     # MRC (seat holders and staff of the board's own MRC are insiders)
     audiences = {"anonymous": {}}
@@ -190,7 +247,9 @@ def _seed(app: Any) -> dict[str, Any]:
         "app": app,
         "ids": ids,
         "staff_ids": [admin_id, staff_id, secretary_id],
+        "citizen_ids": [voter_id, author_id],
         "staff": auth(staff),
+        "admin": auth(admin),
         "secretary": auth(secretary),
         "audiences": audiences,
     }
@@ -235,6 +294,7 @@ def test_no_audience_reads_a_secret_it_may_not_see_on_any_route(
         "coordinates of a confidential location": [LAT, LON, NEW_LAT, NEW_LON],
         "closed-session agenda": [CLOSED_ITEM, IN_CAMERA_ITEM],
         "staff account id": seeded["staff_ids"],
+        "a voter's or an author's account id": seeded["citizen_ids"],
     }
     leaks = []
     walked = 0
@@ -264,3 +324,6 @@ def test_the_walk_sees_the_secrets_where_they_belong(seeded: dict[str, Any]) -> 
     assert NEW_LAT in service.text
     meeting = http.get(f"/meetings/{ids['meeting_id']}", headers=seeded["secretary"])
     assert CLOSED_ITEM in meeting.text
+    voter_id = seeded["citizen_ids"][0]
+    account = http.get(f"/accounts/{voter_id}", headers=seeded["admin"])
+    assert voter_id in account.text
