@@ -29,9 +29,9 @@ Example: ``pb_mes(read_pb("wieliczka.pb")).winners`` -> the 30 funded projects.
 from __future__ import annotations
 
 import heapq
+from fractions import Fraction
 from itertools import accumulate
 from operator import mul
-from fractions import Fraction
 from typing import Any
 
 from .model import PBInstance, Result, Round
