@@ -34,8 +34,10 @@ from services.participation.tally import (
     PBInstance,
     RankedProfile,
     Result,
+    TallyError,
     count,
 )
+from services.participation.tally import Refusal as TallyRefusal
 
 PHASES = ("proposals", "deliberation", "voting", "results")
 RANKED = ("irv", "stv-scottish", "stv-meek", "stv-wigm", "schulze")
@@ -364,7 +366,34 @@ def tally_ballots(
     proposals: Sequence[Mapping[str, Any]],
     ballots: Sequence[Mapping[str, Any]],
 ) -> Result:
-    """Count stored ballots with the process's method."""
+    """Count stored ballots with the process's method.
+
+    What the engine will not count (more seats than proposals, a rule it does
+    not apply) is refused naming the setting, never counted another way.
+    """
+    try:
+        return _tally(process, proposals, ballots)
+    except TallyError as exc:
+        raise tally_refused(exc) from None
+
+
+def tally_refused(exc: TallyError) -> ParticipationRefused:
+    """The engine's refusal as the service's (422), naming the same setting::
+
+    Refusal("seats", 5, ...) -> {"seats": ["« seats » = 5 : 1 à 3 sièges attendus
+    (3 candidats) / "seats" = 5: 1 to 3 seats expected (3 candidates)"]}
+    """
+    if isinstance(exc, TallyRefusal):
+        return refuse("invalid", exc.setting, exc.message("fr"), exc.message("en"))
+    fr, _, en = str(exc).partition(" / ")
+    return refuse("invalid", "method", fr, en or fr)
+
+
+def _tally(
+    process: Mapping[str, Any],
+    proposals: Sequence[Mapping[str, Any]],
+    ballots: Sequence[Mapping[str, Any]],
+) -> Result:
     ids = [p["id"] for p in proposals]
     index = {pid: i for i, pid in enumerate(ids)}
     method = process["method"]
