@@ -74,6 +74,7 @@ from shared.metrics import (
     OUTBOX_PENDING,
     RELAY_LEASE_HELD,
 )
+from shared.mongo import make_client
 from shared.store import Store, find_store, tx_state
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,14 @@ class Outbox(DependencyProvider):
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease_until = 0.0  # monotonic: publish only before this
         self._lease_renew_at = 0.0
+        # Its own client: the Store's is closed by a concurrent stop(), and a clean
+        # stop must still hand the lease over.
+        self._lease_client = make_client(
+            require(
+                self.container.config, "MONGODB_URI", scheme=("mongodb", "mongodb+srv")
+            )
+        )
+        self._leases = self._lease_client[self.store.database_name][LEASES]
         self.publisher = BatchPublisher(
             require(self.container.config, "AMQP_URI", scheme=("amqp", "amqps")),
             exchange=self.container.config.get("EVENTS_EXCHANGE", "maillage.events"),
@@ -190,6 +199,7 @@ class Outbox(DependencyProvider):
         if self.publisher is not None:
             self.publisher.close()
         self.release_lease()
+        self._lease_client.close()
 
     def kill(self) -> None:
         self._running = False
@@ -197,6 +207,7 @@ class Outbox(DependencyProvider):
             self._thread.kill()
         if self.publisher is not None:
             self.publisher.close()
+        self._lease_client.close()
 
     def get_dependency(self, worker_ctx: Any) -> OutboxHandle:
         return OutboxHandle(self, worker_ctx)
@@ -283,11 +294,10 @@ class Outbox(DependencyProvider):
 
     def hold_lease(self) -> bool:
         """Take or renew this service's relay lease; return whether we hold it."""
-        assert self.store.handle is not None
         started = time.monotonic()
         now = utcnow()
         try:
-            self.store.handle.db[LEASES].update_one(
+            self._leases.update_one(
                 {
                     "_id": RELAY_LEASE,
                     "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}],
@@ -331,11 +341,11 @@ class Outbox(DependencyProvider):
 
     def release_lease(self) -> None:
         """Let another instance take over at once (a clean stop)."""
-        if self._lease_until == 0.0 or self.store.handle is None:
+        if self._lease_until == 0.0:
             return
         self._lease_until = 0.0
         try:
-            self.store.handle.db[LEASES].update_one(
+            self._leases.update_one(
                 {"_id": RELAY_LEASE, "holder": self.holder},
                 {"$set": {"expires_at": utcnow() - timedelta(seconds=1)}},
             )
