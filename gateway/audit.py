@@ -23,6 +23,7 @@ import logging
 from typing import Any
 
 from gateway.api import Context, Handler
+from gateway.auth import CSRF_FIELD
 from gateway.store import GatewayStore, now
 from shared.errors import MaillageError, http_status
 
@@ -65,6 +66,17 @@ def actor(user: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: user.get(k) for k in ("sub", "role", "mrc", "name")}
 
 
+def _sent(ctx: Context) -> Any:
+    """What the write carries: the JSON body, or a page's form fields (without
+    the CSRF token), so a write through a page is recorded as one by the API."""
+    if ctx.body is not None:
+        return ctx.body
+    request = ctx.request
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {k: v for k, v in request.form.items() if k != CSRF_FIELD} or None
+    return None
+
+
 def audited(store: GatewayStore, handler: Handler, action: str) -> Handler:
     @functools.wraps(handler)
     def wrapper(ctx: Context, **values: Any) -> Any:
@@ -79,7 +91,7 @@ def audited(store: GatewayStore, handler: Handler, action: str) -> Handler:
                 "action": action,
                 "params": redact(values),
                 "correlation_id": ctx.correlation_id,
-                "request": "***" if action in SECRET_BODIES else redact(ctx.body),
+                "request": "***" if action in SECRET_BODIES else redact(_sent(ctx)),
             }
         )
         try:
