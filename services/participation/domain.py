@@ -178,6 +178,107 @@ def registry_rows(text: str) -> list[tuple[int, str, str]]:
     return rows
 
 
+def registry_report(
+    text: str, mrc_code: str = ""
+) -> tuple[list[tuple[int, str, str]], list[dict[str, Any]]]:
+    """Read the registry CSV ``person,municipality_code`` row by row: the rows
+    to load and, apart, every refused row with its field and reason, so that an
+    administrator fixes them all at once (a file without a ``person`` column is
+    refused whole)::
+
+        registry_report("person,municipality_code\nana,2423027\n,2423027\n", "2423")
+        -> ([(2, "ana", "2423027")],
+            [{"row": 3, "field": "person", "fr": "valeur attendue",
+              "en": "value expected"}])
+
+    A municipality code, when given, is the 7-digit census code of a
+    municipality of the process's MRC (its first four digits are the MRC's
+    census division); a person named twice is refused on the second row.
+    """
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "person" not in reader.fieldnames:
+        raise refuse(
+            "invalid",
+            "person",
+            "colonne « person » manquante",
+            'column "person" missing',
+        )
+    rows: list[tuple[int, str, str]] = []
+    refused: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+
+    def no(line: int, field: str, fr: str, en: str) -> None:
+        refused.append({"row": line, "field": field, "fr": fr, "en": en})
+
+    for line, row in enumerate(reader, 2):
+        person = (row.get("person") or "").strip()
+        code = (row.get("municipality_code") or "").strip()
+        if not person:
+            no(line, "person", "valeur attendue", "value expected")
+        elif person.lower() in seen:
+            first = seen[person.lower()]
+            no(
+                line,
+                "person",
+                f"déjà nommée à la ligne {first}",
+                f"already named on row {first}",
+            )
+        elif code and not (code.isdigit() and len(code) == 7):
+            no(
+                line,
+                "municipality_code",
+                "code de municipalité à 7 chiffres attendu",
+                "7-digit municipality code expected",
+            )
+        elif code and len(mrc_code) == 4 and not code.startswith(mrc_code):
+            no(
+                line,
+                "municipality_code",
+                f"municipalité hors de la MRC {mrc_code}",
+                f"municipality outside the MRC {mrc_code}",
+            )
+        else:
+            seen[person.lower()] = line
+            rows.append((line, person, code))
+    return rows, refused
+
+
+def may_edit_proposal(
+    process: Mapping[str, Any],
+    proposal: Mapping[str, Any],
+    key: str,
+    now: datetime,
+) -> None:
+    """Only its author edits or withdraws a proposal, while proposals and
+    supports are taken (the ``proposals`` phase), and not once hidden or
+    withdrawn."""
+    if not proposal.get("author_key") or proposal.get("author_key") != key:
+        raise refuse(
+            "forbidden",
+            "person",
+            "seule l'autrice ou l'auteur de la proposition peut la modifier",
+            "only the proposal's author may change it",
+        )
+    if proposal.get("hidden"):
+        raise refuse(
+            "conflict",
+            "hidden",
+            "proposition masquée par la modération",
+            "proposal hidden by moderation",
+        )
+    if proposal.get("status") == "withdrawn":
+        raise refuse(
+            "conflict",
+            "status",
+            "proposition déjà retirée",
+            "proposal already withdrawn",
+        )
+    require_phase(process, "proposals", now)
+
+
 def may_take_part(
     process: Mapping[str, Any],
     key: str,

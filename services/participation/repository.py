@@ -190,6 +190,32 @@ class ParticipationRepository:
     def add_comment(self, doc: Doc, session: ClientSession) -> None:
         self.db.comments.insert_one(doc, session=session)
 
+    def comment(self, comment_id: str, session: ClientSession) -> Doc | None:
+        return self.db.comments.find_one({"_id": comment_id}, session=session)
+
+    def comments(self, proposal_id: str) -> list[Doc]:
+        """A proposal's comments, oldest first (replies name their parent)."""
+        return list(
+            self.db.comments.find({"proposal_id": proposal_id}).sort(
+                [("at", ASCENDING), ("_id", ASCENDING)]
+            )
+        )
+
+    def set_comment(
+        self, comment_id: str, changes: Doc, session: ClientSession
+    ) -> None:
+        self.db.comments.update_one(
+            {"_id": comment_id}, {"$set": changes}, session=session
+        )
+
+    def proposals_by(self, process_id: str, author_key: str) -> list[Doc]:
+        """One author's proposals, hidden and withdrawn ones included."""
+        return list(
+            self.db.proposals.find(
+                {"process_id": process_id, "author_key": author_key}
+            ).sort("_id", ASCENDING)
+        )
+
     # ballots: two writes with nothing in common
     def record_participation(
         self, process_id: str, key: str, session: ClientSession

@@ -61,8 +61,12 @@ def _refusals() -> Iterator[None]:
         raise from_refusal(exc) from None
 
 
+# Keys of an author (HMAC voter keys) stay in the service: answers say "mine".
+_PRIVATE = frozenset({"_id", "author_key"})
+
+
 def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in doc.items() if k != "_id"}
+    out = {k: v for k, v in doc.items() if k not in _PRIVATE}
     out["id"] = doc["_id"]
     return out
 
@@ -179,12 +183,22 @@ class ParticipationService(ServiceBase):
         return self._view({**process, "eligible_count": count})
 
     @rpc
-    def load_registry(self, process_id: str, csv_text: str) -> dict[str, int]:
-        """Residents of the MRC loaded by an administrator (CSV ``person,...``)."""
-        with _refusals():
-            rows = domain.registry_rows(csv_text)
+    def load_registry(self, process_id: str, csv_text: str) -> dict[str, Any]:
+        """Residents of the MRC loaded by an administrator (CSV ``person,...``).
+
+        The rows that can be read are loaded (a person already there is not
+        added twice, so a corrected file can be loaded again); every other row
+        comes back with its field and reason::
+
+            {"rows": 2, "added": 2, "refused": [{"row": 4, "field": "person",
+             "fr": "valeur attendue", "en": "value expected"}]}
+        """
         with self.store.transaction() as session:
             process = self._process(process_id, session)
+            with _refusals():
+                rows, refused = domain.registry_report(
+                    csv_text, str(process.get("mrc_code") or "")
+                )
             added = self.repository.add_residents(
                 [
                     {
@@ -197,7 +211,7 @@ class ParticipationService(ServiceBase):
                 ],
                 session,
             )
-        return {"rows": len(rows), "added": added}
+        return {"rows": len(rows), "added": added, "refused": refused}
 
     @rpc
     def issue_codes(self, process_id: str, count: int) -> list[str]:
@@ -260,7 +274,7 @@ class ParticipationService(ServiceBase):
             process = self._process(process_id, session)
             with _refusals():
                 domain.require_phase(process, "proposals", self.clock())
-            self._check_person(process, person, session)
+            key = self._check_person(process, person, session)
             status = "on_ballot" if process["support_threshold"] == 0 else "submitted"
             doc = {
                 "_id": str(uuid.uuid4()),
@@ -269,6 +283,7 @@ class ParticipationService(ServiceBase):
                 "supports": 0,
                 "status": status,
                 "hidden": False,
+                "author_key": key,
             }
             self.repository.add_proposal(doc, session)
             self.outbox.add(
@@ -289,6 +304,11 @@ class ParticipationService(ServiceBase):
                 proposal = self.repository.proposal(proposal_id, session)
                 if proposal is None or proposal["hidden"]:
                     raise NotFound("proposal", proposal_id)
+                if proposal["status"] == "withdrawn":
+                    raise Conflict(
+                        "Proposition retirée par son auteur.",
+                        "Proposal withdrawn by its author.",
+                    )
                 process = self._process(proposal["process_id"], session)
                 with _refusals():
                     domain.require_phase(process, "proposals", self.clock())
@@ -323,7 +343,23 @@ class ParticipationService(ServiceBase):
         }
 
     @rpc
-    def comment(self, proposal_id: str, text: str, person: str) -> dict[str, Any]:
+    def comment(
+        self,
+        proposal_id: str,
+        text: str,
+        person: str,
+        parent_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A comment on a proposal, or a reply to one of its comments::
+
+        comment("a3", "Et le transport ?", "ana@x.org", parent_id="c1")
+        -> {"id": "c2", "proposal_id": "a3", "parent_id": "c1", "text": "…",
+            "at": "2026-11-03T10:00:00+00:00", "hidden": false}
+        """
+        if not str(text).strip():
+            from shared.errors import Invalid
+
+            raise Invalid({"text": ["Texte requis. / Text required."]})
         with self.store.transaction() as session:
             proposal = self.repository.proposal(proposal_id, session)
             if proposal is None or proposal["hidden"]:
@@ -333,12 +369,19 @@ class ParticipationService(ServiceBase):
             if domain.current_phase(process, now) not in ("proposals", "deliberation"):
                 with _refusals():
                     domain.require_phase(process, "deliberation", now)
-            self._check_person(process, person, session)
+            key = self._check_person(process, person, session)
+            if parent_id is not None:
+                parent = self.repository.comment(str(parent_id), session)
+                if parent is None or parent["proposal_id"] != proposal_id:
+                    raise NotFound("comment", str(parent_id))
             doc = {
                 "_id": str(uuid.uuid4()),
                 "proposal_id": proposal_id,
+                "parent_id": None if parent_id is None else str(parent_id),
                 "text": str(text)[:5000],
                 "at": now.isoformat(),
+                "hidden": False,
+                "author_key": key,
             }
             self.repository.add_comment(doc, session)
         return _public(doc)
@@ -369,6 +412,104 @@ class ParticipationService(ServiceBase):
                 session=session,
             )
         return {"id": proposal_id, "hidden": True, "hidden_reason": reason}
+
+    @rpc
+    def list_comments(
+        self, proposal_id: str, person: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A proposal's comments, oldest first. A hidden comment keeps its place
+        and its public reason, without its text, except for its author, who
+        reads both; ``mine`` marks the comments of ``person``::
+
+        [{"id": "c1", "parent_id": null, "text": "…", "at": "…", "hidden": false,
+          "mine": true},
+         {"id": "c2", "parent_id": "c1", "text": "", "hidden": true,
+          "hidden_reason": "Propos injurieux", "mine": false}]
+        """
+        proposal = self.repository.proposal(str(proposal_id))
+        if proposal is None or proposal["hidden"]:
+            raise NotFound("proposal", str(proposal_id))
+        process = self._process(proposal["process_id"])
+        key = self.voter_keys(process, person) if person else None
+        shown = []
+        for doc in self.repository.comments(str(proposal_id)):
+            mine = key is not None and doc.get("author_key") == key
+            out = _public(doc) | {"mine": mine}
+            out.setdefault("parent_id", None)
+            out["hidden"] = bool(doc.get("hidden"))
+            if out["hidden"] and not mine:
+                out["text"] = ""
+            shown.append(out)
+        return shown
+
+    @rpc
+    def hide_comment(
+        self, process_id: str, comment_id: str, reason: str
+    ) -> dict[str, Any]:
+        """Moderation: the comment's text leaves the page, its public reason
+        stays in its place; its author still reads both."""
+        if not str(reason).strip():
+            from shared.errors import Invalid
+
+            raise Invalid(
+                {"reason": ["Motif public requis. / Public reason required."]}
+            )
+        with self.store.transaction() as session:
+            found = self.repository.comment(str(comment_id), session)
+            proposal = found and self.repository.proposal(found["proposal_id"], session)
+            if not proposal or proposal["process_id"] != process_id:
+                raise NotFound("comment", str(comment_id))
+            self.repository.set_comment(
+                found["_id"], {"hidden": True, "hidden_reason": reason}, session
+            )
+        return {"id": found["_id"], "hidden": True, "hidden_reason": reason}
+
+    def _own_proposal(
+        self, proposal_id: str, person: str, session: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        proposal = self.repository.proposal(str(proposal_id), session)
+        if proposal is None:
+            raise NotFound("proposal", str(proposal_id))
+        process = self._process(proposal["process_id"], session)
+        key = self.voter_keys(process, person)
+        with _refusals():
+            domain.may_edit_proposal(process, proposal, key, self.clock())
+        return process, proposal
+
+    @rpc
+    def edit_proposal(
+        self, proposal_id: str, data: dict[str, Any], person: str
+    ) -> dict[str, Any]:
+        """Its author changes a proposal (title, description, cost…) during the
+        proposals phase; its supports stay::
+
+        edit_proposal("a3", {"title": "Parc", "description": "…"}, "ana@x.org")
+        """
+        loaded = load(ProposalInput(), data)
+        with self.store.transaction() as session:
+            _, proposal = self._own_proposal(proposal_id, person, session)
+            changes = {**loaded, "edited_at": self.clock().isoformat()}
+            self.repository.set_proposal(proposal["_id"], changes, session)
+        return _public({**proposal, **changes})
+
+    @rpc
+    def withdraw_proposal(self, proposal_id: str, person: str) -> dict[str, Any]:
+        """Its author withdraws a proposal during the proposals phase: it
+        stays readable, marked withdrawn, and never reaches the ballot."""
+        with self.store.transaction() as session:
+            _, proposal = self._own_proposal(proposal_id, person, session)
+            self.repository.set_proposal(
+                proposal["_id"], {"status": "withdrawn"}, session
+            )
+        return _public({**proposal, "status": "withdrawn"})
+
+    @rpc
+    def my_proposals(self, process_id: str, person: str) -> list[dict[str, Any]]:
+        """The proposals ``person`` wrote in a process, hidden ones included
+        with the public reason, so the author sees why."""
+        process = self._process(str(process_id))
+        key = self.voter_keys(process, person)
+        return [_public(p) for p in self.repository.proposals_by(process["id"], key)]
 
     @rpc
     def list_proposals(self, process_id: str) -> list[dict[str, Any]]:
