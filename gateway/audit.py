@@ -60,6 +60,16 @@ def record_before(ctx: Context, state: Any) -> None:
     ctx.audit_before = state  # type: ignore[attr-defined]
 
 
+def record_request(ctx: Context, body: Any) -> None:
+    """Called by a web page once it has read its form with the API's schema:
+    the entry keeps that body as it keeps an API call's."""
+    ctx.audit_request = body  # type: ignore[attr-defined]
+
+
+def _secret(ctx: Context) -> bool:
+    return getattr(ctx.route, "action", "") in SECRET_BODIES
+
+
 def actor(user: dict[str, Any] | None) -> dict[str, Any] | None:
     if user is None:
         return None
@@ -122,6 +132,9 @@ def _finish(
         changes["status"] = status
     if ctx.user is not None:  # sign-in learns who it is only in the handler
         changes["actor"] = actor(ctx.user)
+    body = getattr(ctx, "audit_request", None)
+    if body is not None:  # a web form, read by its page with the API's schema
+        changes["request"] = "***" if ctx.route and _secret(ctx) else redact(body)
     if hasattr(ctx, "audit_before"):
         changes["before"] = redact(ctx.audit_before)
     if after is not None and not hasattr(after, "status_code"):

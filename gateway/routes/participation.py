@@ -64,6 +64,14 @@ class BallotInput(Strict):
 
 class CommentInput(Strict):
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    parent_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={
+            "description": "The comment answered / le commentaire auquel on répond"
+        },
+    )
 
 
 class HideInput(Strict):
@@ -121,6 +129,15 @@ ProposalsQuery = sorted_query("supports", "title", "status")
 def _raw(ctx: Context) -> dict[str, Any]:
     body = ctx.request.get_json(silent=True)
     return dict(body) if isinstance(body, dict) else {}
+
+
+def _body(ctx: Context) -> dict[str, Any]:
+    """The JSON body as sent, or (a web form) the dict the page loaded into
+    ``ctx.body`` with the same schema."""
+    raw = _raw(ctx)
+    if raw or ctx.request.mimetype == "application/json":
+        return raw
+    return {k: v for k, v in (ctx.body or {}).items() if v is not None}
 
 
 def person(ctx: Context) -> str:
@@ -268,7 +285,48 @@ def support(ctx: Context, proposal_id: str) -> Any:
 )
 def comment(ctx: Context, proposal_id: str) -> Any:
     text = ctx.body["text"]
-    return ctx.rpc("participation", "comment", proposal_id, text, person(ctx))
+    parent = ctx.body.get("parent_id")
+    return ctx.rpc("participation", "comment", proposal_id, text, person(ctx), parent)
+
+
+@api.route(
+    "/proposals/<proposal_id>/comments",
+    action="participation.read",
+    public=True,
+    tags=TAGS,
+    summary="A proposal's comments and replies (a hidden one shows its reason)",
+)
+def list_comments(ctx: Context, proposal_id: str) -> Any:
+    """Signed in, one's own comments say ``mine`` and a hidden one of one's own
+    keeps its text; the answer then is private (``cached`` decides)."""
+    who = str(ctx.user["sub"]) if ctx.user else None
+    rows = ctx.rpc("participation", "list_comments", proposal_id, who)
+    return cached(ctx, {"items": rows})
+
+
+@api.route(
+    "/proposals/<proposal_id>",
+    ("PUT",),
+    action="participation.proposals.create",
+    body=ProposalBody,
+    tags=TAGS,
+    summary="Edit one's own proposal (during the proposals phase)",
+)
+def edit_proposal(ctx: Context, proposal_id: str) -> Any:
+    return ctx.rpc(
+        "participation", "edit_proposal", proposal_id, _body(ctx), person(ctx)
+    )
+
+
+@api.route(
+    "/proposals/<proposal_id>/withdraw",
+    ("POST",),
+    action="participation.proposals.create",
+    tags=TAGS,
+    summary="Withdraw one's own proposal (during the proposals phase)",
+)
+def withdraw_proposal(ctx: Context, proposal_id: str) -> Any:
+    return ctx.rpc("participation", "withdraw_proposal", proposal_id, person(ctx))
 
 
 @api.route(
@@ -390,6 +448,20 @@ def hide(ctx: Context, process_id: str, proposal_id: str) -> Any:
     audit.record_before(ctx, found[0])
     reason = ctx.body["reason"]
     return ctx.rpc("participation", "hide_proposal", proposal_id, reason)
+
+
+@api.route(
+    "/processes/<process_id>/comments/<comment_id>/hide",
+    ("POST",),
+    action="participation.processes.manage",
+    body=HideInput,
+    tags=TAGS,
+    summary="Moderate: hide a comment with a public reason (its author sees why)",
+)
+def hide_comment(ctx: Context, process_id: str, comment_id: str) -> Any:
+    scope_process(ctx, process_id)
+    reason = ctx.body["reason"]
+    return ctx.rpc("participation", "hide_comment", process_id, comment_id, reason)
 
 
 @api.route(
