@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 from fractions import Fraction
-from itertools import accumulate
+from itertools import accumulate, islice
 from operator import mul
 from typing import Any
 
@@ -82,10 +82,10 @@ def pb_greedy(instance: PBInstance) -> Result:
 
 
 def _groups(instance: PBInstance):
-    """Voters grouped by identical ballot: (count, [(project, utility)])."""
+    """Voters grouped by identical ballot: (count, [(project, points)])."""
     out = []
     for ballot, count in instance.profile.ballots.items():
-        items = [(p, instance.costs[p] * points) for p, points in ballot if points]
+        items = [(p, points) for p, points in ballot if points]
         if items:
             out.append((count, items))
     return out
@@ -107,10 +107,13 @@ class _Prepared:
         self.supporters: list[list[tuple[int, Any, int, Any]]] = [
             [] for _ in instance.projects
         ]
+        utility: dict[tuple[int, int], Any] = {}  # (project, points) -> cost x points
         for g, (count, items) in enumerate(groups):
-            for p, u in items:
-                uq = _Q(u)
-                self.supporters[p].append((g, uq, count, uq * count))
+            for key in items:
+                uq = utility.get(key)
+                if uq is None:
+                    uq = utility[key] = self.costs[key[0]] * key[1]
+                self.supporters[key[0]].append((g, uq, count, uq * count))
         self.utility = [sum((r[3] for r in rows), _Q(0)) for rows in self.supporters]
         self.votes = [sum(r[2] for r in rows) for rows in self.supporters]
         # approval ballots: every supporter has the same utility (the cost)
@@ -120,12 +123,30 @@ class _Prepared:
         ]
         self.supported = {p for p, rows in enumerate(self.supporters) if rows}
         self.count = [count for count, _ in groups]
+        self.groups = [[r[0] for r in rows] for rows in self.supporters]
         # per group, the projects it gives a positive utility
         self.ballots = [[p for p, _ in items] for _, items in groups]
 
 
 def _mes_run(prep: _Prepared, endowment: Any, record: bool):
-    """One run of MES with ``endowment`` per voter; returns (chosen, rounds).
+    """One run of MES with ``endowment`` per voter; returns (chosen, rounds)."""
+    chosen, rounds, _ = _mes_steps(prep, endowment, record)
+    return chosen, rounds
+
+
+def _mes_steps(
+    prep: _Prepared, endowment: Any, record: bool, budget: Any = None
+) -> tuple[list[int], list[Round], str | None]:
+    """One run of MES with ``endowment`` per voter: (chosen, rounds, verdict).
+
+    With a ``budget`` the run stops as soon as its verdict against that budget
+    is known, which is all the add-one completion asks of every endowment but
+    the last: ``"over"`` once the funded projects cost more than the budget,
+    ``"fits"`` once the projects still funded cannot bring the cost above it
+    (the projects still pending, those not yet found unaffordable, cost at
+    most what is left) and some supported project is already out of reach,
+    so the outcome cannot fund them all.  Otherwise the run goes to its end
+    (verdict ``None``).
 
     Exact throughout and the same decisions as ``_mes_run_reference`` (the
     tests compare both on every endowment of Wieliczka and on generated
@@ -148,9 +169,10 @@ def _mes_run(prep: _Prepared, endowment: Any, record: bool):
     ballots = prep.ballots
     uniform = prep.uniform
     get = money.__getitem__
-    # per project: the supporter groups that may still have money, their voters
-    live: list[list[tuple[int, Any, int, Any]]] = [list(r) for r in prep.supporters]
-    live_g: list[list[int]] = [[r[0] for r in rows] for rows in prep.supporters]
+    # per project: the supporter groups that may still have money (replaced,
+    # never changed in place, so the prepared lists are shared by every run)
+    live = list(prep.supporters)
+    live_g = list(prep.groups)
     voters = list(prep.votes)
     stale = [False] * len(costs)
     chosen: list[int] = []
@@ -161,7 +183,8 @@ def _mes_run(prep: _Prepared, endowment: Any, record: bool):
         if stale[p]:
             stale[p] = False
             live_g[p] = [g for g in live_g[p] if money[g]]
-            live[p] = [r for r in live[p] if money[r[0]]]
+            if not uniform[p]:
+                live[p] = [r for r in live[p] if money[r[0]]]
         gs = live_g[p]
         if not gs:
             return None
@@ -173,14 +196,33 @@ def _mes_run(prep: _Prepared, endowment: Any, record: bool):
             alpha = cost / left
             if min(map(get, gs)) >= alpha:
                 return alpha / u
-            order = sorted(gs, key=get)
-            ms = list(map(get, order))
-            ns = list(map(count.__getitem__, order))
-            paid = list(accumulate(map(mul, ms, ns), initial=zero))
-            if paid[-1] < cost:
-                return None
-            before = list(accumulate(ns, initial=0))
-            lo, hi = 0, len(ms) - 1  # the last index always reaches the cost
+            # kept in this order: the next pricing sorts a list almost sorted
+            order = live_g[p] = sorted(gs, key=get)
+            # prefix sums in growing chunks: the answer is usually near the
+            # front (only the poorest supporters run out)
+            m_it = map(get, order)
+            n_it = map(count.__getitem__, order)
+            ms: list[Any] = []
+            ns: list[int] = []
+            paid = [zero]
+            before = [0]
+            step = 16
+            while True:
+                chunk_m = list(islice(m_it, step))
+                if not chunk_m:
+                    return None  # all they have is less than the cost
+                chunk_n = list(islice(n_it, step))
+                lo = len(ms)
+                ms += chunk_m
+                ns += chunk_n
+                paid += accumulate(map(mul, chunk_m, chunk_n), initial=paid[-1])
+                del paid[lo]  # the chunk's initial value, already there
+                before += accumulate(chunk_n, initial=before[-1])
+                del before[lo]
+                hi = len(ms) - 1
+                if paid[hi] + ms[hi] * (left - before[hi]) >= cost:
+                    break
+                step *= 2
             while lo < hi:
                 mid = (lo + hi) // 2
                 if paid[mid] + ms[mid] * (left - before[mid]) >= cost:
@@ -217,10 +259,23 @@ def _mes_run(prep: _Prepared, endowment: Any, record: bool):
         if rho is not None:
             heap.append((rho, -prep.votes[p], p))
     heapq.heapify(heap)
+    if budget is not None:
+        limit = _Q(budget)
+        spent = zero
+        pending = sum((costs[p] for _, _, p in heap), zero)
+        supported = len(prep.supported)
     while heap:
+        if (
+            budget is not None
+            and spent + pending <= limit
+            and len(chosen) + len(heap) < supported
+        ):
+            return chosen, rounds, "fits"
         rho, tie, p = heapq.heappop(heap)
         current = best_rho(p)
         if current is None:
+            if budget is not None:
+                pending -= costs[p]
             continue
         if current != rho or (
             heap and heap[0][0] == current and heap[0][1:] < (tie, p)
@@ -228,16 +283,34 @@ def _mes_run(prep: _Prepared, endowment: Any, record: bool):
             heapq.heappush(heap, (current, tie, p))
             continue
         chosen.append(p)
-        for g, u, _, _ in live[p]:
-            m = money[g] - rho * u
-            if m > zero:
-                money[g] = m
-            else:
-                money[g] = zero
-                n = count[g]
-                for q in ballots[g]:
-                    voters[q] -= n
-                    stale[q] = True
+        if budget is not None:
+            pending -= costs[p]
+            spent += costs[p]
+            if spent > limit:
+                return chosen, rounds, "over"
+        if uniform[p]:
+            pay = rho * prep.supporters[p][0][1]
+            for g in live_g[p]:
+                m = money[g] - pay
+                if m > zero:
+                    money[g] = m
+                else:
+                    money[g] = zero
+                    n = count[g]
+                    for q in ballots[g]:
+                        voters[q] -= n
+                        stale[q] = True
+        else:
+            for g, u, _, _ in live[p]:
+                m = money[g] - rho * u
+                if m > zero:
+                    money[g] = m
+                else:
+                    money[g] = zero
+                    n = count[g]
+                    for q in ballots[g]:
+                        voters[q] -= n
+                        stale[q] = True
         if record:
             name = prep.instance.projects[p]
             rounds.append(
@@ -250,7 +323,7 @@ def _mes_run(prep: _Prepared, endowment: Any, record: bool):
                     f"cost {_fmt_money(costs[p])}",
                 )
             )
-    return chosen, rounds
+    return chosen, rounds, None
 
 
 def _mes_run_reference(prep: _Prepared, endowment: Any, record: bool):
@@ -349,19 +422,27 @@ def pb_mes(instance: PBInstance, completion: str = "add1") -> Result:
     def spend(chosen: list[int]) -> Fraction:
         return sum((costs[p] for p in chosen), Fraction(0))
 
-    chosen, _ = _mes_run(prep, Fraction(endowment), record=False)
-    tried = [(endowment, len(chosen), spend(chosen))]
     supported = prep.supported
+
+    def attempt(e: Any) -> tuple[bool, bool]:
+        """Does the outcome at ``e`` fit the budget, and fund every supported one?"""
+        chosen, _, verdict = _mes_steps(prep, Fraction(e), False, budget)
+        if verdict is not None:
+            return verdict == "fits", False
+        return spend(chosen) <= budget, supported <= set(chosen)
+
+    _, done = attempt(endowment)  # n * floor(budget / n) always fits
+    tried = 1
     if completion == "add1":
         # More money cannot change an outcome that funds every supported
         # project (and from an endowment of the highest cost on, it must).
-        while not supported <= set(chosen):
-            nxt, _ = _mes_run(prep, Fraction(endowment + 1), record=False)
-            tried.append((endowment + 1, len(nxt), spend(nxt)))
-            if spend(nxt) > budget:
+        while not done:
+            fits, funds_all = attempt(endowment + 1)
+            tried += 1
+            if not fits:
                 break
             endowment += 1
-            chosen = nxt
+            done = funds_all
     chosen, rounds = _mes_run(prep, Fraction(endowment), record=True)
     return Result(
         method="pb-mes",
@@ -376,5 +457,5 @@ def pb_mes(instance: PBInstance, completion: str = "add1") -> Result:
             "completion": completion,
             "endowment_per_voter": str(endowment),
         },
-        extra={"cost": _fmt_money(spend(chosen)), "endowments_tried": len(tried)},
+        extra={"cost": _fmt_money(spend(chosen)), "endowments_tried": tried},
     )
