@@ -252,6 +252,98 @@ class QuorumRule:
         return max(1, min(needed, max(filled_seats, 1)))
 
 
+PROCEDURE_CODES = ("morin",)
+
+
+@dataclass(frozen=True)
+class ProcedureConfig:
+    """Which deliberative procedure the board follows, and its variants.
+
+    The charter's ``procedure`` key; every variant has a safe default, and a key
+    the engine does not know is refused by name (:func:`procedure_config`)::
+
+        {"code": "morin", "time_limit_seconds": 300,
+         "secret_ballot_on_request": true, "speaking_turns": 1,
+         "mover_reply": true}
+
+    - ``time_limit_seconds``: the length of one turn of speech (``null``: none);
+    - ``secret_ballot_on_request``: a member may ask for a secret ballot (off by
+      default: a board's votes are public);
+    - ``speaking_turns``: how many times a member speaks on one question (1);
+    - ``mover_reply``: the mover of a question may reply once more, closing the
+      debate on it (the Code Morin's *droit de réplique*).
+    """
+
+    code: str = "morin"
+    time_limit_seconds: int | None = None
+    secret_ballot_on_request: bool = False
+    speaking_turns: int = 1
+    mover_reply: bool = True
+
+    def __post_init__(self) -> None:
+        if self.code not in PROCEDURE_CODES:
+            raise InvalidCharter(
+                f"procédure, champ « code » : « {self.code} » inconnu, "
+                "« morin » attendu",
+                f'procedure, field "code": "{self.code}" is unknown, "morin" expected',
+                field="procedure.code",
+            )
+        limit = self.time_limit_seconds
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or not 10 <= limit
+        ):
+            raise InvalidCharter(
+                "procédure, champ « time_limit_seconds » : entier d'au moins 10 "
+                "secondes, ou null",
+                'procedure, field "time_limit_seconds": an integer of at least 10 '
+                "seconds, or null",
+                field="procedure.time_limit_seconds",
+            )
+        turns = self.speaking_turns
+        if isinstance(turns, bool) or not isinstance(turns, int) or not 1 <= turns:
+            raise InvalidCharter(
+                "procédure, champ « speaking_turns » : entier d'au moins 1",
+                'procedure, field "speaking_turns": an integer of at least 1',
+                field="procedure.speaking_turns",
+            )
+        for name in ("secret_ballot_on_request", "mover_reply"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidCharter(
+                    f"procédure, champ « {name} » : true ou false attendu",
+                    f'procedure, field "{name}": true or false expected',
+                    field=f"procedure.{name}",
+                )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "time_limit_seconds": self.time_limit_seconds,
+            "secret_ballot_on_request": self.secret_ballot_on_request,
+            "speaking_turns": self.speaking_turns,
+            "mover_reply": self.mover_reply,
+        }
+
+
+def procedure_config(raw: Mapping[str, Any] | None) -> ProcedureConfig:
+    """The charter's ``procedure`` mapping as a :class:`ProcedureConfig`.
+
+    ``None`` or ``{}`` is the Code Morin with every default; an unknown key is
+    refused by name rather than ignored (a by-law the engine would not apply).
+    """
+    raw = dict(raw or {})
+    known = set(ProcedureConfig.__dataclass_fields__)
+    for key in sorted(raw):
+        if key not in known:
+            raise InvalidCharter(
+                f"procédure : variante « {key} » inconnue (connues : "
+                f"{', '.join(sorted(known))})",
+                f'procedure: unknown variant "{key}" (known: '
+                f"{', '.join(sorted(known))})",
+                field=f"procedure.{key}",
+            )
+    return ProcedureConfig(**raw)
+
+
 @dataclass(frozen=True)
 class Charter:
     board_id: str
@@ -260,6 +352,7 @@ class Charter:
     quorum: QuorumRule = field(default_factory=QuorumRule)
     default_majority: MajorityRule = MajorityRule.SIMPLE
     casting_vote: CastingVote = CastingVote.NONE
+    procedure: ProcedureConfig = field(default_factory=ProcedureConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -821,6 +914,12 @@ class Meeting:
             if appointment.office == Office.CHAIR
             and not self.is_recused(member_id, item_id)
         ]
+
+    def check_voter(self, board: Board, member_id: str, item_id: str) -> None:
+        """Refuse a member who may not move, second, speak or vote on the item:
+        not a member, not seated on the meeting day, absent, or recused."""
+        self._require(MeetingStatus.OPEN)
+        self._check_voter(board, member_id, item_id)
 
     def _check_voter(self, board: Board, member_id: str, item_id: str) -> None:
         board.member(member_id)
