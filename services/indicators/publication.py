@@ -102,9 +102,16 @@ def year_periods(year: int, stock: bool) -> list[Period]:
     return months + quarters + [Period(year, PeriodType.YEAR, 1)]
 
 
-def linked_table(store: ValueStore, element: str, year: int) -> Table:
+def linked_table(
+    store: ValueStore,
+    element: str,
+    year: int,
+    placeholders: frozenset[str] = frozenset(),
+) -> Table:
     """The true counts of ``element`` in ``year`` with both hierarchies'
-    relations; cells with no data are left out (they are zero and public)."""
+    relations; cells with no data are left out (they are zero and public),
+    except those of the ``placeholders`` org units (an approval sent them
+    hidden: their zeros are cells, to be kept hidden)."""
     hierarchy = store.hierarchy
     stock = store.element(element).aggregation is AggregationType.LAST
     first = 0 if stock else year * 12  # a stock looks back for its last value
@@ -115,6 +122,9 @@ def linked_table(store: ValueStore, element: str, year: int) -> Table:
     ]
     reporting = {unit for unit, _, _ in rows}
     included = {a for unit in reporting for a in hierarchy.ancestors[unit]}
+    zeros = {u for u in placeholders if u in hierarchy and u not in included}
+    zeros = {u for u in zeros if hierarchy.units[u].parent in included}
+    included |= zeros
     # each included unit's parts: its included children and, if it has both
     # children and values of its own, an "#own" leaf
     parts: dict[str, list[str]] = {}
@@ -125,7 +135,7 @@ def linked_table(store: ValueStore, element: str, year: int) -> Table:
         if children:
             parts[unit] = children
     leaves: dict[str, set[str]] = defaultdict(set)  # node -> reporting units
-    for unit in reporting:
+    for unit in reporting | zeros:
         for ancestor in hierarchy.ancestors[unit]:
             if ancestor == unit and unit in parts:
                 leaves[unit + OWN].add(unit)
@@ -149,6 +159,8 @@ def linked_table(store: ValueStore, element: str, year: int) -> Table:
                 ]
                 if inside:
                     total, seen = total + sum(months[m] for m in inside), True
+        if not seen and node in zeros:
+            return 0
         return int(round(total)) if seen else None
 
     periods = year_periods(year, stock)
@@ -202,14 +214,20 @@ def publish(
     """Suppress ``element``'s linked table of ``year`` as a whole (see the
     module docstring); ``forced`` cells are hidden whatever their count,
     ``shown`` cells (already published elsewhere) are never hidden partners."""
-    table = linked_table(store, element, year)
+    # an approval hid cells of org units that reported nothing: they are
+    # zeros there, hidden, and must not be read here as "no value" (public)
+    placeholders = frozenset(u for u, _ in forced)
+    table = linked_table(store, element, year, placeholders)
+    empty = _no_data(store, element, year, placeholders)
+    unknown = frozenset(c for c in table.cells if c[0] in empty)  # type: ignore[index]
     result = _suppressed(
         tuple(sorted(table.cells.items())),  # type: ignore[arg-type]
         tuple(table.relations),
         threshold,
         protection,
-        frozenset(c for c in forced if c in table.cells),
+        frozenset(c for c in forced if c in table.cells) - unknown,
         frozenset(c for c in shown if c in table.cells),
+        unknown,
     )
     published: dict[Cell, int | None] = dict(result.published)  # type: ignore[arg-type]
     if result.unprotected:
@@ -226,11 +244,27 @@ def _suppressed(
     protection: int,
     forced: frozenset[Cell],
     shown: frozenset[Cell],
+    unknown: frozenset[Cell] = frozenset(),
 ) -> Suppression:
     """The suppression of one table, kept while its counts do not change: the
-    audit solves a programme per small cell, and every public answer reads it."""
+    audit solves a programme per small cell, and every public answer reads it.
+    ``unknown`` cells are zeros no publication showed: hidden partners, free
+    unknowns to the audit, as they are to a reader."""
     table = Table(dict(cells), relations)
-    return suppress(table, threshold, protection, forced=forced, shown=shown)
+    return suppress(
+        table, threshold, protection, unknown=unknown, forced=forced, shown=shown
+    )
+
+
+def _no_data(
+    store: ValueStore, element: str, year: int, units: frozenset[str]
+) -> set[str]:
+    """Those of ``units`` whose subtree has no value of ``element`` up to the
+    end of ``year``."""
+    months = MonthRange(0, year * 12 + 11)
+    return {
+        u for u in units if u in store.hierarchy and not store.rows(element, u, months)
+    }
 
 
 def tiles(months: MonthRange) -> list[Period]:

@@ -554,3 +554,29 @@ def test_a_coordinator_rollup_published_again_gives_no_small_change_away(
     finally:
         client.drop_database(name)
         client.close()
+
+
+def test_what_an_approval_hid_stays_hidden_in_public_answers(service):
+    """The approval sent the coordinator 53 for the MRC, 41 and 9, and hid the
+    3 beside the towns that reported nothing (zeros). A public answer saying
+    those towns have "no value" would let whoever reads both subtract:
+    53 - 41 - 9 - 0 = 3."""
+    enter(service, "csd:2437067", 41)
+    enter(service, "csd:2437220", 3)
+    enter(service, "csd:2437210", 9)
+    service.approve({"org_unit": "2437", "period": "2026Q1", "by": "coord"})
+    (sent,) = approved_versions(service)
+    assert (sent["cd:2437"], sent["csd:2437210"], sent["csd:2437220"]) == (53, 9, None)
+    query = {"numerator": "#{home_interventions}", "period": "2026Q1"}
+    public = {
+        unit: service.evaluate(query | {"org_unit": unit})
+        for unit in sent
+        if unit != "cd:2437"
+    }
+    assert public["csd:2437220"]["suppressed"]
+    # what neither the approval nor a public answer shows
+    unknown = [u for u, a in public.items() if a["suppressed"] and sent[u] is None]
+    assert len(unknown) >= 2, "the MRC minus the other towns is the 3"
+    # the operator of the node still reads the counts
+    private = service.evaluate(query | {"org_unit": "csd:2437220", "public": False})
+    assert private["value"] == 3
