@@ -4,6 +4,8 @@ the MRC's own values (entry, approval before sharing, roll-up at a coordinator).
 Anyone reads suppressed figures: the gateway always asks the service for the
 public evaluation unless the account may enter values (practitioners, the node
 administrator), who may ask ``public=false`` to see their own small cells.
+A public evaluation of any formula reads only the published (suppressed and
+audited) table of each count, so differencing answers recovers nothing.
 Entries and approvals are scoped: the org unit must lie in the account's MRC
 (``cd:2466`` or a municipality ``csd:2466023``), and ``by`` is the account.
 

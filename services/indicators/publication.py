@@ -22,7 +22,9 @@ the node publishes one *linked table* and nothing else:
   primary cell keeps a feasible interval at least ``protection`` wide given
   every published cell of the table. A cell hidden by an approval already
   sent (``forced``) stays hidden here, and a cell that approval showed is
-  never chosen as a partner here (it is known anyway).
+  never chosen as a partner here (it is known anyway); an org unit the
+  approval hid although it reported nothing is a hidden zero here too, not
+  "no value" (which would tell that the small cell's partners were zeros).
 
 **Protection interval.** Whatever public answers are combined, a suppressed
 small count ``c`` is only known to lie in an interval ``[low, high]`` with

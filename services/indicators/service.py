@@ -19,7 +19,9 @@ values and sends ``indicators.values_approved``, whose small cells are already
 suppressed (primary and secondary, :mod:`suppression`); approved again after an
 unapproval, a period's counts also hide what would differ by a small count from
 the versions sent before (:func:`domain.revision_hidden`). Public evaluations
-suppress rates built on small counts.
+(any formula, the dashboard) read only the published linked table of each
+count (:mod:`publication`): a term touching a suppressed cell suppresses the
+answer, so no difference of public answers gives a small count away.
 
 Consumed events update projections and recompute the affected values from the
 projection (:mod:`computed`), in the consumer's transaction, so a redelivered
