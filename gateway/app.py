@@ -72,6 +72,7 @@ ROUTE_MODULES = (
     "gateway.routes.boards",
     "gateway.routes.participation",
     "gateway.routes.offerings",
+    "gateway.routes.hsds",
     "gateway.routes.indicators",
     "gateway.routes.federation",
     "gateway.routes.accounts",

@@ -14,10 +14,13 @@ and forwarded as sent:
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
+from werkzeug.wrappers import Response
 
 from gateway import audit
 from gateway.api import Api, Context
@@ -28,8 +31,13 @@ from services.offerings.schemas import (
     ListInput,
     LocationInput,
     OrganizationInput,
+    OrganizationListInput,
+    OrganizationReadInput,
     SearchInput,
+    ServiceAtLocationListInput,
     ServiceInput,
+    TaxonomyListInput,
+    TaxonomyTermListInput,
 )
 
 api = Api()
@@ -82,16 +90,34 @@ class WithdrawInput(Strict):
 
 
 MAX_PAGE = 100_000  # the store counts skips in 8 bytes; nobody reads page 10^18
+# Every HSDS read is served at its HSDS 3.0 path under HSDS_ROOT (whose root
+# answers the API's version, profile and OpenAPI: gateway.routes.hsds) and, as
+# before, at the node's root.
+HSDS_ROOT = "/hsds"
+PREFIXES = ("", HSDS_ROOT)
 
 
-class SearchQuery(SearchInput):
-    """The service's search parameters with the page number bounded."""
+def _paged(schema: type[Schema]) -> type[Schema]:
+    """The service's query schema with the page number bounded."""
+    return type(
+        schema.__name__.replace("Input", "Query"),
+        (schema,),
+        {
+            "page": fields.Integer(
+                load_default=1, validate=validate.Range(min=1, max=MAX_PAGE)
+            )
+        },
+    )
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
 
-
-class ListQuery(ListInput):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+SearchQuery = _paged(SearchInput)
+ListQuery = _paged(ListInput)
+QUERIES: dict[str, type[Schema]] = {
+    "list_organizations": _paged(OrganizationListInput),
+    "list_service_at_locations": _paged(ServiceAtLocationListInput),
+    "list_taxonomies": _paged(TaxonomyListInput),
+    "list_taxonomy_terms": _paged(TaxonomyTermListInput),
+}
 
 
 def audience(ctx: Context) -> str:
@@ -143,46 +169,107 @@ def _args(ctx: Context) -> dict[str, Any]:
 
 # --- public reads ---------------------------------------------------------------
 
+NDJSON_PAGE = 200  # the largest page the service serves
 
-@api.route(
-    "/services",
-    action="offerings.search",
-    query=SearchQuery,
-    public=True,
-    tags=TAGS,
-    summary="Search services (HSDS /services with the Quebec filters)",
-)
+
+def _answer(ctx: Context, method: str, *tail: Any) -> Any:
+    """One HSDS list answer: a ``Page`` (``format=json``, the default), or
+    with ``format=ndjson`` every result, one JSON document per line and no
+    pagination (the HSDS reference), read from the service page by page so
+    no answer grows in memory; ``page`` and ``per_page`` are then ignored by
+    definition.
+
+        GET /hsds/services?format=ndjson&mrc=2466
+        -> {"id": "…", "name": "Popote roulante", …}\n{"id": "…", …}\n
+    """
+    params = _args(ctx)
+    if ctx.query.get("format") != "ndjson":
+        return cached(ctx, ctx.rpc("offerings", method, params, *tail))
+    params = {k: v for k, v in params.items() if k not in ("page", "per_page")}
+    params["per_page"] = str(NDJSON_PAGE)
+    first = ctx.rpc("offerings", method, {**params, "page": "1"}, *tail)
+
+    def lines() -> Iterator[bytes]:
+        page, number = first, 1
+        while True:
+            for item in page["contents"]:
+                yield (
+                    json.dumps(item, ensure_ascii=False, default=str) + "\n"
+                ).encode()
+            if page["last_page"] or not page["contents"] or number >= MAX_PAGE:
+                return
+            number += 1
+            page = ctx.rpc("offerings", method, {**params, "page": str(number)}, *tail)
+
+    control = "private, no-cache" if ctx.user else "no-cache"
+    return Response(
+        lines(),
+        mimetype="application/x-ndjson",
+        headers={"Cache-Control": control, "Vary": "Authorization, Cookie"},
+    )
+
+
 def search(ctx: Context) -> Any:
-    return cached(ctx, ctx.rpc("offerings", "search", _args(ctx), audience(ctx)))
+    return _answer(ctx, "search", audience(ctx))
 
 
-@api.route(
-    "/services/<service_id>",
-    action="offerings.read",
-    public=True,
-    tags=TAGS,
-    summary="One service (HSDS)",
-)
 def get_service(ctx: Context, service_id: str) -> Any:
     return cached(ctx, ctx.rpc("offerings", "get_service", service_id, audience(ctx)))
 
 
-def _list_route(path: str, method: str, summary: str, audiences: bool = True) -> None:
-    def handler(ctx: Context) -> Any:
-        args: list[Any] = [_args(ctx)]
-        if audiences:
-            args.append(audience(ctx))
-        return cached(ctx, ctx.rpc("offerings", method, *args))
+def get_organization(ctx: Context, record_id: str) -> Any:
+    return cached(
+        ctx,
+        ctx.rpc(
+            "offerings",
+            "get_organization",
+            record_id,
+            audience(ctx),
+            ctx.query["full_service"],
+        ),
+    )
 
-    handler.__name__ = method
+
+for _prefix in PREFIXES:
     api.route(
-        path,
-        action="offerings.read",
-        query=ListQuery,
+        f"{_prefix}/services",
+        action="offerings.search",
+        query=SearchQuery,
         public=True,
         tags=TAGS,
-        summary=summary,
-    )(handler)
+        summary="Search services (HSDS /services with the Quebec filters)",
+    )(search)
+    api.route(
+        f"{_prefix}/services/<service_id>",
+        action="offerings.read",
+        public=True,
+        tags=TAGS,
+        summary="One service (HSDS)",
+    )(get_service)
+    api.route(
+        f"{_prefix}/organizations/<record_id>",
+        action="offerings.read",
+        query=OrganizationReadInput,
+        public=True,
+        tags=TAGS,
+        summary="One organization (HSDS; full_service nests its services)",
+    )(get_organization)
+
+
+def _list_route(path: str, method: str, summary: str, audiences: bool = True) -> None:
+    def handler(ctx: Context) -> Any:
+        return _answer(ctx, method, *([audience(ctx)] if audiences else []))
+
+    handler.__name__ = method
+    for prefix in PREFIXES:
+        api.route(
+            prefix + path,
+            action="offerings.read",
+            query=QUERIES[method],
+            public=True,
+            tags=TAGS,
+            summary=summary,
+        )(handler)
 
 
 def _one_route(path: str, method: str, summary: str, audiences: bool = True) -> None:
@@ -193,17 +280,17 @@ def _one_route(path: str, method: str, summary: str, audiences: bool = True) -> 
         return cached(ctx, ctx.rpc("offerings", method, *args))
 
     handler.__name__ = method
-    api.route(
-        f"{path}/<record_id>",
-        action="offerings.read",
-        public=True,
-        tags=TAGS,
-        summary=summary,
-    )(handler)
+    for prefix in PREFIXES:
+        api.route(
+            f"{prefix}{path}/<record_id>",
+            action="offerings.read",
+            public=True,
+            tags=TAGS,
+            summary=summary,
+        )(handler)
 
 
 _list_route("/organizations", "list_organizations", "Organizations (HSDS)")
-_one_route("/organizations", "get_organization", "One organization (HSDS)")
 # HSDS 3.0 spells these paths with underscores (``../shared/data/hsds/schema``).
 _list_route(
     "/service_at_locations", "list_service_at_locations", "Where services are given"

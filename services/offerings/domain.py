@@ -1851,6 +1851,59 @@ def _hours_of(slots: Iterable[Mapping[str, Any]]) -> set[int]:
     return hours
 
 
+_GEOMETRY_EXTENTS = frozenset(("geojson", "topojson", "kml", "wkt"))
+
+
+def _postcode(text: Any) -> str:
+    return re.sub(r"[\s-]", "", str(text or "")).upper()
+
+
+def covers_postcode(dataset: Dataset, sal_id: str, postcode: str) -> bool:
+    """Whether the service at a location serves ``postcode`` (HSDS
+    ``/service_at_locations?postcode=``), read from what the reader sees.
+
+    The service's ``service_area`` rows answer when it has any: one covers the
+    postcode when its ``name`` or a non-geometric ``extent`` lists the postcode
+    or its forward sortation area (``J4P 0A2`` -> ``J4P``), as Canada Post's
+    first three characters. Without a service area, the location's own
+    addresses answer (the same postal code). ``dataset`` is already what the
+    audience may see (:func:`view_for`), so a shelter's hidden address never
+    matches for the public.
+
+        >>> data = empty_dataset()
+        >>> data["service_at_location"]["s1"] = {"id": "s1", "location_id": "l1"}
+        >>> data["address"]["a1"] = {"id": "a1", "location_id": "l1",
+        ...                          "postal_code": "j4p 0a2"}
+        >>> covers_postcode(data, "s1", "J4P0A2"), covers_postcode(data, "s1", "H2X")
+        (True, False)
+    """
+    wanted = _postcode(postcode)
+    sal = dataset["service_at_location"].get(sal_id)
+    if sal is None or not wanted:
+        return False
+    areas = [
+        a
+        for a in dataset["service_area"].values()
+        if a.get("service_id") and a.get("service_id") == sal.get("service_id")
+    ]
+    if areas:
+        accepted = {wanted, wanted[:3]}
+        for area in areas:
+            texts = [area.get("name")]
+            if str(area.get("extent_type") or "").lower() not in _GEOMETRY_EXTENTS:
+                texts.append(area.get("extent"))
+            for text in texts:
+                listed = {_postcode(t) for t in re.split(r"[,;/\n]", str(text or ""))}
+                if accepted & listed:
+                    return True
+        return False
+    return any(
+        _postcode(a.get("postal_code")) == wanted
+        for a in dataset["address"].values()
+        if a.get("location_id") and a.get("location_id") == sal.get("location_id")
+    )
+
+
 def page_envelope(
     total: int, page: int, per_page: int, contents: list[Any]
 ) -> dict[str, Any]:

@@ -188,6 +188,24 @@ class ServiceInput(_Strict):
         return _drop_none(data)
 
 
+# HSDS ``format``: ``json`` (the default, one ``Page``) or ``ndjson`` (every
+# result, one per line, no pagination: the gateway streams it page by page).
+FORMATS = ("json", "ndjson")
+
+
+def _format() -> fields.String:
+    return fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+
+
+def _cannot_honour_proximity(value: str) -> None:
+    raise ValidationError(
+        "Recherche par proximité impossible : ce nœud n'a pas de centroïdes de "
+        "codes postaux ; utilisez postcode seul (zone desservie ou adresse). / "
+        "Proximity search is not possible: this node holds no postcode "
+        "centroids; use postcode alone (service area or address)."
+    )
+
+
 class SearchInput(Schema):
     """HSDS ``/services`` query parameters plus the Quebec profile's filters."""
 
@@ -208,20 +226,69 @@ class SearchInput(Schema):
     modified_after = fields.AwareDateTime()
     minimal = fields.Boolean(load_default=False)
     full = fields.Boolean(load_default=False)
+    format = _format()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
 class ListInput(Schema):
-    """HSDS list routes (``/organizations``, ``/taxonomies``…)."""
+    """What every HSDS list route (``/organizations``, ``/taxonomies``…)
+    takes: the HSDS ``search``, ``page``, ``per_page`` and ``format``, and, as
+    the profile adds them, ``modified_after`` and ``minimal`` (ids and
+    modification dates). Each route adds the parameters HSDS declares on it,
+    so a parameter a route cannot honour is refused, never ignored."""
 
     class Meta:
         unknown = RAISE
 
     modified_after = fields.AwareDateTime()
     minimal = fields.Boolean(load_default=False)
-    full_service = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
-    taxonomy_id = fields.String()
     search = fields.String()
+    format = _format()
+
+
+class TaxonomyListInput(ListInput):
+    """``/taxonomies``."""
+
+
+class TaxonomyTermListInput(ListInput):
+    """``/taxonomy_terms``: ``top_only`` keeps the terms without a parent,
+    ``parent_id`` the children of one term."""
+
+    taxonomy_id = fields.String()
+    top_only = fields.Boolean(load_default=False)
+    parent_id = fields.String()
+
+
+class OrganizationListInput(ListInput):
+    """``/organizations``: ``full`` nests each organization (its services as
+    list items), ``full_service`` nests their services in full too."""
+
+    full = fields.Boolean(load_default=False)
+    full_service = fields.Boolean(load_default=False)
+
+
+class ServiceAtLocationListInput(ListInput):
+    """``/service_at_locations``: the service filters of ``/services``,
+    ``postcode`` (service area or address) and ``full`` (``full_service`` is
+    the older name Maillage accepted for it); ``proximity`` needs postcode
+    centroids this node does not hold and is refused by name."""
+
+    taxonomy_term_id = fields.String()
+    taxonomy_id = fields.String()
+    organization_id = fields.String()
+    full = fields.Boolean(load_default=False)
+    full_service = fields.Boolean(load_default=False)
+    postcode = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9 -]{3,10}$"))
+    proximity = fields.String(validate=_cannot_honour_proximity)
+
+
+class OrganizationReadInput(Schema):
+    """``/organizations/{id}``: ``full_service`` nests its services in full."""
+
+    class Meta:
+        unknown = RAISE
+
+    full_service = fields.Boolean(load_default=False)

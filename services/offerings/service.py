@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from marshmallow import Schema
 from pymongo.client_session import ClientSession
 
 from services.offerings.dependencies import Geo, SearchIndexProvider
@@ -31,6 +32,7 @@ from services.offerings.domain import (
     Writer,
     apply_changes,
     check_dataset,
+    covers_postcode,
     event_payload,
     fold,
     identifier_key,
@@ -65,11 +67,14 @@ from services.offerings.imports import check_parsed, write_with_events
 from services.offerings.repository import INDEXES, OfferingsRepository
 from services.offerings.schemas import (
     AddressesInput,
-    ListInput,
     LocationInput,
     OrganizationInput,
+    OrganizationListInput,
     SearchInput,
+    ServiceAtLocationListInput,
     ServiceInput,
+    TaxonomyListInput,
+    TaxonomyTermListInput,
     load,
 )
 from shared.outbox import Outbox
@@ -366,19 +371,14 @@ class OfferingsService(ServiceBase):
     def list_organizations(
         self, params: dict[str, Any] | None = None, audience: str = PUBLIC
     ) -> dict[str, Any]:
-        return self._list("organization", params, audience)
+        return self._list("organization", params, audience, OrganizationListInput())
 
     @rpc
     def get_organization(
         self, organization_id: str, audience: str = PUBLIC, full_service: bool = False
     ) -> Record:
         doc = self._one("organization", organization_id, audience)
-        if not full_service:
-            doc["services"] = [
-                {k: v for k, v in s.items() if not isinstance(v, list | dict)}
-                for s in doc.get("services", [])
-            ]
-        return doc
+        return doc if full_service else _services_listed(doc)
 
     @rpc
     def get_location(self, location_id: str, audience: str = PUBLIC) -> Record:
@@ -390,7 +390,57 @@ class OfferingsService(ServiceBase):
     def list_service_at_locations(
         self, params: dict[str, Any] | None = None, audience: str = PUBLIC
     ) -> dict[str, Any]:
-        return self._list("service_at_location", params, audience)
+        """HSDS ``GET /service_at_locations``: the service filters of
+        ``/services`` (``search``, ``taxonomy_term_id``, ``taxonomy_id``,
+        ``organization_id``), ``modified_after`` (of the link), ``postcode``
+        (:func:`domain.covers_postcode`, on what ``audience`` sees only: a
+        shelter's address is never matched for the public) and ``full``.
+        Filters are cumulative (AND), and the total counts only what
+        ``audience`` may see."""
+        query = load(ServiceAtLocationListInput(), params or {})
+        who = parse_audience(audience)
+        filt: dict[str, Any] = {}
+        criteria = ("search", "taxonomy_term_id", "taxonomy_id", "organization_id")
+        if any(query.get(c) for c in criteria):
+            index = self.search_index.current(self.repository)
+            _, entries = self.repository.search(
+                SearchQuery(
+                    text=query.get("search") or "",
+                    taxonomy_term_id=query.get("taxonomy_term_id"),
+                    taxonomy_id=query.get("taxonomy_id"),
+                    organization_id=query.get("organization_id"),
+                    per_page=max(1, len(index)),
+                    include_unpublished=not who.public,
+                ),
+                index,
+            )
+            filt["service_id"] = {"$in": [e["_id"] for e in entries]}
+        after = _iso(query.get("modified_after"))
+        if after:
+            filt["_modified"] = {"$gte": after}
+        rows = sorted(
+            self.repository.find_stamped("service_at_location", filt),
+            key=lambda r: str(r["id"]),
+        )
+        ids = [str(r["id"]) for r in rows]
+        seen = view_for(self.repository.list_subset("service_at_location", ids), who)
+        ids = [i for i in ids if i in seen["service_at_location"]]
+        if query.get("postcode") and ids:
+            shown = view_for(
+                self.repository.subset_for("service_at_location", ids), who
+            )
+            ids = [i for i in ids if covers_postcode(shown, i, query["postcode"])]
+        start = (query["page"] - 1) * query["per_page"]
+        page_ids = ids[start : start + query["per_page"]]
+        if query["minimal"]:
+            stamps = {str(r["id"]): r.get("_modified") for r in rows}
+            contents = [{"id": i, "modified_date": stamps[i]} for i in page_ids]
+        else:
+            full = query["full"] or query["full_service"]
+            contents = self._documents(
+                "service_at_location", page_ids, audience, full=full
+            )
+        return page_envelope(len(ids), query["page"], query["per_page"], contents)
 
     @rpc
     def get_service_at_location(self, sal_id: str, audience: str = PUBLIC) -> Record:
@@ -398,7 +448,7 @@ class OfferingsService(ServiceBase):
 
     @rpc
     def list_taxonomies(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._list("taxonomy", params, PUBLIC)
+        return self._list("taxonomy", params, PUBLIC, TaxonomyListInput())
 
     @rpc
     def get_taxonomy(self, taxonomy_id: str) -> Record:
@@ -408,7 +458,7 @@ class OfferingsService(ServiceBase):
     def list_taxonomy_terms(
         self, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        return self._list("taxonomy_term", params, PUBLIC)
+        return self._list("taxonomy_term", params, PUBLIC, TaxonomyTermListInput())
 
     @rpc
     def get_taxonomy_term(self, term_id: str) -> Record:
@@ -556,14 +606,23 @@ class OfferingsService(ServiceBase):
         return len(found), found[start : start + query["per_page"]]
 
     def _list(
-        self, table: str, params: dict[str, Any] | None, audience: str
+        self,
+        table: str,
+        params: dict[str, Any] | None,
+        audience: str,
+        schema: Schema,
     ) -> dict[str, Any]:
-        query = load(ListInput(), params or {})
+        """A page of organizations, taxonomies or taxonomy terms, each filter
+        the route's schema declares applied (AND)."""
+        query = load(schema, params or {})
         filt: dict[str, Any] = {}
-        if parse_audience(audience).public and table in ("organization", "location"):
+        if parse_audience(audience).public and table == "organization":
             filt["publication_status"] = {"$nin": ["draft", "withdrawn"]}
-        if table == "taxonomy_term" and query.get("taxonomy_id"):
-            filt["taxonomy_id"] = query["taxonomy_id"]
+        for column in ("taxonomy_id", "parent_id"):
+            if query.get(column):
+                filt[column] = query[column]
+        if query.get("top_only"):
+            filt["parent_id"] = {"$in": [None, ""]}
         if query.get("search"):
             total, rows = self._text_page(table, query, filt)
         else:
@@ -574,17 +633,32 @@ class OfferingsService(ServiceBase):
                 query["per_page"],
                 filt,
             )
+        ids = [r["id"] for r in rows]
         if query["minimal"]:
             contents = [
                 {"id": r["id"], "modified_date": r.get("_modified")} for r in rows
             ]
-        elif table in ("taxonomy", "taxonomy_term"):
-            contents = self._documents(table, [r["id"] for r in rows], audience)
+        elif table != "organization":
+            contents = self._documents(table, ids, audience)
+        elif query["full"] or query["full_service"]:
+            contents = self._documents(table, ids, audience)
+            if not query["full_service"]:
+                contents = [_services_listed(doc) for doc in contents]
         else:
-            contents = self._documents(
-                table, [r["id"] for r in rows], audience, full=query["full_service"]
-            )
+            contents = self._documents(table, ids, audience, full=False)
         return page_envelope(total, query["page"], query["per_page"], contents)
+
+
+def _services_listed(organization: Record) -> Record:
+    """An organization whose services are their own fields only (HSDS
+    ``/organizations/{id}`` without ``full_service``)."""
+    return {
+        **organization,
+        "services": [
+            {k: v for k, v in s.items() if not isinstance(v, list | dict)}
+            for s in organization.get("services", [])
+        ],
+    }
 
 
 def _alone(table: str, record: Record) -> Dataset:
