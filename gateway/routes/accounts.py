@@ -21,11 +21,14 @@ creates the other accounts.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 from marshmallow import RAISE, Schema, fields, validate
 
 from gateway import audit
@@ -47,7 +50,13 @@ from gateway.permissions import ROLES, check
 from gateway.ratelimit import RateLimiter, from_env
 from gateway.routes.common import PageQuery, cached, page_schema, user
 from gateway.store import GatewayStore
-from shared.errors import Forbidden, Invalid, TooManyRequests, Unauthenticated
+from shared.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 
 MRC_CODE = r"^24\d\d$"  # Quebec census division (MRC) code, e.g. "2466"
 USERNAME = r"^[a-z0-9][a-z0-9._-]{1,62}$"
@@ -396,6 +405,173 @@ def read_audit(ctx: Context) -> Any:
     return cached(
         ctx,
         {"items": items, "total": total, "offset": q["offset"], "limit": q["limit"]},
+    )
+
+
+# --- passwords: one-time reset links and one's own change ---------------------------
+
+RESET_TTL = 24 * 3600
+RESET_PURPOSE = "password_reset"
+
+
+class ResetOut(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.Integer(required=True)
+
+
+class PasswordReset(Strict):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    password = fields.String(
+        required=True, validate=validate.Length(min=12, max=256), load_only=True
+    )
+
+
+class PasswordChange(Strict):
+    current_password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), load_only=True
+    )
+    password = fields.String(
+        required=True, validate=validate.Length(min=12, max=256), load_only=True
+    )
+
+
+def _reset_key(secret: str) -> str:
+    """A key of its own (derived from the node's secret), so a reset token is
+    never read as a session token, nor a session token as a reset token."""
+    return hmac.new(secret.encode(), b"password-reset", hashlib.sha256).hexdigest()
+
+
+def _fingerprint(account: dict[str, Any]) -> str:
+    """Changes whenever the password does: a used link no longer matches."""
+    stored = str(account.get("password_hash") or "")
+    return hashlib.sha256(stored.encode()).hexdigest()[:32]
+
+
+def reset_token(rt: Runtime, account: dict[str, Any]) -> dict[str, Any]:
+    """A one-time password-reset token for ``account``, valid ``RESET_TTL``.
+
+    It holds no password and none is ever shown: the person opens the link
+    (``/mot-de-passe/nouveau?jeton=...``) and chooses one. It is one-time by
+    construction: it carries a fingerprint of the current password hash, which
+    the new password replaces (argon2 salts every hash)::
+
+        {"token": "eyJ...", "expires_at": 1795003600}
+    """
+    issued = int(time.time())
+    claims = {
+        "sub": account["_id"],
+        "purpose": RESET_PURPOSE,
+        "fp": _fingerprint(account),
+        "iat": issued,
+        "exp": issued + RESET_TTL,
+    }
+    token = jwt.encode(claims, _reset_key(rt.tokens.secret), algorithm="HS256")
+    return {"token": token, "expires_at": claims["exp"]}
+
+
+def _bad_link() -> Unauthenticated:
+    return Unauthenticated(
+        "Lien de réinitialisation invalide, expiré ou déjà utilisé : demandez-en "
+        "un nouveau à l'administration du nœud.",
+        "Password reset link invalid, expired or already used: ask the node "
+        "administrator for a new one.",
+        details={"field": "token"},
+    )
+
+
+def redeem_reset(rt: Runtime, token: str, password: str) -> dict[str, Any]:
+    """Set the password of a valid link's account; the link is then spent and
+    every session of the account is revoked."""
+    try:
+        claims = jwt.decode(
+            token,
+            _reset_key(rt.tokens.secret),
+            algorithms=["HS256"],
+            options={"require": ["sub", "purpose", "fp", "exp"]},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise _bad_link() from exc
+    if claims.get("purpose") != RESET_PURPOSE:
+        raise _bad_link()
+    try:
+        account = rt.store.account(str(claims["sub"]))
+    except NotFound as exc:
+        raise _bad_link() from exc
+    if not hmac.compare_digest(_fingerprint(account), str(claims["fp"])):
+        raise _bad_link()
+    return _set_password(rt, account, password)
+
+
+def _set_password(rt: Runtime, account: dict[str, Any], password: str) -> Any:
+    after = rt.store.update_account(
+        account["_id"], {"password_hash": hash_password(password)}
+    )
+    rt.store.revoke_account(account["_id"], int(time.time()))
+    return after
+
+
+def change_own_password(
+    rt: Runtime, claims: dict[str, Any], current: str, password: str
+) -> dict[str, Any]:
+    """One's own password, given the current one (a stolen session alone cannot
+    change it); the other sessions of the account are revoked."""
+    account = rt.store.account(str(claims["sub"]))
+    if not verify_password(account.get("password_hash"), current):
+        raise Invalid(
+            {
+                "current_password": [
+                    "Mot de passe actuel incorrect. / Wrong current password."
+                ]
+            }
+        )
+    return _set_password(rt, account, password)
+
+
+@api.route(
+    "/accounts/<account_id>/password-reset",
+    ("POST",),
+    action="accounts.update",
+    response=ResetOut,
+    status=201,
+    tags=("accounts",),
+    summary="A one-time link for the account to choose a new password",
+)
+def issue_reset(ctx: Context, account_id: str) -> dict[str, Any]:
+    rt = runtime(ctx)
+    return reset_token(rt, rt.store.account(account_id))
+
+
+@api.route(
+    "/auth/password-reset",
+    ("POST",),
+    action="auth.password_reset",
+    body=PasswordReset,
+    response=AccountOut,
+    public=True,
+    tags=("accounts",),
+    summary="Choose a new password with a one-time reset link's token",
+)
+def password_reset(ctx: Context) -> dict[str, Any]:
+    rt = runtime(ctx)
+    rt.limits["signin"].take(f"reset:ip:{ctx.request.remote_addr}")
+    return public_account(redeem_reset(rt, ctx.body["token"], ctx.body["password"]))
+
+
+@api.route(
+    "/accounts/me/password",
+    ("POST",),
+    action="accounts.me",  # one's own account: every role
+    body=PasswordChange,
+    response=AccountOut,
+    tags=("accounts",),
+    summary="Change one's own password (the current one is asked)",
+)
+def change_password(ctx: Context) -> dict[str, Any]:
+    rt = runtime(ctx)
+    return public_account(
+        change_own_password(
+            rt, user(ctx), ctx.body["current_password"], ctx.body["password"]
+        )
     )
 
 
