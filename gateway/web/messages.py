@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from gateway.web.directory_messages import DIRECTORY_MESSAGES
+
 log = logging.getLogger(__name__)
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -479,6 +481,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The form expired: it has been reloaded, please try again.",
     ),
 }
+
+# Directory editing, accounts and audit pages: their own block (directory_messages).
+MESSAGES.update(DIRECTORY_MESSAGES)
 
 
 def translate(key: str, lang: str, **values: Any) -> str:
