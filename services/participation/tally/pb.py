@@ -29,9 +29,11 @@ Example: ``pb_mes(read_pb("wieliczka.pb")).winners`` -> the 30 funded projects.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
+from collections import deque
 from fractions import Fraction
-from itertools import accumulate, islice
-from operator import mul
+from itertools import accumulate, islice, repeat
+from operator import mul, sub
 from typing import Any
 
 from .model import PBInstance, Result, Round
@@ -124,6 +126,7 @@ class _Prepared:
         self.supported = {p for p, rows in enumerate(self.supporters) if rows}
         self.count = [count for count, _ in groups]
         self.groups = [[r[0] for r in rows] for rows in self.supporters]
+        self.dearest = sorted(range(len(self.costs)), key=lambda p: -self.costs[p])
         # per group, the projects it gives a positive utility
         self.ballots = [[p for p, _ in items] for _, items in groups]
 
@@ -175,6 +178,8 @@ def _mes_steps(
     live_g = list(prep.groups)
     voters = list(prep.votes)
     stale = [False] * len(costs)
+    ordered = [False] * len(costs)  # live_g[p] sorted by money since its pricing
+    richest = [money[0] if money else zero] * len(costs)
     chosen: list[int] = []
     rounds: list[Round] = []
 
@@ -185,6 +190,7 @@ def _mes_steps(
             live_g[p] = [g for g in live_g[p] if money[g]]
             if not uniform[p]:
                 live[p] = [r for r in live[p] if money[r[0]]]
+        ordered[p] = False
         gs = live_g[p]
         if not gs:
             return None
@@ -198,6 +204,8 @@ def _mes_steps(
                 return alpha / u
             # kept in this order: the next pricing sorts a list almost sorted
             order = live_g[p] = sorted(gs, key=get)
+            ordered[p] = True
+            richest[p] = money[order[-1]]
             # prefix sums in growing chunks: the answer is usually near the
             # front (only the poorest supporters run out)
             m_it = map(get, order)
@@ -259,6 +267,11 @@ def _mes_steps(
         if rho is not None:
             heap.append((rho, -prep.votes[p], p))
     heapq.heapify(heap)
+    # projects that may still be funded (in the heap and not found out of reach)
+    waiting = [False] * len(costs)
+    for _, _, p in heap:
+        waiting[p] = True
+    nwaiting = len(heap)
     if budget is not None:
         limit = _Q(budget)
         spent = zero
@@ -268,12 +281,16 @@ def _mes_steps(
         if (
             budget is not None
             and spent + pending <= limit
-            and len(chosen) + len(heap) < supported
+            and len(chosen) + nwaiting < supported
         ):
             return chosen, rounds, "fits"
         rho, tie, p = heapq.heappop(heap)
+        if not waiting[p]:
+            continue  # found out of reach since it was pushed
         current = best_rho(p)
         if current is None:
+            waiting[p] = False
+            nwaiting -= 1
             if budget is not None:
                 pending -= costs[p]
             continue
@@ -283,23 +300,36 @@ def _mes_steps(
             heapq.heappush(heap, (current, tie, p))
             continue
         chosen.append(p)
+        waiting[p] = False
+        nwaiting -= 1
         if budget is not None:
             pending -= costs[p]
             spent += costs[p]
             if spent > limit:
                 return chosen, rounds, "over"
         if uniform[p]:
-            pay = rho * prep.supporters[p][0][1]
-            for g in live_g[p]:
-                m = money[g] - pay
-                if m > zero:
-                    money[g] = m
-                else:
-                    money[g] = zero
-                    n = count[g]
-                    for q in ballots[g]:
-                        voters[q] -= n
-                        stale[q] = True
+            gs = live_g[p]
+            left_ = list(map(sub, map(get, gs), repeat(rho * prep.supporters[p][0][1])))
+            # supporters sorted by money (its pricing sorted them): those who
+            # run out come first; otherwise someone runs out only on a tie
+            if ordered[p]:
+                out: int | None = bisect_right(left_, zero)
+            else:
+                out = 0 if min(left_) > zero else None
+            if out is not None:
+                deque(map(money.__setitem__, gs[out:], left_[out:]), maxlen=0)
+                spent_out = gs[:out]
+            else:
+                spent_out = [g for g, m in zip(gs, left_, strict=True) if m <= zero]
+                for g, m in zip(gs, left_, strict=True):
+                    if m > zero:
+                        money[g] = m
+            for g in spent_out:
+                money[g] = zero
+                n = count[g]
+                for q in ballots[g]:
+                    voters[q] -= n
+                    stale[q] = True
         else:
             for g, u, _, _ in live[p]:
                 m = money[g] - rho * u
@@ -311,6 +341,19 @@ def _mes_steps(
                     for q in ballots[g]:
                         voters[q] -= n
                         stale[q] = True
+        if budget is not None and spent + pending > limit:
+            # the dearest projects still waiting may be out of reach by now
+            # (their supporters hold less than they cost): a few checks a step
+            for q in prep.dearest:
+                if not waiting[q]:
+                    continue
+                if spent + pending <= limit:
+                    break
+                # no supporter holds more than at the last sort of them
+                if voters[q] * richest[q] < costs[q]:
+                    waiting[q] = False
+                    nwaiting -= 1
+                    pending -= costs[q]
         if record:
             name = prep.instance.projects[p]
             rounds.append(
