@@ -374,7 +374,7 @@ class _Receipt(dict[str, Any]):
     summary="Create a participation process for the account's MRC",
 )
 def create_process(ctx: Context) -> Any:
-    data = _raw(ctx)
+    data = _body(ctx)
     require_same_mrc(user(ctx), data.get("mrc_code"), "La consultation")
     created = ctx.rpc("participation", "create_process", data)
     ctx.runtime.store.claim_scope("process", created["id"], data["mrc_code"])  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from gateway.api import Context
+from gateway.permissions import allowed
 from gateway.web import views
 from gateway.web.core import page, page_lang, redirect, render
 from shared.errors import Conflict, Invalid
@@ -111,9 +112,18 @@ def _process_page(
         except Conflict:  # closed but not yet counted
             published = {}
         figures = views.vote_figures(published, page_lang(ctx))
+    who = person(ctx)
+    mine = (
+        {p["id"]: p for p in ctx.rpc("participation", "my_proposals", process_id, who)}
+        if who
+        else {}
+    )
     return render(
         ctx,
         "process.html",
+        mine=mine,
+        manager=allowed("participation.processes.manage", (ctx.user or {}).get("role"))
+        and (ctx.user or {}).get("mrc") == process.get("mrc_code"),
         figures=figures,
         status=422 if errors else 200,
         process=process,
@@ -311,3 +321,8 @@ def results(ctx: Context, process_id: str) -> Response:
         or [titles.get(w, w) for w in tally.get("winners", [])],
         rounds=views.follow_rounds(tally, titles),
     )
+
+
+# The pages that run a consultation (secretary, moderation, codes, a proposal's
+# comments) live apart; importing them here registers them with these pages.
+from gateway.web import consult  # noqa: E402, F401
