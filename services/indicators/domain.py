@@ -364,10 +364,16 @@ def parse_value(element: DataElement, raw: object) -> float | str:
 
 @dataclass(frozen=True)
 class DataValue:
+    """One stored value; ``combo`` and ``attribute`` are its category option
+    combo and attribute option combo (``""``: DHIS2's default, ``HllvX50cXC0``).
+    """
+
     data_element: str
     period: Period
     org_unit: str
     value: float | str
+    combo: str = ""
+    attribute: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -427,11 +433,18 @@ class DataSet:
     period_type: PeriodType = PeriodType.MONTH
 
 
+ComboFilter = str | None  # a combo id, "*" or None: every combo
+
+
 class ValueStore:
     """All data values of a node in memory, indexed by data element.
 
     This is the evaluation side (what a query reads); the service persists
-    the same values in its store and loads them here to evaluate.
+    the same values in its store and loads them here to evaluate. Values are
+    kept per category option combo and attribute option combo; an element's
+    value at an org unit and period is the sum of its combos (DHIS2's data
+    element total), which is what :meth:`rows` and :meth:`value` read unless
+    a combo is asked for (see :mod:`services.indicators.categories`).
     """
 
     def __init__(
@@ -444,6 +457,10 @@ class ValueStore:
         self._values: dict[str, dict[tuple[str, Period], float | str]] = defaultdict(
             dict
         )
+        # element -> (unit, period) -> (combo, attribute) -> value
+        self._combos: dict[
+            str, dict[tuple[str, Period], dict[tuple[str, str], float | str]]
+        ] = defaultdict(dict)
         self.data_sets: dict[str, DataSet] = {}
         self.registrations: set[tuple[str, int, str]] = set()
 
@@ -455,9 +472,45 @@ class ValueStore:
         return found
 
     def put(self, value: DataValue) -> None:
-        """Store (or replace) the value of one element, org unit and period."""
+        """Store (or replace) the value of one element, org unit, period and
+        combos; the element's total there is the sum of its combos."""
         self.hierarchy.get(value.org_unit)
-        self._values[value.data_element][(value.org_unit, value.period)] = value.value
+        key = (value.org_unit, value.period)
+        combos = self._combos[value.data_element].setdefault(key, {})
+        combos[(value.combo, value.attribute)] = value.value
+        if len(combos) == 1:
+            total: float | str = value.value
+        else:
+            numbers = [v for v in combos.values() if not isinstance(v, str)]
+            total = float(sum(numbers)) if numbers else value.value
+        self._values[value.data_element][key] = total
+
+    def combo_rows(
+        self,
+        data_element: str,
+        org_unit: str,
+        months: MonthRange,
+        combo: ComboFilter = None,
+        attribute: ComboFilter = None,
+    ) -> list[tuple[str, Period, float]]:
+        """Like :meth:`rows`, counting only the values of ``combo`` and
+        ``attribute`` (``None`` or ``"*"``: any), summed per org unit and
+        period (DHIS2's data element operand ``#{de.combo.attribute}``)."""
+        subtree = self.hierarchy.subtree(org_unit)
+        found: list[tuple[str, Period, float]] = []
+        for (unit, period), combos in self._combos.get(data_element, {}).items():
+            if unit not in subtree or not months.covers(period):
+                continue
+            picked = [
+                v
+                for (c, a), v in combos.items()
+                if not isinstance(v, str)
+                and combo in (None, "*", c)
+                and attribute in (None, "*", a)
+            ]
+            if picked:
+                found.append((unit, period, float(sum(picked))))
+        return found
 
     def put_raw(
         self, data_element: str, period: str, org_unit: str, raw: object
@@ -470,12 +523,16 @@ class ValueStore:
         return value
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._values.values())
+        return sum(
+            len(combos) for cells in self._combos.values() for combos in cells.values()
+        )
 
     def all_values(self) -> Iterator[DataValue]:
-        for element, values in self._values.items():
-            for (unit, period), value in values.items():
-                yield DataValue(element, period, unit, value)
+        """Every stored value, one per combo (not the totals)."""
+        for element, cells in self._combos.items():
+            for (unit, period), combos in cells.items():
+                for (combo, attribute), value in combos.items():
+                    yield DataValue(element, period, unit, value, combo, attribute)
 
     def rows(
         self, data_element: str, org_unit: str, months: MonthRange
@@ -496,14 +553,21 @@ class ValueStore:
         org_unit: str,
         period: Period | MonthRange,
         aggregation: AggregationType | None = None,
+        combo: ComboFilter = None,
+        attribute: ComboFilter = None,
     ) -> float | None:
-        """The element aggregated over the subtree and the period (unrounded)."""
+        """The element aggregated over the subtree and the period (unrounded);
+        with ``combo`` or ``attribute``, only the values of those combos."""
         months = period if isinstance(period, MonthRange) else MonthRange.of(period)
         element = self.element(data_element)
         aggregation = aggregation or element.aggregation
         if aggregation is AggregationType.LAST:
             months = MonthRange(0, months.last)  # look back for the last known value
-        return aggregate(self.rows(data_element, org_unit, months), aggregation)
+        if combo in (None, "*") and attribute in (None, "*"):
+            rows = self.rows(data_element, org_unit, months)
+        else:
+            rows = self.combo_rows(data_element, org_unit, months, combo, attribute)
+        return aggregate(rows, aggregation)
 
     def add_data_set(self, data_set: DataSet) -> None:
         self.data_sets[data_set.id] = data_set
