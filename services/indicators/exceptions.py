@@ -107,3 +107,20 @@ class DisaggregatedValues(IndicatorsError):
 
 class ApprovalError(IndicatorsError):
     """Locked data, approval out of order, or an unapproval without a reason."""
+
+
+class DefinitionRefused(IndicatorsError):
+    """A definition of the local catalogue that cannot be proposed, adopted or
+    defined: the field is named (``content.numerator``) and why, in both
+    languages.
+
+    ``champ « content.numerator » : élément de données inconnu « x » / ...``
+    """
+
+    def __init__(self, field: str, reason_fr: str, reason_en: str) -> None:
+        super().__init__(
+            f'champ « {field} » : {reason_fr} / field "{field}": {reason_en}',
+            field,
+        )
+        self.reason_fr = reason_fr
+        self.reason_en = reason_en
