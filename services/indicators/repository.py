@@ -13,6 +13,9 @@ Collections::
                   "published": [{"at", "cells": {"<element>": [cells as sent]}}]}
     waiting_lists {"_id": "<service_id>|201703", ...latest state in the month}
     decisions    {"_id": "<resolution_id>", "due": "2017-03-31", "done_on": ...}
+    definitions  {"_id": "indicator|outreach_share|2", "kind": ..., "id": ...,
+                  "version": 2, "content": {...}, "digest": "sha256:...",
+                  "status": "proposed" | "adopted" | "refused", "adopted": {...}}
 
 Every write takes an optional ``session`` so a handler's writes, its outbox
 events and its processed ``event_id`` commit together.
@@ -24,7 +27,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo import ASCENDING, IndexModel, ReplaceOne, UpdateOne
 from pymongo.database import Database
 
 from services.indicators.domain import (
@@ -43,6 +46,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "waiting_lists": [IndexModel([("org_unit", ASCENDING), ("month", ASCENDING)])],
     "decisions": [IndexModel([("org_unit", ASCENDING)])],
+    "definitions": [IndexModel([("kind", ASCENDING), ("id", ASCENDING)])],
 }
 
 
@@ -179,3 +183,45 @@ class IndicatorsRepository:
         self, collection: str, query: dict[str, Any], session: Any = None
     ) -> list[dict[str, Any]]:
         return list(self.db[collection].find(query, session=session))
+
+    # the local catalogue (services.indicators.definitions) ----------------
+    def definitions(self, session: Any = None) -> list[dict[str, Any]]:
+        return list(self.db.definitions.find({}, session=session))
+
+    def definition(self, key: str, session: Any = None) -> dict[str, Any] | None:
+        return self.db.definitions.find_one({"_id": key}, session=session)
+
+    def add_definition(self, doc: dict[str, Any], session: Any = None) -> None:
+        """A new version; ``DuplicateKeyError`` if that version exists."""
+        self.db.definitions.insert_one(doc, session=session)
+
+    def save_definition(self, doc: dict[str, Any], session: Any = None) -> None:
+        self.db.definitions.replace_one(
+            {"_id": doc["_id"]}, doc, upsert=True, session=session
+        )
+
+    def seed_definitions(self, docs: Iterable[dict[str, Any]]) -> int:
+        """Insert the versions not yet stored; never overwrite one (idempotent,
+        and safe when two workers seed at once)."""
+        ops = [
+            UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in docs
+        ]
+        if not ops:
+            return 0
+        return self.db.definitions.bulk_write(ops, ordered=False).upserted_count
+
+    def annotate_value(
+        self,
+        data_element: str,
+        org_unit: str,
+        period: str,
+        fields: dict[str, Any],
+        session: Any = None,
+    ) -> None:
+        """Add what an entry recorded beside its value (the element's version,
+        warnings confirmed)."""
+        self.db.data_values.update_one(
+            {"_id": value_id(data_element, org_unit, period)},
+            {"$set": fields},
+            session=session,
+        )
