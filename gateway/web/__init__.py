@@ -11,6 +11,7 @@ from __future__ import annotations
 from gateway.web import (  # noqa: F401
     admin,
     boards,
+    boards_run,
     help,
     indicators,
     participation,
