@@ -9,9 +9,11 @@ JavaScript. ``gateway.app`` includes :data:`api` and calls :func:`configure`.
 from __future__ import annotations
 
 from gateway.web import (  # noqa: F401
+    accounts,
     admin,
     boards,
     boards_run,
+    directory,
     help,
     indicators,
     participation,
