@@ -37,6 +37,8 @@ class ValueInput(_Strict):
     period = fields.String(required=True)
     value = fields.Raw(required=True, allow_none=False)
     by = fields.String(load_default="")
+    # saved despite the warnings the entry answered (bounds, outlier, rules)
+    confirm = fields.Boolean(load_default=False)
 
     @validates("period")
     def _period(self, value: str, **_: object) -> None:
@@ -73,6 +75,10 @@ class EvaluateInput(_Strict):
     org_unit = fields.String(required=True)
     period = fields.String(required=True)
     public = fields.Boolean(load_default=True)
+    # an earlier version of a catalogue indicator (default: the current one)
+    version = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=1)
+    )
 
     @validates("period")
     def _period(self, value: str, **_: object) -> None:
@@ -125,3 +131,19 @@ class DecisionStatusChanged(Schema):
     due = fields.Date(allow_none=True, load_default=None)
     on = fields.Date(required=True)
     mrc_code = fields.String(allow_none=True, load_default=None)
+
+
+class DefinitionInput(_Strict):
+    """A new version of a catalogue definition (checked by
+    :func:`definitions.check`, which names the refused field)::
+
+        {"kind": "indicator", "id": "office_share",
+         "content": {"numerator": "#{office_interventions}", ...}, "by": "..."}
+
+    ``{"content": {"retired": true}}`` retires the current version.
+    """
+
+    kind = fields.String(required=True, validate=validate.Length(max=40))
+    id = fields.String(required=True, validate=validate.Length(max=64))
+    content = fields.Dict(required=True)
+    by = fields.String(load_default="")
