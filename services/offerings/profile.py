@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from services.offerings.hsds import HSDS_VERSION, PROFILE_URI
+from shared.errors import Unavailable
 
 PATCH_DIR = Path(__file__).resolve().parent / "hsds_profile" / "profile"
 DEFAULT_SCHEMA_DIR = (
@@ -84,6 +85,14 @@ def compiled(core: Path | None = None) -> dict[str, Any]:
     ``openapi.json`` whose ``$ref``s name these files (relative URLs, so they
     resolve next to the document wherever it is served)."""
     directory = core or schema_dir()
+    if not (directory / "openapi.json").is_file():
+        raise Unavailable(
+            f"Les schémas HSDS 3.0 sont introuvables dans {directory} : donnez à "
+            "HSDS_SCHEMA_DIR le dossier schema/ de la spécification.",
+            f"The HSDS 3.0 schemas are not in {directory}: set HSDS_SCHEMA_DIR to "
+            "the specification's schema/ folder.",
+            details={"setting": "HSDS_SCHEMA_DIR"},
+        )
     found = patches()
     out: dict[str, Any] = {}
     for file in sorted(directory.glob("*.json")):
