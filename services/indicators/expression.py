@@ -3,9 +3,10 @@
 A formula is parsed into a tree (never ``eval``): numbers, ``+ - * /``,
 parentheses, and operands:
 
-* ``#{home_interventions}`` or ``#{deabcdefghA.catOptCombo}`` (DHIS2 style;
-  the category option combo is accepted and ignored: one default combo) or
-  a bare name ``home_interventions``;
+* ``#{home_interventions}`` (the data element total, every combo) or a bare
+  name ``home_interventions``; DHIS2's data element operands
+  ``#{de.catOptCombo}``, ``#{de.catOptCombo.attrOptCombo}`` and
+  ``#{de.*.attrOptCombo}`` read one combo (:mod:`categories`);
 * ``R{dataSet.REPORTING_RATE}``: completed over expected reports, in percent;
 * ``[periodInYear]``, ``[yearlyPeriodCount]``;
 * postfix functions on any operand or parenthesised group:
@@ -49,6 +50,8 @@ class Num:
 @dataclass(frozen=True)
 class Operand:
     element: str
+    combo: str | None = None  # None: every category option combo
+    attribute: str | None = None  # None: every attribute option combo
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)
-  | (?P<hash>\#\{(?P<hash_body>[A-Za-z0-9_:.\-]+)\})
+  | (?P<hash>\#\{(?P<hash_body>[A-Za-z0-9_:.*\-]+)\})
   | (?P<rate>R\{(?P<rate_body>[A-Za-z0-9_:\-]+)\.(?P<rate_metric>[A-Z_]+)\})
   | (?P<bracket>\[(?P<bracket_body>[A-Za-z]+)\])
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -248,7 +251,16 @@ class _Parser:
         if token.kind == "hash":
             self.index += 1
             body = token.groups["hash_body"] or ""
-            return Operand(body.split(".", 1)[0])
+            parts = body.split(".")
+            if len(parts) > 3 or not all(parts):
+                raise self.error(
+                    token,
+                    "opérande #{élément.combinaison.attribut} attendu",
+                    "operand #{element.combo.attribute} expected",
+                )
+            combo = _combo_part(parts[1]) if len(parts) > 1 else None
+            attribute = _combo_part(parts[2]) if len(parts) > 2 else None
+            return Operand(parts[0], combo, attribute)
         if token.kind == "rate":
             self.index += 1
             return ReportingRate(
@@ -274,6 +286,13 @@ class _Parser:
             "nombre, opérande ou « ( » attendu",
             'number, operand or "(" expected',
         )
+
+
+def _combo_part(text: str) -> str | None:
+    """``*`` is every combo (None); DHIS2's default id is ``""``."""
+    if text == "*":
+        return None
+    return "" if text in ("HllvX50cXC0", "default") else text
 
 
 def parse(expression: str) -> Node:
@@ -351,7 +370,17 @@ def _eval(
     if isinstance(node, Num):
         return node.value
     if isinstance(node, Operand):
-        value = store.value(node.element, ctx.org_unit, ctx.months, ctx.aggregation)
+        if node.combo is None and node.attribute is None:
+            value = store.value(node.element, ctx.org_unit, ctx.months, ctx.aggregation)
+        else:
+            value = store.value(
+                node.element,
+                ctx.org_unit,
+                ctx.months,
+                ctx.aggregation,
+                combo=node.combo,
+                attribute=node.attribute,
+            )
         used.append(OperandValue(node.element, ctx.org_unit, ctx.months, value))
         return value
     if isinstance(node, ReportingRate):

@@ -16,6 +16,13 @@ the node publishes one *linked table* and nothing else:
 * relations: each quarter is the sum of its months and the year the sum of
   its quarters (period hierarchy), each org unit the sum of its children and
   its own values, at every period (org-unit hierarchy);
+* a disaggregated element (values in several category option combos,
+  :mod:`categories`) has the combo dimension too: cells
+  ``(org unit, period, combo)`` with the same org-unit and period relations
+  within each combo, and each ``(org unit, period)`` total the sum of its
+  combos (DHIS2's data element total), so a small combo is hidden with
+  complementary cells across the combos, the total and both hierarchies, and
+  ``#{de.combo}`` in a public formula reads the combo's published cells;
 * the table is suppressed as a whole (:func:`suppression.suppress`): every
   count at or below the threshold is hidden (primary), complementary cells
   are hidden along both hierarchies, and the exact audit proves that each
@@ -61,7 +68,7 @@ from services.indicators.domain import (
 )
 from services.indicators.suppression import Suppression, Table, suppress
 
-Cell = tuple[str, str]  # (org unit or "<unit>#own", period id)
+Cell = tuple[str, ...]  # (org unit or "<unit>#own", period id[, combo])
 OWN = "#own"
 PUBLISHABLE = (AggregationType.SUM, AggregationType.LAST)
 
@@ -84,6 +91,7 @@ class PublishedTable:
     table: Table
     published: dict[Cell, int | None]
     primary: set[Cell] = field(default_factory=set)
+    combos: tuple[str, ...] = ()  # the combo dimension, if disaggregated
 
     def read(self, cell: Cell) -> int | None:
         """The published count of a cell, ``None`` if it has no data;
@@ -146,11 +154,14 @@ def linked_table(
     by_unit: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for unit, period, value in rows:
         by_unit[unit][period.first_month] += value
+    by_combo = _by_combo(store, element, first, year * 12 + 11)
 
-    def count(node: str, period: Period) -> int | None:
+    def count(
+        node: str, period: Period, by: Mapping[str, Mapping[int, float]] = by_unit
+    ) -> int | None:
         total, seen = 0.0, False
         for unit in leaves[node]:
-            months = by_unit[unit]
+            months = by.get(unit, {})
             if stock:
                 before = [m for m in months if m <= period.last_month]
                 if before:
@@ -172,36 +183,76 @@ def linked_table(
             found = count(node, period)
             if found is not None:
                 cells[(node, period.id)] = found
+    combos = sorted(by_combo) if set(by_combo) - {""} else []
+    for combo in combos:
+        for node in leaves:
+            for period in periods:
+                found = count(node, period, by_combo[combo])
+                if found is None and node in zeros:
+                    found = 0  # hidden like the zero total it sums to
+                if found is not None:
+                    cells[(node, period.id, combo)] = found
     relations: list[tuple[Hashable, tuple[Hashable, ...]]] = []
-    for node, children in parts.items():
-        for period in periods:
-            total = (node, period.id)
-            if total in cells:
-                inside = tuple(
-                    (c, period.id) for c in children if (c, period.id) in cells
-                )
-                relations.append((total, inside))
-    if not stock:
+    for suffix in [()] + [(c,) for c in combos]:
+        for node, children in parts.items():
+            for period in periods:
+                total = (node, period.id, *suffix)
+                if total in cells:
+                    inside = tuple(
+                        (c, period.id, *suffix)
+                        for c in children
+                        if (c, period.id, *suffix) in cells
+                    )
+                    relations.append((total, inside))
+        if stock:
+            continue
         for node in leaves:
             for q in range(1, 5):
                 quarter = Period(year, PeriodType.QUARTER, q)
-                total = (node, quarter.id)
+                total = (node, quarter.id, *suffix)
                 if total in cells:
                     months = tuple(
-                        (node, Period.from_ordinal(m).id)
+                        (node, Period.from_ordinal(m).id, *suffix)
                         for m in quarter.months()
-                        if (node, Period.from_ordinal(m).id) in cells
+                        if (node, Period.from_ordinal(m).id, *suffix) in cells
                     )
                     relations.append((total, months))
-            total = (node, str(year))
+            total = (node, str(year), *suffix)
             if total in cells:
                 quarters = tuple(
-                    (node, f"{year}Q{q}")
+                    (node, f"{year}Q{q}", *suffix)
                     for q in range(1, 5)
-                    if (node, f"{year}Q{q}") in cells
+                    if (node, f"{year}Q{q}", *suffix) in cells
                 )
                 relations.append((total, quarters))
+    for node in leaves:
+        for period in periods:
+            total = (node, period.id)
+            inside = tuple(
+                (node, period.id, c) for c in combos if (node, period.id, c) in cells
+            )
+            # a stock's combos may be last recorded in different months: their
+            # sum is then not the unit's last total, and no relation holds
+            if inside and cells.get(total) == sum(cells[p] for p in inside):
+                relations.append((total, inside))
     return Table(cells, relations)
+
+
+def _by_combo(
+    store: ValueStore, element: str, first: int, last: int
+) -> dict[str, dict[str, dict[int, float]]]:
+    """combo -> reporting unit -> month ordinal -> value (attribute combos
+    summed), for the months ``first..last``."""
+    found: dict[str, dict[str, dict[int, float]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(float))
+    )
+    for value in store.all_values():
+        if value.data_element != element or isinstance(value.value, str):
+            continue
+        period = value.period
+        if first <= period.first_month and period.last_month <= last:
+            found[value.combo][value.org_unit][period.first_month] += value.value
+    return found
 
 
 def publish(
@@ -235,7 +286,15 @@ def publish(
     if result.unprotected:
         # the audit found no way to protect a cell: publish none of the table
         published = dict.fromkeys(published)
-    return PublishedTable(element, year, table, published, set(result.primary))  # type: ignore[arg-type]
+    combos = tuple(sorted({c[2] for c in table.cells if len(c) == 3}))  # type: ignore[arg-type]
+    return PublishedTable(
+        element,
+        year,
+        table,
+        published,
+        set(result.primary),  # type: ignore[arg-type]
+        combos,
+    )
 
 
 @lru_cache(maxsize=512)
@@ -313,19 +372,35 @@ class PublishedValues(ValueStore):
     ) -> float | None:
         return self.inner.reporting_rate(data_set, org_unit, months)
 
+    def _attributes(self, data_element: str) -> bool:
+        """Whether some value of the element has an attribute option combo."""
+        return any(
+            v.attribute
+            for v in self.inner.all_values()
+            if v.data_element == data_element
+        )
+
     def value(
         self,
         data_element: str,
         org_unit: str,
         period: Period | MonthRange,
         aggregation: AggregationType | None = None,
+        combo: str | None = None,
+        attribute: str | None = None,
     ) -> float | None:
         element = self.inner.element(data_element)
         if not element.is_count:
-            return self.inner.value(data_element, org_unit, period, aggregation)
+            return self.inner.value(
+                data_element, org_unit, period, aggregation, combo, attribute
+            )
         own = element.aggregation
         if (aggregation or own) is not own or own not in PUBLISHABLE:
             raise Withheld(data_element)
+        if attribute not in (None, "*") and (
+            attribute or self._attributes(data_element)
+        ):
+            raise Withheld(data_element)  # the table sums attribute combos
         self.hierarchy.get(org_unit)
         months = period if isinstance(period, MonthRange) else MonthRange.of(period)
         if own is AggregationType.LAST:
@@ -335,7 +410,11 @@ class PublishedValues(ValueStore):
             pieces = tiles(months)
         total, seen = 0, False
         for piece in pieces:
-            found = self.tables(data_element, piece.year).read((org_unit, piece.id))
+            table = self.tables(data_element, piece.year)
+            cell: Cell = (org_unit, piece.id)
+            if combo not in (None, "*") and (combo or table.combos):
+                cell = (org_unit, piece.id, combo)
+            found = table.read(cell)
             if found is not None:
                 total, seen = total + found, True
         return float(total) if seen else None
