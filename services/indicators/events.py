@@ -23,6 +23,11 @@ the MRCs approved, suppressed again with the coordinator's threshold)::
 
 from __future__ import annotations
 
+# the boards' own contract: a public resolution may carry a catalogue
+# definition ({"service": "indicators", "kind", "id", "version", "digest",
+# "content"}) that its adoption makes current
+from services.boards.events import RESOLUTION_ADOPTED
+
 # participation's own module: importing it registers the upcaster of its v1
 # results (no eligible count), so old events are read in today's shape here too
 from services.participation.events import RESULTS_PUBLISHED
@@ -30,6 +35,7 @@ from services.participation.events import RESULTS_PUBLISHED
 __all__ = [
     "DECISION_STATUS_CHANGED",
     "EVENT_RECEIVED",
+    "RESOLUTION_ADOPTED",
     "RESULTS_PUBLISHED",
     "ROLLUP_PUBLISHED",
     "SERVICE_PUBLISHED",

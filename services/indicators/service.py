@@ -11,7 +11,16 @@ RPCs (all payloads JSON; errors are the shared types, French then English)::
     indicators.evaluate({"indicator": "waiting_people", "org_unit": "cd:2437",
                          "period": "2026Q1"})
     indicators.dashboard({"org_unit": "2437"})
-    indicators.catalogue()
+    indicators.catalogue({"proposed": true})
+    indicators.propose_definition({"kind": "indicator", "id": "office_share",
+                                   "content": {...}, "by": "..."})
+    indicators.define({...same, by the node administrator: current at once})
+
+The catalogue is data in the store (:mod:`definitions`; the starter,
+``catalogue.json``, is seeded idempotently): a board secretary proposes a new
+version, and the ``boards.resolution_adopted`` whose agenda item carried its
+reference (same digest) makes it current; values keep the element version they
+were entered under and evaluations say the indicator version they used.
 
 Values entered by hand are validated against the data element's type and
 refused (409) in an approved period. Approving an MRC's period locks its
@@ -38,9 +47,11 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
+from pymongo.errors import DuplicateKeyError
 
 from services.indicators import computed, events
-from services.indicators.catalogue import DATA_ELEMENTS, INDICATORS
+from services.indicators import definitions as defs
+from services.indicators.catalogue import seed_documents
 from services.indicators.domain import (
     APPROVAL_LEVEL,
     Approval,
@@ -62,6 +73,7 @@ from services.indicators.schemas import (
     ApprovalInput,
     DashboardQuery,
     DecisionStatusChanged,
+    DefinitionInput,
     EvaluateInput,
     ResultsPublished,
     ServiceChanged,
@@ -176,39 +188,181 @@ class IndicatorsService(ServiceBase):
         hierarchy: Hierarchy,
         session: Any = None,
         elements: set[str] | None = None,
+        catalogue: defs.Catalogue | None = None,
     ) -> ValueStore:
-        store = ValueStore(hierarchy, DATA_ELEMENTS)
+        known = (catalogue or self._catalogue(session)).elements()
+        store = ValueStore(hierarchy, known)
         return self._repo().value_store(store, session, elements)
+
+    _seeded: set[str] = set()  # databases this process has seeded
+
+    def _catalogue(self, session: Any = None) -> defs.Catalogue:
+        """The local catalogue, every version, from the store; the starter
+        (``catalogue.json``) is seeded once per database, idempotently."""
+        repo = self._repo()
+        name = repo.db.name
+        if name not in IndicatorsService._seeded:
+            repo.seed_definitions(seed_documents())
+            IndicatorsService._seeded.add(name)
+        return defs.Catalogue([defs.from_doc(d) for d in repo.definitions(session)])
 
     # --- RPCs --------------------------------------------------------------
     @rpc
-    def catalogue(self) -> dict[str, Any]:
-        """Data elements and indicators with their definitions (fr and en)."""
-        return {
+    def catalogue(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The current version of every data element, indicator and validation
+        rule (fr and en: name, definition, intended use); retired ones with
+        ``"status": "retired"``. ``{"proposed": true}`` adds the versions
+        waiting for a board's resolution."""
+        catalogue = self._catalogue()
+        body: dict[str, Any] = {
             "data_elements": [
-                {
-                    "id": e.id,
-                    "value_type": e.value_type.value,
-                    "aggregation": e.aggregation.value,
-                    "name": {"fr": e.name_fr, "en": e.name_en},
-                    "definition": {"fr": e.definition_fr, "en": e.definition_en},
-                    "is_count": e.is_count,
-                }
-                for e in DATA_ELEMENTS.values()
+                defs.describe(d)
+                for d in catalogue.of_kind(defs.DATA_ELEMENT, retired=True)
             ],
-            "indicators": [self._describe(i) for i in INDICATORS.values()],
+            "indicators": [defs.describe(d) for d in catalogue.of_kind(defs.INDICATOR)],
+            "validation_rules": [
+                defs.describe(d) for d in catalogue.of_kind(defs.VALIDATION_RULE)
+            ],
         }
+        if (query or {}).get("proposed"):
+            body["proposed"] = [
+                defs.describe(d)
+                for d in catalogue.definitions
+                if d.status == defs.PROPOSED
+            ]
+        return body
+
+    @rpc
+    def definition_history(self, kind: str, id_: str) -> list[dict[str, Any]]:
+        """Every version of one definition, oldest first."""
+        found = self._catalogue().history(str(kind), str(id_))
+        if not found:
+            raise errors.NotFound(str(kind), str(id_))
+        return [defs.describe(d) for d in found]
 
     @staticmethod
-    def _describe(i: Indicator) -> dict[str, Any]:
-        return {
-            "id": i.id,
-            "numerator": i.numerator,
-            "denominator": i.denominator,
-            "factor": i.factor,
-            "name": {"fr": i.name_fr, "en": i.name_en},
-            "definition": {"fr": i.definition_fr, "en": i.definition_en},
-        }
+    def _describe(d: defs.Definition) -> dict[str, Any]:
+        return defs.describe(d)
+
+    def _new_version(
+        self, payload: dict[str, Any], status: str, adopted: dict[str, Any] | None
+    ) -> defs.Definition:
+        try:
+            data = DefinitionInput().load(payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        with self.store.transaction() as session:
+            catalogue = self._catalogue(session)
+            with refusals():
+                content = defs.check(
+                    data["kind"], data["id"], data["content"], catalogue
+                )
+            definition = defs.Definition(
+                data["kind"],
+                data["id"],
+                catalogue.next_version(data["kind"], data["id"]),
+                content,
+                status,
+                adopted,
+                data["by"],
+            )
+            try:
+                self._repo().add_definition(defs.to_doc(definition), session)
+            except DuplicateKeyError as exc:
+                raise errors.Conflict(
+                    f"Version {definition.version} de {definition.id} déjà "
+                    "enregistrée : réessayez.",
+                    f"Version {definition.version} of {definition.id} already "
+                    "recorded: try again.",
+                ) from exc
+        return definition
+
+    @rpc
+    def propose_definition(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A board secretary proposes a new version (an edit, or
+        ``{"retired": true}``); it is checked now, stored as proposed, and
+        becomes current only when ``boards.resolution_adopted`` carries its
+        ``reference`` (same digest). The reference goes on the agenda item::
+
+            {"service": "indicators", "kind": "indicator", "id": "office_share",
+             "version": 1, "digest": "sha256:...", "content": {...}}
+        """
+        definition = self._new_version(payload, defs.PROPOSED, None)
+        return defs.describe(definition) | {"reference": definition.reference()}
+
+    @rpc
+    def define(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The node administrator defines directly: current at once."""
+        adopted = {"by": "node_admin", "account": str(payload.get("by") or "")}
+        return defs.describe(self._new_version(payload, defs.ADOPTED, adopted))
+
+    @consume_batch(events.RESOLUTION_ADOPTED)
+    def on_resolution_adopted(self, envelopes: list[Envelope], session: Any) -> None:
+        """A public resolution whose item carried a proposed definition makes
+        that version current, if what it carries is what was proposed (same
+        digest) and it still holds against today's catalogue (an element it
+        reads may have been retired since): otherwise the version is marked
+        refused, with the reason, and nothing changes."""
+        repo = self._repo()
+        for envelope in envelopes:
+            payload = envelope.payload
+            ref = payload.get("definition")
+            if not isinstance(ref, dict) or ref.get("service") != "indicators":
+                continue
+            if payload.get("closed_session"):
+                continue  # a catalogue is public: adopted in public only
+            try:
+                key = defs.definition_key(
+                    str(ref["kind"]), str(ref["id"]), int(ref["version"])
+                )
+            except (KeyError, TypeError, ValueError):
+                log.warning("resolution %s: unreadable definition", payload)
+                continue
+            doc = repo.definition(key, session)
+            if doc is None or doc.get("status") != defs.PROPOSED:
+                log.info("resolution %s: %s not a proposal", payload, key)
+                continue
+            reason = self._adoption_refused(doc, ref, session)
+            resolution = {
+                "by": "resolution",
+                "board_id": payload.get("board_id"),
+                "resolution_id": payload.get("resolution_id"),
+                "number": payload.get("number"),
+                "adopted_on": str(payload.get("adopted_on") or ""),
+            }
+            if reason is None:
+                doc["status"], doc["adopted"] = defs.ADOPTED, resolution
+            else:
+                log.warning("resolution adopted %s, refused: %s", key, reason)
+                doc["status"] = defs.REFUSED
+                doc["refused"] = resolution | {"reason": reason}
+            repo.save_definition(doc, session)
+
+    def _adoption_refused(
+        self, doc: dict[str, Any], ref: dict[str, Any], session: Any
+    ) -> str | None:
+        content = ref.get("content")
+        if (
+            ref.get("digest") != doc["digest"]
+            or not isinstance(content, dict)
+            or defs.digest(content) != doc["digest"]
+        ):
+            return (
+                "la résolution ne porte pas la version proposée (empreinte) / "
+                "the resolution does not carry the proposed version (digest)"
+            )
+        catalogue = self._catalogue(session)
+        current = catalogue.current(doc["kind"], doc["id"])
+        if current is not None and current.version > doc["version"]:
+            return (
+                f"la version {current.version} est déjà en vigueur / "
+                f"version {current.version} is already in force"
+            )
+        try:
+            defs.check(doc["kind"], doc["id"], doc["content"], catalogue)
+        except IndicatorsError as exc:
+            return str(exc)
+        return None
 
     @rpc
     def enter_value(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -216,12 +370,22 @@ class IndicatorsService(ServiceBase):
             data = ValueInput().load(payload)
         except ValidationError as exc:
             raise invalid(exc) from exc
-        element = DATA_ELEMENTS.get(data["data_element"])
-        if element is None:
-            raise errors.Invalid(
-                {"data_element": ["Élément inconnu. / Unknown data element."]}
-            )
         with self.store.transaction() as session:
+            catalogue = self._catalogue(session)
+            element = catalogue.active_element(data["data_element"])
+            if element is None:
+                retired = catalogue.current(defs.DATA_ELEMENT, data["data_element"])
+                raise errors.Invalid(
+                    {
+                        "data_element": [
+                            "Élément retiré du catalogue. / Element retired from "
+                            "the catalogue."
+                            if retired is not None
+                            else "Élément inconnu. / Unknown data element."
+                        ]
+                    }
+                )
+            element_version = catalogue.current(defs.DATA_ELEMENT, element.id)
             hierarchy = self._hierarchy(session)
             if data["org_unit"] not in hierarchy:
                 raise errors.Invalid(
@@ -245,11 +409,20 @@ class IndicatorsService(ServiceBase):
                 "entered",
                 session,
             )
+            version = element_version.version if element_version else None
+            self._repo().annotate_value(
+                element.id,
+                data["org_unit"],
+                period.id,
+                {"element_version": version},
+                session,
+            )
         return {
             "data_element": element.id,
             "org_unit": data["org_unit"],
             "period": period.id,
             "value": value,
+            "element_version": version,
         }
 
     @rpc
@@ -282,11 +455,12 @@ class IndicatorsService(ServiceBase):
             doc["history"].append(
                 {"action": "approve", "by": data["by"], "at": utcnow()}
             )
-            store = self._values(hierarchy, session)
+            catalogue = self._catalogue(session)
+            store = self._values(hierarchy, session, catalogue=catalogue)
             sent = []
             versions = doc.setdefault("published", [])
             version: dict[str, Any] = {"at": utcnow(), "cells": {}}
-            for element in DATA_ELEMENTS.values():
+            for element in catalogue.elements().values():
                 if not element.is_count:
                     continue
                 earlier = [
@@ -428,10 +602,14 @@ class IndicatorsService(ServiceBase):
             data = EvaluateInput().load(payload)
         except ValidationError as exc:
             raise invalid(exc) from exc
+        catalogue = self._catalogue()
+        version: int | None = None
         if data["indicator"]:
-            indicator = INDICATORS.get(data["indicator"])
-            if indicator is None:
+            found = catalogue.indicator(data["indicator"], data.get("version"))
+            if found is None:
                 raise errors.NotFound("indicator", data["indicator"])
+            indicator = defs.to_indicator(found.id, found.content)
+            version = found.version
         elif data["numerator"]:
             with refusals():
                 indicator = Indicator(
@@ -444,13 +622,18 @@ class IndicatorsService(ServiceBase):
         hierarchy = self._hierarchy()
         org_unit = normalise_unit(data["org_unit"])
         with refusals():
-            store = self._values(hierarchy, elements=indicator.elements)
+            store = self._values(
+                hierarchy, elements=indicator.elements, catalogue=catalogue
+            )
             if data["public"]:
-                return self._evaluate_public(
+                shown = self._evaluate_public(
                     indicator, store, org_unit, data["period"], self._tables(store)
                 )
-            result = evaluate_indicator(indicator, store, org_unit, data["period"])
-        return self._public(result, False, hierarchy)
+            else:
+                result = evaluate_indicator(indicator, store, org_unit, data["period"])
+                shown = self._public(result, False, hierarchy, store)
+        # the version it was computed with: a corrected formula is a new one
+        return shown | ({"version": version} if version is not None else {})
 
     def _tables(self, store: ValueStore) -> TableSource:
         """The published tables of counts (:mod:`publication`), holding back
@@ -499,17 +682,17 @@ class IndicatorsService(ServiceBase):
                 "suppressed": True,
                 "approved": shareable(hierarchy, self._approvals(), org_unit, shown),
             }
-        return self._public(result, True, hierarchy)
+        return self._public(result, True, hierarchy, store)
 
     def _public(
-        self, result: Any, public: bool, hierarchy: Hierarchy
+        self, result: Any, public: bool, hierarchy: Hierarchy, store: ValueStore
     ) -> dict[str, Any]:
         value = result.value
         if public:
             counts = [
                 o.value
                 for o in result.operands
-                if o.element in DATA_ELEMENTS and DATA_ELEMENTS[o.element].is_count
+                if o.element in store.elements and store.elements[o.element].is_count
             ]
             value = suppress_rate(value, counts, self.threshold)
         period = Period.parse(result.period)
@@ -535,14 +718,16 @@ class IndicatorsService(ServiceBase):
         org_unit = normalise_unit(data["org_unit"])
         if org_unit not in hierarchy:
             raise errors.NotFound("org_unit", org_unit)
-        store = self._values(hierarchy)
+        catalogue = self._catalogue()
+        store = self._values(hierarchy, catalogue=catalogue)
         tables = self._tables(store)
         years = sorted({value.period.year for value in store.all_values()})
         years_ids = [str(y) for y in years]
         unit = hierarchy.get(org_unit)
         lang = data["lang"]
         panels = []
-        for indicator in INDICATORS.values():
+        for current in catalogue.of_kind(defs.INDICATOR):
+            indicator = defs.to_indicator(current.id, current.content)
             points = []
             for year in years_ids:
                 shown = self._evaluate_public(indicator, store, org_unit, year, tables)
@@ -553,7 +738,7 @@ class IndicatorsService(ServiceBase):
                         "suppressed": shown["suppressed"],
                     }
                 )
-            described = self._describe(indicator)
+            described = self._describe(current)
             panels.append(
                 described
                 | {
