@@ -11,15 +11,11 @@ from pymongo import MongoClient
 
 from services.indicators import events
 from services.indicators.catalogue import seed_documents, starter
+from services.indicators.geo import quebec_units
 from services.indicators.repository import IndicatorsRepository
 from shared import errors
 from shared.envelope import Envelope
-from tests.indicators.test_service import (  # noqa: F401 (fixtures)
-    enter,
-    geo_units,
-    make_service,
-    mauricie,
-)
+from tests.indicators.test_service import enter, make_service
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +40,16 @@ def office_share(**changes):
     content = {"numerator": "#{office_interventions}", "denominator": ALL}
     content |= {"factor": 100} | TEXTS | changes
     return {"kind": "indicator", "id": "office_share", "content": content}
+
+
+@pytest.fixture(scope="module")
+def mauricie(data_dir):
+    """Quebec, its regions, and Francheville with its municipalities."""
+    return [
+        u
+        for u in quebec_units(data_dir / "quebec_geo")
+        if u.level <= 2 or u.id == "cd:2437" or u.id.startswith("csd:2437")
+    ]
 
 
 @pytest.fixture
@@ -80,7 +86,7 @@ def current(svc, kind, id_):
 
 
 def test_the_starter_catalogue_is_data_seeded_once_with_uses_in_both_languages(
-    service, store_uri, db_prefix, mauricie
+    service, store_uri, db_prefix
 ):
     body = service.catalogue()
     ids = {d["id"] for d in body["data_elements"]}
@@ -206,7 +212,9 @@ def test_a_retired_element_takes_no_new_value_and_old_values_keep_their_version(
     assert made["is_count"] is True  # whole numbers are counts unless said not
     entered = enter(service, "csd:2437067", 12, element="calls")
     assert entered["element_version"] == 1
-    service.define({"kind": "data_element", "id": "calls", "content": {"retired": True}})
+    service.define(
+        {"kind": "data_element", "id": "calls", "content": {"retired": True}}
+    )
     assert current(service, "data_element", "calls")["status"] == "retired"
     with pytest.raises(errors.Invalid) as info:
         enter(service, "csd:2437067", 13, element="calls")
@@ -262,7 +270,9 @@ def test_a_proposal_whose_element_was_retired_meanwhile_is_refused_at_adoption(
             "content": {"numerator": "#{calls}"} | texts,
         }
     )
-    service.define({"kind": "data_element", "id": "calls", "content": {"retired": True}})
+    service.define(
+        {"kind": "data_element", "id": "calls", "content": {"retired": True}}
+    )
     service.on_resolution_adopted([adopted(proposed["reference"])])
     assert current(service, "indicator", "calls_total") is None
     doc = service.store.db.definitions.find_one({"_id": "indicator|calls_total|1"})
