@@ -3,6 +3,8 @@
     $ maillage indicators load-geo                      # ../shared/data/quebec_geo
     $ maillage indicators import values.json            # DHIS2 data-value set
     $ maillage indicators import dataValues.csv --org-units tree.json
+    $ maillage indicators import values.json --metadata categories.json
+    $ maillage indicators export out.csv --data-element home_interventions
     $ maillage indicators evaluate --numerator '#{deA}' --org-unit qc --period 2017Q1
     $ maillage indicators catalogue
 
@@ -30,7 +32,9 @@ from services.indicators.geo import quebec_units
 from services.indicators.importing import (
     import_values,
     read_data_value_set,
+    read_metadata,
     read_org_units,
+    write_data_value_set,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +94,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             hierarchy = read_org_units(args.org_units)
             repository.save_org_units(hierarchy)
         hierarchy = repository.hierarchy()
+        model = repository.categories()
+        if args.metadata:
+            model.merge(read_metadata(args.metadata))
+            repository.save_categories(model)
         if not len(hierarchy):
             return _error(
                 "aucune unité d'organisation : lancez « maillage indicators "
@@ -100,7 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except (IndicatorsError, OSError, ValueError) as exc:
         return _error(str(exc))
     store = ValueStore(hierarchy, DATA_ELEMENTS)
-    summary = import_values(store, rows)
+    summary = import_values(store, rows, model)
     approvals = [
         Approval(a["org_unit"], Period.parse(a["period"]))
         for a in repository.approvals()
@@ -121,6 +129,34 @@ def cmd_import(args: argparse.Namespace) -> int:
     repository.save_values(accepted, "import")
     print(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
     return 1 if summary.conflicts else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the stored values as a DHIS2 data-value set (format from the
+    suffix, or ``--format``), every combo kept."""
+    target = Path(args.file)
+    fmt = args.format or ("csv" if target.suffix.lower() == ".csv" else "json")
+    try:
+        repository = _repository(args)
+        period = Period.parse(args.period) if args.period else None
+        store = repository.value_store(
+            ValueStore(repository.hierarchy(), DATA_ELEMENTS),
+            elements=[args.data_element] if args.data_element else None,
+        )
+    except (IndicatorsError, OSError) as exc:
+        return _error(str(exc))
+    values = [
+        v
+        for v in store.all_values()
+        if (period is None or period.contains(v.period))
+        and (args.org_unit is None or v.org_unit == args.org_unit)
+    ]
+    try:
+        target.write_text(write_data_value_set(values, fmt), encoding="utf-8")
+    except OSError as exc:
+        return _error(str(exc))
+    print(json.dumps({"exported": len(values), "file": str(target)}))
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -184,8 +220,21 @@ def register(subparsers: Any) -> None:
     imp = commands.add_parser("import", help="importer / import a data-value set")
     imp.add_argument("file", help="DHIS2 data-value set, .json or .csv")
     imp.add_argument("--org-units", help="DHIS2 metadata JSON (organisationUnits)")
+    imp.add_argument(
+        "--metadata",
+        help="DHIS2 metadata JSON: categories, categoryCombos, dataElements",
+    )
     store_options(imp)
     imp.set_defaults(func=cmd_import)
+
+    exp = commands.add_parser("export", help="exporter / export a data-value set")
+    exp.add_argument("file", help="output .json or .csv")
+    exp.add_argument("--format", choices=("json", "csv"))
+    exp.add_argument("--data-element")
+    exp.add_argument("--period", help="only values inside (2017, 2017Q1, 201703)")
+    exp.add_argument("--org-unit")
+    store_options(exp)
+    exp.set_defaults(func=cmd_export)
 
     ev = commands.add_parser("evaluate", help="évaluer / evaluate an indicator")
     ev.add_argument("--indicator", help="catalogue id")

@@ -76,35 +76,6 @@ class DataImportError(IndicatorsError):
         self.line = line
 
 
-class DisaggregatedValues(IndicatorsError):
-    """Two combos of one element, period and org unit: the file is refused.
-
-    ``fichier « v.csv », ligne 4, champ « categoryOptionCombo » : ...``
-    """
-
-    def __init__(
-        self, source: str, row: object, first: object, field: str, before: str, now: str
-    ) -> None:
-        line = getattr(row, "line", 0)
-        earlier = getattr(first, "line", 0)
-        what = " ".join(
-            str(getattr(row, a, "")) for a in ("data_element", "period", "org_unit")
-        )
-        was, is_ = before or "(défaut)", now or "(défaut)"
-        was_en, is_en = before or "(default)", now or "(default)"
-        super().__init__(
-            f"fichier « {source} », ligne {line}, champ « {field} » : {is_} après "
-            f"{was} (ligne {earlier}) pour {what} ; les valeurs ventilées ne sont "
-            "pas encore prises en charge, rien n'a été importé / "
-            f'file "{source}", row {line}, field "{field}": {is_en} after {was_en} '
-            f"(row {earlier}) for {what}; disaggregated values are not supported "
-            "yet, nothing was imported",
-            field,
-        )
-        self.source = source
-        self.line = line
-
-
 class ApprovalError(IndicatorsError):
     """Locked data, approval out of order, or an unapproval without a reason."""
 

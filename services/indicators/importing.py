@@ -9,11 +9,15 @@ from a DHIS2 instance, a spreadsheet export, or another node:
     dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value
     home_interventions,201703,cd:2437,,,42
 
-Disaggregated values (several ``categoryOptionCombo`` or
-``attributeOptionCombo`` values for one element, period and org unit) are not
-supported yet: they would collapse into one value, so such a file is refused
-whole, naming the file, the row and the field, and nothing of it is stored.
-The default combo (empty, or DHIS2's ``HllvX50cXC0``) counts as one.
+Each value is stored under its ``categoryOptionCombo`` and
+``attributeOptionCombo`` (empty, or DHIS2's ``HllvX50cXC0``: the default), so
+several combos of one element, period and org unit are several values; a combo
+the element's declared category combination does not hold (or an attribute
+combo no attribute combination declares) is refused as DHIS2 refuses it: the
+row becomes a conflict naming its line and field, and is not stored. Categories
+are declared in DHIS2 metadata (:func:`read_metadata`, :mod:`categories`).
+:func:`write_data_value_set` writes the values back in the same formats, the
+default combos spelled ``HllvX50cXC0``, so a round trip keeps every value.
 
 The CSV header is optional (DHIS2 exports it, its analytics fixture has it with
 spaces after the commas); without a header the DHIS2 column order is assumed.
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.indicators.categories import CategoryModel, combo_id, dhis2_id
 from services.indicators.domain import (
     DataValue,
     Hierarchy,
@@ -39,11 +44,7 @@ from services.indicators.domain import (
     ValueStore,
     parse_value,
 )
-from services.indicators.exceptions import (
-    DataImportError,
-    DisaggregatedValues,
-    IndicatorsError,
-)
+from services.indicators.exceptions import DataImportError, IndicatorsError
 
 _DHIS2_COLUMNS = (
     "dataelement",
@@ -64,7 +65,6 @@ _JSON_KEYS = {
     "value": "value",
     "comment": "comment",
 }
-_DEFAULT_COMBO = "HllvX50cXC0"  # DHIS2's default category option combo
 
 
 @dataclass(frozen=True)
@@ -106,38 +106,7 @@ def read_data_value_set(path: Path | str) -> list[RawDataValue]:
         rows = parse_json(text)
     else:
         rows = parse_csv(text)
-    refuse_disaggregated(rows, path.name)
     return rows
-
-
-def _combo(text: object) -> str:
-    combo = str(text or "").strip()
-    return "" if combo == _DEFAULT_COMBO else combo
-
-
-def refuse_disaggregated(rows: Iterable[RawDataValue], source: str = "") -> None:
-    """Refuse a set holding two combos of one element, period and org unit.
-
-    Storing both under one key would keep the last and call it "updated";
-    until disaggregation exists the whole file is refused
-    (:class:`DisaggregatedValues`), so an import stores all of it or nothing.
-    """
-    first: dict[tuple[str, str, str], RawDataValue] = {}
-    for raw in rows:
-        try:
-            period = Period.parse(raw.period).id
-        except IndicatorsError:
-            continue  # refused on its own by validate()
-        key = (raw.data_element, period, raw.org_unit)
-        seen = first.setdefault(key, raw)
-        for name, attribute in (
-            ("categoryOptionCombo", "category_option_combo"),
-            ("attributeOptionCombo", "attribute_option_combo"),
-        ):
-            before = _combo(getattr(seen, attribute))
-            now = _combo(getattr(raw, attribute))
-            if before != now:
-                raise DisaggregatedValues(source, raw, seen, name, before, now)
 
 
 def parse_json(text: str) -> list[RawDataValue]:
@@ -206,8 +175,11 @@ def parse_csv(text: str) -> list[RawDataValue]:
     return rows
 
 
-def validate(store: ValueStore, raw: RawDataValue) -> DataValue:
-    """Turn one raw row into a checked value, or raise naming line and field."""
+def validate(
+    store: ValueStore, raw: RawDataValue, model: CategoryModel | None = None
+) -> DataValue:
+    """Turn one raw row into a checked value, or raise naming line and field
+    (a combo the element's category combination does not hold included)."""
     for name, text in (
         ("dataElement", raw.data_element),
         ("period", raw.period),
@@ -242,21 +214,39 @@ def validate(store: ValueStore, raw: RawDataValue) -> DataValue:
             f"valeur de type {expected} attendue",
             f"{expected} value expected",
         ) from None
-    return DataValue(raw.data_element, period, raw.org_unit, value)
+    combo = combo_id(raw.category_option_combo)
+    attribute = combo_id(raw.attribute_option_combo)
+    try:
+        (model or CategoryModel()).check(raw.data_element, combo, attribute)
+    except IndicatorsError as exc:
+        fr, _, en = str(exc).partition(" / ")
+        raise DataImportError(raw.line, exc.field, fr, en) from None
+    return DataValue(raw.data_element, period, raw.org_unit, value, combo, attribute)
 
 
-def import_values(store: ValueStore, rows: Iterable[RawDataValue]) -> ImportSummary:
-    """Validate and store rows; a later row for the same key updates it."""
+def import_values(
+    store: ValueStore,
+    rows: Iterable[RawDataValue],
+    model: CategoryModel | None = None,
+) -> ImportSummary:
+    """Validate and store rows; a later row for the same key (element, org
+    unit, period and both combos) updates it."""
     summary = ImportSummary()
-    seen: set[tuple[str, str, Period]] = set()
+    seen: set[tuple[str, str, Period, str, str]] = set()
     for raw in rows:
         try:
-            value = validate(store, raw)
+            value = validate(store, raw, model)
         except DataImportError as exc:
             summary.ignored += 1
             summary.conflicts.append(str(exc))
             continue
-        key = (value.data_element, value.org_unit, value.period)
+        key = (
+            value.data_element,
+            value.org_unit,
+            value.period,
+            value.combo,
+            value.attribute,
+        )
         if key in seen:
             summary.updated += 1
         else:
@@ -265,6 +255,79 @@ def import_values(store: ValueStore, rows: Iterable[RawDataValue]) -> ImportSumm
         store.put(value)
         summary.values.append(value)
     return summary
+
+
+def read_metadata(path: Path | str) -> CategoryModel:
+    """The categories of a DHIS2 metadata file (``categoryOptions``,
+    ``categories``, ``categoryCombos``, ``categoryOptionCombos``,
+    ``dataElements``); a file of org units only declares nothing."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataImportError(
+            exc.lineno, "metadata", "JSON illisible", "unreadable JSON"
+        ) from exc
+    if not isinstance(document, dict):
+        raise DataImportError(1, "metadata", "objet attendu", "object expected")
+    try:
+        return CategoryModel.from_dict(document)
+    except (KeyError, TypeError) as exc:
+        raise DataImportError(
+            1, "metadata", f"champ manquant {exc}", f"missing field {exc}"
+        ) from None
+
+
+def _text(value: float | str) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_data_value_set(values: Iterable[DataValue], fmt: str = "json") -> str:
+    """A DHIS2 data-value set (``json`` or ``csv``) of ``values``, each with
+    its ``categoryOptionCombo`` and ``attributeOptionCombo``::
+
+        {"dataValues": [{"dataElement": "home_interventions", "period": "201703",
+          "orgUnit": "cd:2437", "categoryOptionCombo": "f_0_17",
+          "attributeOptionCombo": "HllvX50cXC0", "value": "12"}]}
+    """
+    ordered = sorted(
+        values,
+        key=lambda v: (v.data_element, v.period, v.org_unit, v.combo, v.attribute),
+    )
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(_DHIS2_COLUMNS[:6])
+        for v in ordered:
+            writer.writerow(
+                [
+                    v.data_element,
+                    v.period.id,
+                    v.org_unit,
+                    dhis2_id(v.combo),
+                    dhis2_id(v.attribute),
+                    _text(v.value),
+                ]
+            )
+        return out.getvalue()
+    return json.dumps(
+        {
+            "dataValues": [
+                {
+                    "dataElement": v.data_element,
+                    "period": v.period.id,
+                    "orgUnit": v.org_unit,
+                    "categoryOptionCombo": dhis2_id(v.combo),
+                    "attributeOptionCombo": dhis2_id(v.attribute),
+                    "value": _text(v.value),
+                }
+                for v in ordered
+            ]
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
 
 
 def read_org_units(path: Path | str) -> Hierarchy:

@@ -8,6 +8,11 @@ Collections::
                   "data_element": ..., "org_unit": ..., "period": "201703",
                   "value": 42.0, "source": "entered" | "import" | "computed",
                   "updated_at": datetime}
+                 (a value of a non-default combo: ``_id`` ends in
+                  ``|<categoryOptionCombo>|<attributeOptionCombo>`` and the
+                  document holds "combo" and "attribute")
+    categories   {"_id": "model", ...DHIS2 metadata: categoryOptions, categories,
+                  categoryCombos, categoryOptionCombos, dataElements}
     approvals    {"_id": "cd:2437|2017Q1", "org_unit": ..., "period": ...,
                   "approved": true, "history": [{"action", "by", "reason", "at"}],
                   "published": [{"at", "cells": {"<element>": [cells as sent]}}]}
@@ -30,6 +35,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReplaceOne, UpdateOne
 from pymongo.database import Database
 
+from services.indicators.categories import CategoryModel
 from services.indicators.domain import (
     DataValue,
     Hierarchy,
@@ -50,8 +56,13 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-def value_id(data_element: str, org_unit: str, period: str) -> str:
-    return f"{data_element}|{org_unit}|{period}"
+def value_id(
+    data_element: str, org_unit: str, period: str, combo: str = "", attribute: str = ""
+) -> str:
+    """One id per element, org unit, period and combos; the default combos
+    keep the id values had before disaggregation."""
+    key = f"{data_element}|{org_unit}|{period}"
+    return f"{key}|{combo}|{attribute}" if combo or attribute else key
 
 
 class IndicatorsRepository:
@@ -101,22 +112,21 @@ class IndicatorsRepository:
         now = datetime.now(UTC)
         ops = []
         for v in values:
-            key = value_id(v.data_element, v.org_unit, v.period.id)
-            ops.append(
-                ReplaceOne(
-                    {"_id": key},
-                    {
-                        "_id": key,
-                        "data_element": v.data_element,
-                        "org_unit": v.org_unit,
-                        "period": v.period.id,
-                        "value": v.value,
-                        "source": source,
-                        "updated_at": now,
-                    },
-                    upsert=True,
-                )
+            key = value_id(
+                v.data_element, v.org_unit, v.period.id, v.combo, v.attribute
             )
+            doc = {
+                "_id": key,
+                "data_element": v.data_element,
+                "org_unit": v.org_unit,
+                "period": v.period.id,
+                "value": v.value,
+                "source": source,
+                "updated_at": now,
+            }
+            if v.combo or v.attribute:
+                doc |= {"combo": v.combo, "attribute": v.attribute}
+            ops.append(ReplaceOne({"_id": key}, doc, upsert=True))
         if ops:
             self.db.data_values.bulk_write(ops, ordered=False, session=session)
         return len(ops)
@@ -150,9 +160,24 @@ class IndicatorsRepository:
                         Period.parse(doc["period"]),
                         doc["org_unit"],
                         doc["value"],
+                        doc.get("combo", ""),
+                        doc.get("attribute", ""),
                     )
                 )
         return store
+
+    # categories (disaggregation) ------------------------------------------
+    def categories(self, session: Any = None) -> CategoryModel:
+        doc = self.db.categories.find_one({"_id": "model"}, session=session)
+        return CategoryModel.from_dict(doc or {})
+
+    def save_categories(self, model: CategoryModel, session: Any = None) -> None:
+        self.db.categories.replace_one(
+            {"_id": "model"},
+            {"_id": "model", **model.as_dict()},
+            upsert=True,
+            session=session,
+        )
 
     # approvals -----------------------------------------------------------
     def approvals(self, session: Any = None) -> list[dict[str, Any]]:
