@@ -21,6 +21,7 @@ zone of Montreal) and sent to the service in UTC.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -368,13 +369,32 @@ def registry(ctx: Context, process_id: str) -> Response:
     text = ""
     if upload is not None and upload.filename:
         text = upload.read(900_001).decode("utf-8-sig", errors="replace")
-    text = text or (ctx.request.form.get("csv") or "")
+    text = _accounts_named(ctx, text or (ctx.request.form.get("csv") or ""))
     try:
         through_api(ctx, papi.RegistryInput(), {"csv": text})
         report = papi.load_registry(ctx, process_id=process_id)
     except (Invalid, MaillageError) as exc:
         return _refused(ctx, process_id, exc)
     return _manage(ctx, process_id, report=report)
+
+
+def _accounts_named(ctx: Context, text: str) -> str:
+    """The registry with each ``person`` that is a user name of this node
+    replaced by its account id (what the service keys on), so a secretary
+    writes people as people know them; rows and their numbers are kept."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or "person" not in rows[0]:
+        return text
+    column = rows[0].index("person")
+    store = ctx.runtime.store  # type: ignore[attr-defined]
+    for row in rows[1:]:
+        name = row[column].strip() if column < len(row) else ""
+        account = store.account_by_username(name) if name else None
+        if account is not None:
+            row[column] = str(account["_id"])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
 
 
 @page(
