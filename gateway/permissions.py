@@ -105,6 +105,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "indicators.values.enter": _r("practitioner", "node_admin"),
     "indicators.values.approve": _r("regional_coordinator", "node_admin"),
     "indicators.rollups.publish": _r("regional_coordinator", "node_admin"),
+    # the local catalogue: a secretary proposes, the board adopts by
+    # resolution; the node administrator may also define directly
+    "indicators.definitions.propose": _r("board_secretary"),
+    "indicators.definitions.define": _r("node_admin"),
+    # validation-rule violations show unsuppressed values
+    "indicators.quality.read": _r("practitioner", "node_admin"),
     # federation
     "federation.read": _r("regional_coordinator", "node_admin"),
 }
