@@ -915,6 +915,16 @@ class Meeting:
             and not self.is_recused(member_id, item_id)
         ]
 
+    def require_open(self) -> None:
+        self._require(MeetingStatus.OPEN)
+
+    def chair(self, board: Board) -> str | None:
+        """The member holding the office of chair on the meeting day."""
+        for member_id, appointment in sorted(board.seated(self.day).items()):
+            if appointment.office == Office.CHAIR:
+                return member_id
+        return None
+
     def check_voter(self, board: Board, member_id: str, item_id: str) -> None:
         """Refuse a member who may not move, second, speak or vote on the item:
         not a member, not seated on the meeting day, absent, or recused."""
@@ -1184,6 +1194,9 @@ class Resolution:
     progress: int = 0
     due: date | None = None
     updates: list[FollowUpUpdate] = field(default_factory=list)
+    # how the text came to be, when it was deliberated under the procedure
+    # (services.boards.procedure.history, people as member ids)
+    history: dict[str, Any] | None = None
 
     def is_overdue(self, today: date) -> bool:
         return (
@@ -1470,6 +1483,9 @@ def public_resolution(
             for member_id, text in res.objections
         ],
         "participation_process": res.process_id,
+        "history": people_in_history(
+            res.history, lambda m: _person(board, m, res.adopted_on)
+        ),
         "follow_up": {
             "responsible": res.responsible,
             "status": res.status.value,
@@ -1487,6 +1503,73 @@ def public_resolution(
             ],
         },
     }
+
+
+def people_in_history(
+    history: Mapping[str, Any] | None, person: Any = None
+) -> dict[str, Any] | None:
+    """A resolution's text history for an audience: each ``moved_by`` and
+    ``seconded_by`` (member ids as stored) becomes ``person(id)``, or is left out
+    when ``person`` is ``None`` (events carry no personal data)."""
+    if history is None:
+        return None
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            out = {}
+            for key, inner in value.items():
+                if key in ("moved_by", "seconded_by"):
+                    if person is not None:
+                        out[key] = person(inner) if inner else None
+                    continue
+                out[key] = walk(inner)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    shown: dict[str, Any] = walk(history)
+    return shown
+
+
+_PEOPLE_KEYS = frozenset(
+    {"moved_by", "seconded_by", "member_id", "raised_by", "by", "requested_by"}
+)
+
+
+def public_procedure(
+    board: Board, meeting: Meeting, item_id: str, record: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An item's deliberation as anyone outside the board may see it.
+
+    ``record`` is the stored state as dumped (``ProcedureStateSchema``). An item
+    of a closed meeting or taken in camera is as unknown as a missing one
+    (:class:`UnknownItem`): an in-camera debate never shows. Otherwise people
+    appear by name and role (never ids), and who already voted in a ballot still
+    open (``voters``) is left out, as is the internal journal.
+    """
+    item = meeting.item(item_id)
+    if meeting.is_closed or item.in_camera:
+        raise UnknownItem(item_id)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            out: dict[str, Any] = {}
+            for key, inner in value.items():
+                if key in ("voters", "journal"):
+                    continue
+                if key in _PEOPLE_KEYS and isinstance(inner, str):
+                    out[key] = _person(board, inner, meeting.day)
+                else:
+                    out[key] = walk(inner)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    shown: dict[str, Any] = walk(record)
+    shown["title"] = item.title
+    return shown
 
 
 def quorum_counts(status: QuorumStatus) -> dict[str, Any]:

@@ -10,7 +10,7 @@ Published (through the outbox, in the transaction of the change):
   ``place`` is empty for a closed meeting: where a closed session sits is not
   public.
 
-- ``boards.resolution_adopted``, version 2 (public resolutions only; a
+- ``boards.resolution_adopted``, version 3 (public resolutions only; a
   closed-session resolution is announced without title, text or votes,
   ``closed_session: true``)::
 
@@ -23,6 +23,24 @@ Published (through the outbox, in the transaction of the change):
   Version 2 added ``decided_by_casting_vote`` (the chair's casting vote broke a
   tie); a version 1 payload is upcast with ``false``, which is what it meant:
   there was no casting vote before version 2.
+
+  Version 3 adds ``history`` beside ``text`` (public resolutions): how the
+  adopted text came to be under the deliberative procedure, without people::
+
+    "history": {"moved_text": "Accorder 10 000 $ ...",
+                "adopted_text": "Accorder 15 000 $ ...",
+                "amendments": [{"question_id": "q2", "result": "adopted",
+                                "moved": {"op": "replace", "start": 9, "end": 17,
+                                          "text": "12 000 $"},
+                                "as_voted": {"op": "replace", ..., "text": "15 000 $"},
+                                "before": "...", "after": "...",
+                                "votes": {"method": "show_of_hands", "for": 4,
+                                          "against": 2, "abstain": 1,
+                                          "adopted": true},
+                                "sub_amendments": [...]}]}
+
+  ``history`` is ``null`` for a motion voted without the procedure, and a
+  version 2 payload is upcast with ``null``: nothing was amended before.
 
 - ``boards.decision_status_changed``::
 
@@ -47,6 +65,7 @@ from services.boards.domain import (
     Meeting,
     MeetingKind,
     Resolution,
+    people_in_history,
 )
 from shared.envelope import register_upcaster
 
@@ -109,6 +128,20 @@ def _resolution_adopted_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+class ResolutionAdoptedV3(ResolutionAdoptedV2):
+    """With ``history`` beside ``text`` (public resolutions)."""
+
+    history = fields.Dict(allow_none=True)
+
+
+@register_upcaster(RESOLUTION_ADOPTED, 2)
+def _resolution_adopted_v2_to_v3(payload: dict[str, Any]) -> dict[str, Any]:
+    """No procedure history existed in version 2: the text was moved as adopted."""
+    if "text" in payload:
+        payload.setdefault("history", None)
+    return payload
+
+
 class DecisionStatusChangedV1(_Payload):
     board_id = fields.String(required=True)
     resolution_id = fields.String(required=True)
@@ -126,7 +159,7 @@ class DecisionStatusChangedV1(_Payload):
 
 PAYLOADS: dict[str, type[Schema]] = {
     MEETING_SCHEDULED: MeetingScheduledV1,
-    RESOLUTION_ADOPTED: ResolutionAdoptedV2,
+    RESOLUTION_ADOPTED: ResolutionAdoptedV3,
     DECISION_STATUS_CHANGED: DecisionStatusChangedV1,
 }
 
@@ -161,6 +194,7 @@ def resolution_adopted(res: Resolution) -> dict[str, Any]:
                 "abstain": res.abstentions,
             },
             "decided_by_casting_vote": res.decided_by_casting_vote,
+            "history": people_in_history(res.history),
         }
     return payload
 

@@ -17,6 +17,9 @@ other (the second save raises :class:`StaleWrite`)::
                    "agenda": [...], "motions": [...], ...}
     resolutions:  {"_id": "res-...", "version": 2, "board_id": "mrc-66023",
                    "number": "2026-001", "status": "in_progress", ...}
+    procedures:   {"_id": "m-2026-12/item-1", "version": 4,
+                   "meeting_id": "m-2026-12", "item_id": "item-1",
+                   "state": {...}}   (services.boards.procedure, one per item)
 """
 
 from __future__ import annotations
@@ -32,7 +35,13 @@ from pymongo.errors import DuplicateKeyError
 
 from services.boards.domain import Board, Meeting, MeetingStatus, Resolution
 from services.boards.exceptions import InvalidState, NotFound
-from services.boards.schemas import BoardSchema, MeetingSchema, ResolutionSchema
+from services.boards.procedure import ProcedureState
+from services.boards.schemas import (
+    BoardSchema,
+    MeetingSchema,
+    ProcedureStateSchema,
+    ResolutionSchema,
+)
 
 INDEXES = {
     "meetings": [
@@ -42,6 +51,7 @@ INDEXES = {
     "resolutions": [
         IndexModel([("board_id", ASCENDING), ("number", ASCENDING)], unique=True)
     ],
+    "procedures": [IndexModel([("meeting_id", ASCENDING)])],
 }
 
 
@@ -119,6 +129,19 @@ class BoardsRepository(abc.ABC):
         """A board's resolutions in number order."""
 
     @abc.abstractmethod
+    def procedure(self, meeting_id: str, item_id: str) -> ProcedureState | None:
+        """The deliberation on one meeting item, ``None`` before the first move."""
+
+    @abc.abstractmethod
+    def save_procedure(self, meeting_id: str, state: ProcedureState) -> None:
+        """Store the item's deliberation; refused (:class:`StaleWrite`) when
+        someone saved it since it was read."""
+
+    @abc.abstractmethod
+    def procedures(self, meeting_id: str) -> list[ProcedureState]:
+        """Every item's deliberation at a meeting."""
+
+    @abc.abstractmethod
     def board_ids(self) -> list[str]:
         """The boards of this node (normally one)."""
 
@@ -136,8 +159,17 @@ _SCHEMAS: dict[str, Any] = {
     "meeting": MeetingSchema(),
     "resolution": ResolutionSchema(),
 }
-COLLECTIONS = {"board": "boards", "meeting": "meetings", "resolution": "resolutions"}
+COLLECTIONS = {
+    "board": "boards",
+    "meeting": "meetings",
+    "resolution": "resolutions",
+    "procedure": "procedures",
+}
 PARKED = "parked_results"
+
+
+def procedure_key(meeting_id: str, item_id: str) -> str:
+    return f"{meeting_id}/{item_id}"
 
 
 def ident_of(kind: str, obj: Any) -> str:
@@ -231,6 +263,46 @@ class MongoRepository(BoardsRepository):
         docs = self.db.resolutions.find({"board_id": board_id}, session=self.session)
         found = [self._load("resolution", doc) for doc in docs]
         return sorted(found, key=lambda r: r.number)
+
+    def procedure(self, meeting_id: str, item_id: str) -> ProcedureState | None:
+        ident = procedure_key(meeting_id, item_id)
+        doc = self.db.procedures.find_one({"_id": ident}, session=self.session)
+        if doc is None:
+            return None
+        self._versions[("procedure", ident)] = int(doc["version"])
+        state: ProcedureState = ProcedureStateSchema().load(doc["state"])
+        return state
+
+    def save_procedure(self, meeting_id: str, state: ProcedureState) -> None:
+        ident = procedure_key(meeting_id, state.item_id)
+        doc = {
+            "_id": ident,
+            "meeting_id": meeting_id,
+            "item_id": state.item_id,
+            "state": ProcedureStateSchema().dump(state),
+        }
+        version = self._versions.get(("procedure", ident))
+        if version is None:
+            try:
+                self.db.procedures.insert_one(
+                    {**doc, "version": 1}, session=self.session
+                )
+            except DuplicateKeyError:
+                raise StaleWrite("procedure", ident) from None
+            self._versions[("procedure", ident)] = 1
+            return
+        result = self.db.procedures.replace_one(
+            {"_id": ident, "version": version},
+            {**doc, "version": version + 1},
+            session=self.session,
+        )
+        if result.matched_count != 1:
+            raise StaleWrite("procedure", ident)
+        self._versions[("procedure", ident)] = version + 1
+
+    def procedures(self, meeting_id: str) -> list[ProcedureState]:
+        docs = self.db.procedures.find({"meeting_id": meeting_id}, session=self.session)
+        return [ProcedureStateSchema().load(d["state"]) for d in docs]
 
     def board_ids(self) -> list[str]:
         docs = self.db.boards.find({}, {"_id": 1}, session=self.session)

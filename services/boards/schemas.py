@@ -25,6 +25,7 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
+    pre_load,
     validate,
 )
 
@@ -51,8 +52,24 @@ from services.boards.domain import (
     Resolution,
     SeatGroup,
     Vote,
+    procedure_config,
 )
 from services.boards.exceptions import BoardsError
+from services.boards.procedure import (
+    AdoptedChange,
+    Ballot,
+    Change,
+    ItemStatus,
+    Kind,
+    Method,
+    Op,
+    Point,
+    ProcedureState,
+    QStatus,
+    Question,
+    Ruling,
+    Turn,
+)
 
 ID = validate.Length(min=1, max=120)
 
@@ -121,6 +138,22 @@ class QuorumSchema(Base):
         return _build(QuorumRule, **data)
 
 
+class ProcedureField(fields.Field):
+    """The charter's ``procedure`` variants: a mapping in, :class:`ProcedureConfig`
+    dumped back as a mapping (every variant, defaults included)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value.as_dict() if value is not None else None
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError(
+                'objet attendu, p. ex. {"code": "morin"} / an object expected, '
+                'e.g. {"code": "morin"}'
+            )
+        return dict(value)
+
+
 class CharterSchema(Base):
     board_id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -144,10 +177,14 @@ class CharterSchema(Base):
         ),
     )
 
+    # the deliberative procedure and its variants (see domain.ProcedureConfig)
+    procedure = ProcedureField(load_default=dict)
+
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Charter:
         return _build(
             Charter,
+            procedure=_build(procedure_config, data["procedure"]),
             board_id=data["board_id"],
             name=data["name"],
             seat_groups=tuple(data["seat_groups"]),
@@ -391,6 +428,7 @@ class ResolutionSchema(Base):
     progress = fields.Integer(load_default=0)
     due = fields.Date(allow_none=True, load_default=None)
     updates = fields.List(fields.Nested(FollowUpUpdateSchema), load_default=list)
+    history = fields.Dict(allow_none=True, load_default=None)
 
     def _dump_objections(self, res: Resolution) -> list[dict[str, str]]:
         return [{"member_id": m, "objection": text} for m, text in res.objections]
@@ -480,6 +518,10 @@ class PublicResolutionSchema(Base):
     seconded_by = fields.Nested(PublicPersonSchema, required=True)
     objections = fields.List(fields.Nested(PublicObjectionSchema), required=True)
     participation_process = fields.String(required=True, allow_none=True)
+    # how the text came to be (moved text, each amendment and sub-amendment with
+    # its change, result, votes and people by name and role); null when the
+    # motion was voted without the procedure
+    history = fields.Dict(required=True, allow_none=True)
     follow_up = fields.Nested(PublicFollowUpSchema, required=True)
 
 
@@ -559,3 +601,334 @@ class ResultsPublishedPayload(Schema):
     process_id = fields.String(required=True, validate=ID)
     title = fields.String(load_default="", validate=validate.Length(max=500))
     priorities = fields.List(fields.Nested(PriorityPayload), required=True)
+
+
+# --- deliberation (services.boards.procedure) ----------------------------------------
+# The stored state of one item's deliberation, dumped as members and the
+# secretary read it, and the inputs of each move.
+
+
+class ChangeSchema(Base):
+    """``{"op": "replace", "start": 9, "end": 17, "text": "12 000 $"}``"""
+
+    op = fields.String(required=True, validate=_choice(Op))
+    start = fields.Integer(load_default=0, strict=True)
+    end = fields.Integer(load_default=0, strict=True)
+    text = fields.String(load_default="", validate=validate.Length(max=10000))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Change:
+        return Change(Op(data["op"]), data["start"], data["end"], data["text"])
+
+
+class TurnSchema(Base):
+    member_id = fields.String(required=True)
+    reply = fields.Boolean(load_default=False)
+    started_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    ends_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    ended_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    overran = fields.Boolean(dump_only=True)
+
+    @pre_load
+    def _derived(self, data: Any, **_: Any) -> Any:
+        # ``overran`` is computed from the times: shown, never stored
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if k != "overran"}
+        return data
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Turn:
+        return Turn(**data)
+
+
+class WaitingSchema(Base):
+    member_id = fields.String(required=True)
+    reply = fields.Boolean(required=True)
+
+
+class QuestionSchema(Base):
+    question_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=_choice(Kind))
+    moved_by = fields.String(required=True)
+    seconded_by = fields.String(allow_none=True, load_default=None)
+    text = fields.String(load_default="")
+    change = fields.Nested(ChangeSchema, allow_none=True, load_default=None)
+    moved_change = fields.Nested(ChangeSchema, allow_none=True, load_default=None)
+    target_id = fields.String(allow_none=True, load_default=None)
+    rule = fields.String(load_default="simple", validate=_choice(MajorityRule))
+    status = fields.String(load_default="moved", validate=_choice(QStatus))
+    until = fields.Date(allow_none=True, load_default=None)
+    committee = fields.String(load_default="")
+    rule_name = fields.String(load_default="")
+    speakers = fields.List(fields.Nested(TurnSchema), load_default=list)
+    waiting = fields.Method("_dump_waiting", deserialize="_load_waiting")
+    replied = fields.Boolean(load_default=False)
+
+    def _dump_waiting(self, q: Question) -> list[dict[str, Any]]:
+        return [{"member_id": m, "reply": r} for m, r in q.waiting]
+
+    def _load_waiting(self, value: Any) -> tuple[tuple[str, bool], ...]:
+        rows = WaitingSchema(many=True).load(value)
+        return tuple((row["member_id"], row["reply"]) for row in rows)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Question:
+        data["kind"] = Kind(data["kind"])
+        data["rule"] = MajorityRule(data["rule"])
+        data["status"] = QStatus(data["status"])
+        data["speakers"] = tuple(data["speakers"])
+        data.setdefault("waiting", ())
+        return Question(**data)
+
+
+class ChoiceRowSchema(Base):
+    member_id = fields.String(required=True)
+    choice = fields.String(required=True, validate=_choice(Choice))
+
+
+class BallotSchema(Base):
+    """One vote; a secret ballot shows counts only (``choices`` stays empty)."""
+
+    question_id = fields.String(required=True)
+    method = fields.String(required=True, validate=_choice(Method))
+    rule = fields.String(required=True, validate=_choice(MajorityRule))
+    requested_by = fields.String(allow_none=True, load_default=None)
+    choices = fields.Method("_dump_choices", deserialize="_load_choices")
+    voters = fields.List(fields.String(), load_default=list)
+    votes_for = fields.Integer(load_default=0)
+    votes_against = fields.Integer(load_default=0)
+    abstentions = fields.Integer(load_default=0)
+    counted = fields.Boolean(load_default=False)
+    adopted = fields.Boolean(allow_none=True, load_default=None)
+    decided_by_casting_vote = fields.Boolean(load_default=False)
+
+    def _dump_choices(self, b: Ballot) -> list[dict[str, str]]:
+        return [{"member_id": m, "choice": c.value} for m, c in b.choices]
+
+    def _load_choices(self, value: Any) -> tuple[tuple[str, Choice], ...]:
+        rows = ChoiceRowSchema(many=True).load(value)
+        return tuple((row["member_id"], Choice(row["choice"])) for row in rows)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Ballot:
+        data["method"] = Method(data["method"])
+        data["rule"] = MajorityRule(data["rule"])
+        data["voters"] = tuple(data["voters"])
+        data.setdefault("choices", ())
+        return Ballot(**data)
+
+
+class PointSchema(Base):
+    kind = fields.String(required=True, validate=validate.OneOf(["order", "privilege"]))
+    raised_by = fields.String(required=True)
+    text = fields.String(load_default="")
+    target_id = fields.String(allow_none=True, load_default=None)
+    ground = fields.String(load_default="")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Point:
+        return Point(**data)
+
+
+class RulingSchema(Base):
+    ruling_id = fields.String(required=True)
+    point = fields.Nested(PointSchema, required=True)
+    by = fields.String(required=True)
+    well_founded = fields.Boolean(required=True)
+    reason = fields.String(load_default="")
+    struck = fields.String(allow_none=True, load_default=None)
+    appeal_id = fields.String(allow_none=True, load_default=None)
+    reversed = fields.Boolean(load_default=False)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Ruling:
+        return Ruling(**data)
+
+
+class AdoptedChangeSchema(Base):
+    question_id = fields.String(required=True)
+    change = fields.Nested(ChangeSchema, required=True)
+    before = fields.String(required=True)
+    after = fields.String(required=True)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> AdoptedChange:
+        return AdoptedChange(**data)
+
+
+class JournalSchema(Base):
+    kind = fields.String(required=True)
+    key = fields.String(required=True)
+
+
+class ProcedureStateSchema(Base):
+    """The deliberation on one item, as stored and as the board reads it.
+
+    Example (abridged)::
+
+        {"item_id": "item-1", "status": "open", "stack": ["q1", "q2"],
+         "questions": [{"question_id": "q1", "kind": "main", "moved_by": "ada",
+                        "seconded_by": "bob", "text": "Accorder 10 000 $ ...",
+                        "status": "open", "speakers": [...], "waiting": [...]},
+                       {"question_id": "q2", "kind": "amendment", "target_id": "q1",
+                        "change": {"op": "replace", "start": 9, "end": 17,
+                                   "text": "12 000 $"}, ...}],
+         "ballot": null, "ballots": [], "point": null, "rulings": [],
+         "speaking": null, "debate_closed": false, "text": "Accorder ...",
+         "changes": [], ...}
+    """
+
+    item_id = fields.String(required=True)
+    status = fields.String(load_default="open", validate=_choice(ItemStatus))
+    questions = fields.List(fields.Nested(QuestionSchema), load_default=list)
+    stack = fields.List(fields.String(), load_default=list)
+    ballot = fields.Nested(BallotSchema, allow_none=True, load_default=None)
+    ballots = fields.List(fields.Nested(BallotSchema), load_default=list)
+    point = fields.Nested(PointSchema, allow_none=True, load_default=None)
+    rulings = fields.List(fields.Nested(RulingSchema), load_default=list)
+    appealable = fields.String(allow_none=True, load_default=None)
+    speaking = fields.Nested(TurnSchema, allow_none=True, load_default=None)
+    speaking_on = fields.String(allow_none=True, load_default=None)
+    debate_closed = fields.Boolean(load_default=False)
+    suspended = fields.List(fields.String(), load_default=list)
+    main_id = fields.String(allow_none=True, load_default=None)
+    moved_text = fields.String(load_default="")
+    text = fields.String(load_default="")
+    changes = fields.List(fields.Nested(AdoptedChangeSchema), load_default=list)
+    postponed_until = fields.Date(allow_none=True, load_default=None)
+    committee = fields.String(load_default="")
+    seq = fields.Integer(load_default=0)
+    journal = fields.Method("_dump_journal", deserialize="_load_journal")
+
+    def _dump_journal(self, state: ProcedureState) -> list[dict[str, str]]:
+        return [{"kind": k, "key": v} for k, v in state.journal]
+
+    def _load_journal(self, value: Any) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (r["kind"], r["key"]) for r in JournalSchema(many=True).load(value)
+        )
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> ProcedureState:
+        data["status"] = ItemStatus(data["status"])
+        for name in (
+            "questions",
+            "stack",
+            "ballots",
+            "rulings",
+            "suspended",
+            "changes",
+        ):
+            data[name] = tuple(data[name])
+        data.setdefault("journal", ())
+        return ProcedureState(**data)
+
+
+# inputs of the moves (RPC and HTTP bodies); who acts is named by ``member_id``
+
+
+class MemberMoveInput(Base):
+    """``{"member_id": "ada"}``: second, withdraw, appeal."""
+
+    member_id = fields.String(required=True, validate=ID)
+
+
+class MainMotionInput(Base):
+    """``{"member_id": "ada", "text": "Accorder 10 000 $ au Carrefour"}``"""
+
+    member_id = fields.String(required=True, validate=ID)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    rule = fields.String(
+        allow_none=True, load_default=None, validate=_choice(MajorityRule)
+    )
+
+
+class AmendmentInput(Base):
+    """``{"member_id": "cy", "target_id": "q1", "change": {"op": "replace",
+    "start": 9, "end": 17, "text": "12 000 $"}}``: ``target_id`` the main motion
+    (an amendment) or the open amendment (a sub-amendment)."""
+
+    member_id = fields.String(required=True, validate=ID)
+    target_id = fields.String(required=True, validate=ID)
+    change = fields.Nested(ChangeSchema, required=True)
+
+
+PROCEDURAL_KINDS = [
+    "previous_question",
+    "postpone",
+    "refer",
+    "adjourn",
+    "reconsider",
+    "suspend_rule",
+]
+
+
+class ProceduralInput(Base):
+    """``{"member_id": "fay", "kind": "postpone", "until": "2027-02-01"}``;
+    ``committee`` for ``refer``, ``rule_name`` for ``suspend_rule``
+    (``speak_once``, ``time_limit``, ``right_of_reply``)."""
+
+    member_id = fields.String(required=True, validate=ID)
+    kind = fields.String(required=True, validate=validate.OneOf(PROCEDURAL_KINDS))
+    until = fields.Date(allow_none=True, load_default=None)
+    committee = fields.String(load_default="", validate=validate.Length(max=300))
+    rule_name = fields.String(load_default="", validate=validate.Length(max=60))
+
+
+class FloorInput(Base):
+    """``{"member_id": "cy"}``, or ``{"member_id": "ada", "reply": true}`` for
+    the mover's right of reply."""
+
+    member_id = fields.String(required=True, validate=ID)
+    reply = fields.Boolean(load_default=False)
+
+
+class CallVoteInput(Base):
+    """``{"question_id": "q3", "method": "show_of_hands"}``; a secret ballot
+    names the member who asked for it: ``{"question_id": "q1", "method":
+    "secret", "requested_by": "eve"}``."""
+
+    question_id = fields.String(required=True, validate=ID)
+    method = fields.String(load_default="show_of_hands", validate=_choice(Method))
+    requested_by = fields.String(allow_none=True, load_default=None, validate=ID)
+
+
+class ProcedureVoteInput(Base):
+    """``{"member_id": "ada", "choice": "for"}`` (roll call, secret ballot)."""
+
+    member_id = fields.String(required=True, validate=ID)
+    choice = fields.String(required=True, validate=_choice(Choice))
+
+
+class CountInput(Base):
+    """``{"for": 5, "against": 2, "abstain": 0}`` (show of hands)."""
+
+    votes_for = fields.Integer(
+        required=True, strict=True, data_key="for", validate=validate.Range(min=0)
+    )
+    votes_against = fields.Integer(
+        required=True, strict=True, data_key="against", validate=validate.Range(min=0)
+    )
+    abstentions = fields.Integer(
+        load_default=0, strict=True, data_key="abstain", validate=validate.Range(min=0)
+    )
+
+
+class PointInput(Base):
+    """``{"member_id": "eve", "kind": "order", "text": "L'amendement nie la
+    proposition", "target_id": "q2", "ground": "negation"}``"""
+
+    member_id = fields.String(required=True, validate=ID)
+    kind = fields.String(
+        load_default="order", validate=validate.OneOf(["order", "privilege"])
+    )
+    text = fields.String(load_default="", validate=validate.Length(max=2000))
+    target_id = fields.String(allow_none=True, load_default=None, validate=ID)
+    ground = fields.String(load_default="", validate=validate.OneOf(["", "negation"]))
+
+
+class RulingInput(Base):
+    """``{"well_founded": true, "reason": "un amendement ne nie pas"}``"""
+
+    well_founded = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))

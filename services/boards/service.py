@@ -31,25 +31,36 @@ from typing import Any, TypeVar
 
 from marshmallow import ValidationError
 
-from services.boards import domain, events
+from services.boards import domain, events, procedure
 from services.boards.dependencies import Clock
 from services.boards.exceptions import BoardsError
 from services.boards.repository import INDEXES, Missing, MongoRepository
 from services.boards.schemas import (
     AgendaItemSchema,
+    AmendmentInput,
     AppointInput,
     AppointmentSchema,
     BoardSchema,
+    CallVoteInput,
     CharterSchema,
+    CountInput,
     EndTermInput,
+    FloorInput,
     FollowUpInput,
     IndicatorValueInput,
     IndicatorWatchSchema,
+    MainMotionInput,
     MeetingSchema,
+    MemberMoveInput,
     MotionInput,
     MotionSchema,
+    PointInput,
+    ProceduralInput,
+    ProcedureStateSchema,
+    ProcedureVoteInput,
     ResolutionSchema,
     ResultsPublishedPayload,
+    RulingInput,
     ScheduleInput,
     VoteInput,
     VoteSchema,
@@ -521,6 +532,371 @@ class BoardsService(ServiceBase):
     def withdraw_motion(self, meeting_id: str, motion_id: str) -> dict[str, Any]:
         motion = self._on_meeting(meeting_id, lambda b, m: m.withdraw(motion_id))
         return MotionSchema().dump(motion)
+
+    # --- deliberation under the procedure (services.boards.procedure) -------------
+    #
+    # One record per meeting item. Each move loads it, checks who acts (seated,
+    # present, not recused), applies the engine with the item's quorum, stores
+    # the new record and acts on the effects (a resolution and its event, the
+    # meeting adjourned, a reconsidered resolution cancelled), all in one
+    # transaction. Every method answers::
+    #
+    #     {"procedure": {...ProcedureStateSchema...},
+    #      "effects": ["vote_closed", "main_adopted"],
+    #      "resolution": {...ResolutionSchema...} | null}
+
+    def _deliberate(
+        self,
+        meeting_id: str,
+        item_id: str,
+        action: procedure.Action,
+        actors: tuple[str | None, ...] = (),
+    ) -> dict[str, Any]:
+        def body(repo: MongoRepository, session: Any) -> dict[str, Any]:
+            meeting = repo.meeting(meeting_id)
+            board = repo.board(meeting.board_id)
+            item = meeting.item(item_id)
+            meeting.require_open()
+            for member_id in actors:
+                if member_id is not None:
+                    meeting.check_voter(board, member_id, item_id)
+            state = repo.procedure(meeting_id, item_id)
+            state = state or procedure.ProcedureState.begin(item_id)
+            ctx = procedure.Context(
+                config=board.charter.procedure,
+                quorum=meeting.quorum(board, item_id),
+                casting_voters=tuple(meeting.casting_voters(board, item_id)),
+                default_rule=board.charter.default_majority,
+            )
+            new, effects = procedure.apply(state, action, ctx)
+            repo.save_procedure(meeting_id, new)
+            resolution = None
+            for effect in effects:
+                if isinstance(effect, procedure.MainAdopted):
+                    resolution = self._resolve(repo, session, board, meeting, item, new)
+                elif isinstance(effect, procedure.MeetingAdjourned):
+                    meeting.adjourn()
+                    repo.save_meeting(meeting)
+                elif isinstance(effect, procedure.Reconsidered):
+                    self._reconsidered(repo, session, meeting, item_id, effect)
+            return {
+                "procedure": ProcedureStateSchema().dump(new),
+                "effects": [e.name for e in effects],
+                "resolution": ResolutionSchema().dump(resolution)
+                if resolution
+                else None,
+            }
+
+        return self._run(body)
+
+    def _resolve(
+        self,
+        repo: MongoRepository,
+        session: Any,
+        board: domain.Board,
+        meeting: domain.Meeting,
+        item: domain.AgendaItem,
+        state: procedure.ProcedureState,
+    ) -> domain.Resolution:
+        """The adopted main motion becomes a numbered resolution, with its text's
+        history, and ``boards.resolution_adopted`` (version 3) in the outbox."""
+        main = state.main
+        ballot = state.ballots[-1]
+        assert main is not None
+        resolution = domain.Resolution(
+            resolution_id=domain.new_id("res"),
+            number=board.next_resolution_number(meeting.day),
+            board_id=board.board_id,
+            meeting_id=meeting.meeting_id,
+            item_id=item.item_id,
+            motion_id=f"{item.item_id}/{main.question_id}",
+            title=item.title,
+            text=state.text,
+            adopted_on=meeting.day,
+            closed_session=meeting.is_closed or item.in_camera,
+            rule=ballot.rule,
+            votes_for=ballot.votes_for,
+            votes_against=ballot.votes_against,
+            abstentions=ballot.abstentions,
+            decided_by_casting_vote=ballot.decided_by_casting_vote,
+            moved_by=main.moved_by,
+            seconded_by=main.seconded_by or "",
+            process_id=item.process_id,
+            history=procedure.history(state, person=lambda member_id: member_id),
+        )
+        repo.save_board(board)
+        repo.add_resolution(resolution)
+        self.outbox.add(
+            events.RESOLUTION_ADOPTED,
+            events.resolution_adopted(resolution),
+            session=session,
+        )
+        return resolution
+
+    def _reconsidered(
+        self,
+        repo: MongoRepository,
+        session: Any,
+        meeting: domain.Meeting,
+        item_id: str,
+        effect: procedure.Reconsidered,
+    ) -> None:
+        """A reconsidered adopted motion's resolution is cancelled (the minutes
+        and the register keep it, with the note)."""
+        motion_id = f"{item_id}/{effect.question_id}"
+        for resolution in repo.resolutions(meeting.board_id):
+            if resolution.motion_id != motion_id or resolution.meeting_id != (
+                meeting.meeting_id
+            ):
+                continue
+            if resolution.status in domain.FINAL_STATUSES:
+                continue
+            previous = resolution.status.value
+            resolution.follow_up(
+                meeting.day,
+                domain.DecisionStatus.CANCELLED,
+                note="reconsidérée en séance / reconsidered at the meeting",
+            )
+            repo.save_resolution(resolution)
+            self.outbox.add(
+                events.DECISION_STATUS_CHANGED,
+                events.decision_status_changed(resolution, previous),
+                session=session,
+            )
+
+    @rpc
+    @boundary
+    def get_procedure(
+        self, meeting_id: str, item_id: str, public: bool = False
+    ) -> dict[str, Any]:
+        """The deliberation on an item: the questions pending (``stack``, the
+        innermost last), the speakers' list, the vote open, the record. With
+        ``public=True`` what anyone may see (:func:`domain.public_procedure`):
+        an item of a closed meeting or taken in camera is then unknown (404)."""
+
+        def body(repo: MongoRepository, _: Any) -> dict[str, Any]:
+            meeting = repo.meeting(meeting_id)
+            item = meeting.item(item_id)
+            state = repo.procedure(meeting_id, item_id)
+            record = ProcedureStateSchema().dump(
+                state or procedure.ProcedureState.begin(item_id)
+            )
+            if public:
+                board = repo.board(meeting.board_id)
+                return domain.public_procedure(board, meeting, item_id, record)
+            return {**record, "title": item.title}
+
+        return self._run(body)
+
+    @rpc
+    @boundary
+    def move_main_motion(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "ada", "text": "Accorder 10 000 $ au Carrefour"}``;
+        ``rule`` (``simple``, ``two_thirds``, ``consensus``) defaults to the
+        charter's. The motion waits for a seconder (:meth:`second_question`)."""
+        data = MainMotionInput().load(payload)
+        rule = domain.MajorityRule(data["rule"]) if data["rule"] else None
+        action = procedure.MoveMain(data["member_id"], data["text"], rule)
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def second_question(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "bob"}`` seconds the innermost question."""
+        data = MemberMoveInput().load(payload)
+        action = procedure.Second(data["member_id"])
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def move_amendment(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "cy", "target_id": "q1", "change": {"op": "replace",
+        "start": 9, "end": 17, "text": "12 000 $"}}``: amending the main motion
+        is an amendment, amending the open amendment a sub-amendment."""
+        data = AmendmentInput().load(payload)
+        action = procedure.MoveAmendment(
+            data["member_id"], data["target_id"], data["change"]
+        )
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def move_procedural_motion(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "fay", "kind": "previous_question"}``, or ``postpone``
+        (``until``), ``refer`` (``committee``), ``adjourn``, ``reconsider`` (at
+        the same meeting), ``suspend_rule`` (``rule_name``)."""
+        data = ProceduralInput().load(payload)
+        action = procedure.MoveProcedural(
+            data["member_id"],
+            procedure.Kind(data["kind"]),
+            until=data["until"],
+            committee=data["committee"],
+            rule_name=data["rule_name"],
+        )
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def withdraw_question(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "cy"}``: the mover withdraws the innermost question."""
+        data = MemberMoveInput().load(payload)
+        action = procedure.Withdraw(data["member_id"])
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def lapse_question(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """The chair declares the innermost question dead for want of a seconder."""
+        return self._deliberate(meeting_id, item_id, procedure.Lapse())
+
+    @rpc
+    @boundary
+    def ask_for_floor(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "cy"}`` joins the speakers' list of the question on
+        the floor; ``{"member_id": "ada", "reply": true}``: the mover's reply."""
+        data = FloorInput().load(payload)
+        action = procedure.AskFloor(data["member_id"], data["reply"])
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def give_floor(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """The chair gives the floor to the next on the list; the answer's
+        ``procedure.speaking.ends_at`` is when the turn's time limit runs out."""
+        action = procedure.GiveFloor(self.clock())
+        return self._deliberate(meeting_id, item_id, action)
+
+    @rpc
+    @boundary
+    def end_turn(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """The speaker is done (an overrun of the time limit is recorded)."""
+        return self._deliberate(meeting_id, item_id, procedure.EndTurn(self.clock()))
+
+    @rpc
+    @boundary
+    def call_vote(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"question_id": "q3", "method": "roll_call"}``; refused unless it is
+        the innermost question, and when quorum is not met."""
+        data = CallVoteInput().load(payload)
+        action = procedure.CallVote(
+            data["question_id"], procedure.Method(data["method"]), data["requested_by"]
+        )
+        return self._deliberate(meeting_id, item_id, action, (data["requested_by"],))
+
+    @rpc
+    @boundary
+    def cast_procedure_vote(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "ada", "choice": "for"}`` in a roll call or secret
+        ballot (a secret ballot keeps only counts)."""
+        data = ProcedureVoteInput().load(payload)
+        action = procedure.CastVote(data["member_id"], domain.Choice(data["choice"]))
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def record_show_of_hands(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"for": 5, "against": 2, "abstain": 0}``, at most the members present."""
+        data = CountInput().load(payload)
+        action = procedure.RecordCount(
+            data["votes_for"], data["votes_against"], data["abstentions"]
+        )
+        return self._deliberate(meeting_id, item_id, action)
+
+    @rpc
+    @boundary
+    def close_procedure_vote(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """Tally (quorum checked again); an adopted main motion becomes a
+        resolution with its adopted text and history (``resolution``)."""
+        return self._deliberate(meeting_id, item_id, procedure.CloseVote())
+
+    @rpc
+    @boundary
+    def raise_point(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "eve", "kind": "order", "text": "...", "target_id":
+        "q2", "ground": "negation"}``; ``kind`` ``privilege`` for a point of
+        privilege. Nothing else happens until the chair rules."""
+        data = PointInput().load(payload)
+        action = procedure.RaisePoint(
+            data["member_id"],
+            data["kind"],
+            data["text"],
+            data["target_id"],
+            data["ground"],
+        )
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def rule_on_point(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"well_founded": true, "reason": "..."}``, recorded in the chair's
+        name (the member in office ``chair`` on the meeting day)."""
+        data = RulingInput().load(payload)
+
+        def chair(repo: MongoRepository, _: Any) -> str:
+            meeting = repo.meeting(meeting_id)
+            return meeting.chair(repo.board(meeting.board_id)) or "chair"
+
+        action = procedure.RuleOnPoint(
+            self._run(chair), data["well_founded"], data["reason"]
+        )
+        return self._deliberate(meeting_id, item_id, action)
+
+    @rpc
+    @boundary
+    def appeal_ruling(
+        self, meeting_id: str, item_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``{"member_id": "cy"}`` appeals the ruling just given; the appeal is
+        then voted by simple majority (adopted: the ruling is reversed)."""
+        data = MemberMoveInput().load(payload)
+        action = procedure.Appeal(data["member_id"])
+        return self._deliberate(meeting_id, item_id, action, (data["member_id"],))
+
+    @rpc
+    @boundary
+    def draft_minutes_from_record(self, meeting_id: str) -> dict[str, Any]:
+        """Draft the meeting's minutes from the deliberation record of its items
+        (agenda order): each motion, amendment with mover and seconder, vote
+        with its result, ruling. The secretary may redraft them by hand after
+        (:meth:`draft_minutes`)."""
+
+        def body(repo: MongoRepository, _: Any) -> domain.Meeting:
+            meeting = repo.meeting(meeting_id)
+            board = repo.board(meeting.board_id)
+            names = {m.member_id: m.name for m in board.members.values()}
+            records = {s.item_id: s for s in repo.procedures(meeting_id)}
+            parts = [
+                "\n".join(procedure.minutes(records[item.item_id], names, item.title))
+                for item in meeting.agenda
+                if item.item_id in records
+            ]
+            meeting.draft_minutes("\n\n".join(parts))
+            repo.save_meeting(meeting)
+            return meeting
+
+        return MeetingSchema().dump(self._run(body))
 
     # --- minutes ---------------------------------------------------------------------
 

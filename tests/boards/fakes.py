@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from services.boards.domain import Board, Meeting, MeetingStatus, Resolution
+from services.boards.procedure import ProcedureState
 from services.boards.repository import (
     COLLECTIONS,
     AlreadyExists,
@@ -14,6 +15,7 @@ from services.boards.repository import (
     Missing,
     StaleWrite,
     ident_of,
+    procedure_key,
 )
 
 
@@ -99,3 +101,16 @@ class InMemoryRepository(BoardsRepository):
     def take_parked_results(self) -> list[dict[str, Any]]:
         taken, self.parked = list(self.parked.values()), {}
         return taken
+
+    def procedure(self, meeting_id: str, item_id: str) -> ProcedureState | None:
+        found = self.rows["procedure"].get(procedure_key(meeting_id, item_id))
+        return found[1] if found else None
+
+    def save_procedure(self, meeting_id: str, state: ProcedureState) -> None:
+        self.rows["procedure"][procedure_key(meeting_id, state.item_id)] = (
+            meeting_id,
+            state,  # immutable: no copy needed
+        )
+
+    def procedures(self, meeting_id: str) -> list[ProcedureState]:
+        return [s for m, s in self.rows["procedure"].values() if m == meeting_id]

@@ -692,3 +692,35 @@ def test_charter_procedure_variants_have_safe_defaults_and_unknown_keys_are_refu
             procedure_config(raw)
         assert err.value.field == field
         assert err.value.fr and err.value.en
+
+
+def test_a_deliberation_record_survives_the_store_round_trip():
+    """What the repository stores loads back equal, at every step of a full
+    deliberation (points, rulings, appeals, speakers, ballots, changes)."""
+    from services.boards.schemas import ProcedureStateSchema
+
+    at = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+    ctx = Context(config=ProcedureConfig(time_limit_seconds=60), quorum=QUORATE)
+    actions = [
+        MoveMain("ada", TEXT),
+        Second("bob"),
+        AskFloor("cy"),
+        GiveFloor(at),
+        EndTurn(at + timedelta(seconds=90)),
+        MoveAmendment("cy", "q1", Change(Op.REPLACE, 9, 17, "12 000 $")),
+        Second("dan"),
+        RaisePoint("eve", "order", "négation", "q2", "negation"),
+        RuleOnPoint("ada", False, "recevable"),
+        Appeal("eve"),
+        CallVote("q3", Method.ROLL_CALL),
+        CastVote("ada", Choice.AGAINST),
+        CloseVote(),
+        *hands("q2", 4, 1),
+        MoveProcedural("fay", Kind.POSTPONE, until=date(2027, 1, 15)),
+    ]
+    state = ProcedureState.begin("item-1")
+    schema = ProcedureStateSchema()
+    for action in actions:
+        state, _ = apply(state, action, ctx)
+        assert schema.load(schema.dump(state)) == state
+    assert schema.dump(state)["questions"][0]["speakers"][0]["overran"] is True

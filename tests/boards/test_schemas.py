@@ -156,7 +156,7 @@ def test_resolution_adopted_is_version_2_and_version_1_upcasts_without_casting()
     board, meeting = sitting()
     _, res = meeting.close_vote(board, meeting.motions[0].motion_id)
     public = replace(res, closed_session=False, decided_by_casting_vote=True)
-    assert current_version(events.RESOLUTION_ADOPTED) == 2
+    assert current_version(events.RESOLUTION_ADOPTED) == 3  # v3 added history
     assert events.resolution_adopted(public)["decided_by_casting_vote"] is True
     assert "decided_by_casting_vote" not in events.resolution_adopted(res)
     for res_v1 in (public, res):
@@ -170,7 +170,7 @@ def test_resolution_adopted_is_version_2_and_version_1_upcasts_without_casting()
                 schema_version=1,
             ).to_dict()
         )
-        assert envelope.schema_version == 2
+        assert envelope.schema_version == 3
         assert (
             events.PAYLOADS[events.RESOLUTION_ADOPTED]().validate(envelope.payload)
             == {}
@@ -178,7 +178,11 @@ def test_resolution_adopted_is_version_2_and_version_1_upcasts_without_casting()
         if res_v1.closed_session:
             assert envelope.payload == v1
         else:
-            assert envelope.payload == {**v1, "decided_by_casting_vote": False}
+            assert envelope.payload == {
+                **v1,
+                "decided_by_casting_vote": False,
+                "history": None,
+            }
 
 
 def test_results_payload_tolerates_fields_added_by_participation():

@@ -295,7 +295,7 @@ def test_a_tie_broken_by_the_chairs_casting_vote_is_recorded_everywhere(node, am
         for e in published(amqp_uri, 2)
         if e["event_type"] == events.RESOLUTION_ADOPTED
     ]
-    assert [e["schema_version"] for e in sent] == [2]
+    assert [e["schema_version"] for e in sent] == [3]  # v3 added history
     assert sent[0]["payload"]["decided_by_casting_vote"] is True
 
 
@@ -446,3 +446,94 @@ def test_a_malformed_results_event_is_dead_lettered_without_blocking_the_next(
     dead = "boards.add_results_to_agenda.dead"
     assert wait_for(lambda: _queue_depth(vhost, dead) == 1, timeout=30)
     assert db.processed_events.count_documents({}) == 1
+
+
+def test_a_deliberation_amended_sub_amended_and_closed_by_the_previous_question(
+    node, amqp_uri
+):
+    """Issue 21 over RPC: the record is kept per item in the store, the votes go
+    innermost first, the resolution carries the adopted text and its history,
+    the register names people, the event (version 3) carries no member id."""
+    boards, db, _ = node
+    sit(boards, ["alice", "bruno", "chloe", "denis", "emma"])
+    item = boards.add_agenda_item("m1", {"title": "Subvention au Carrefour"})
+    secret = boards.add_agenda_item(
+        "m1", {"title": "Dossier nominatif", "in_camera": True}
+    )
+    i = item["item_id"]
+    text = "Accorder 10 000 $ au Carrefour jeunesse"
+    boards.move_main_motion("m1", i, {"member_id": "alice", "text": text})
+    boards.second_question("m1", i, {"member_id": "bruno"})
+    boards.ask_for_floor("m1", i, {"member_id": "chloe"})
+    given = boards.give_floor("m1", i)["procedure"]["speaking"]
+    assert given["member_id"] == "chloe"
+    boards.end_turn("m1", i)
+    change = {"op": "replace", "start": 9, "end": 17, "text": "12 000 $"}
+    boards.move_amendment(
+        "m1", i, {"member_id": "chloe", "target_id": "q1", "change": change}
+    )
+    boards.second_question("m1", i, {"member_id": "denis"})
+    sub = {"op": "replace", "start": 0, "end": 2, "text": "15"}
+    boards.move_amendment(
+        "m1", i, {"member_id": "emma", "target_id": "q2", "change": sub}
+    )
+    boards.second_question("m1", i, {"member_id": "alice"})
+    with pytest.raises(RemoteError) as third:
+        boards.move_amendment(
+            "m1", i, {"member_id": "bruno", "target_id": "q3", "change": sub}
+        )
+    assert third.value.exc_type == "Conflict"
+    assert 'rule "no_sub_sub_amendment"' in third.value.value
+    with pytest.raises(RemoteError) as gone:  # felix is not present
+        boards.ask_for_floor("m1", i, {"member_id": "felix"})
+    assert gone.value.exc_type == "Forbidden"
+    boards.move_procedural_motion(
+        "m1", i, {"member_id": "denis", "kind": "previous_question"}
+    )
+    boards.second_question("m1", i, {"member_id": "emma"})
+    with pytest.raises(RemoteError) as early:
+        boards.call_vote("m1", i, {"question_id": "q1"})
+    assert 'rule "vote_order"' in early.value.value
+
+    def hands(qid, yes, no):
+        boards.call_vote("m1", i, {"question_id": qid})
+        boards.record_show_of_hands("m1", i, {"for": yes, "against": no})
+        return boards.close_procedure_vote("m1", i)
+
+    assert hands("q4", 4, 1)["procedure"]["debate_closed"] is True
+    hands("q3", 3, 2)
+    hands("q2", 4, 1)
+    done = hands("q1", 5, 0)
+    assert done["effects"] == ["vote_closed", "main_adopted"]
+    resolution = done["resolution"]
+    adopted = "Accorder 15 000 $ au Carrefour jeunesse"
+    assert resolution["text"] == adopted
+    assert resolution["history"]["amendments"][0]["moved_by"] == "chloe"
+    stored = db.procedures.find_one({"_id": f"m1/{i}"})
+    assert stored["state"]["status"] == "adopted" and stored["version"] > 1
+
+    entry = boards.public_register(BOARD)["resolutions"][0]
+    assert entry["history"]["moved_text"] == text
+    assert entry["history"]["adopted_text"] == adopted
+    assert entry["history"]["amendments"][0]["moved_by"]["name"] == "Chloe"
+    public = boards.get_procedure("m1", i, True)
+    assert public["questions"][0]["moved_by"]["name"] == "Alice"
+    assert "alice" not in json.dumps(public)
+    with pytest.raises(RemoteError) as hidden:
+        boards.get_procedure("m1", secret["item_id"], True)
+    assert hidden.value.exc_type == "NotFound"
+    assert boards.get_procedure("m1", secret["item_id"])["questions"] == []
+
+    minutes = boards.draft_minutes_from_record("m1")["minutes"]
+    assert "q2 — Amendement sur q1" in minutes and "appuyée par Denis" in minutes
+    assert f"Texte adopté : « {adopted} »" in minutes
+
+    sent = [
+        e
+        for e in published(amqp_uri, 2)
+        if e["event_type"] == events.RESOLUTION_ADOPTED
+    ]
+    assert sent[0]["schema_version"] == 3
+    assert sent[0]["payload"]["history"]["adopted_text"] == adopted
+    for member_id in ("alice", "bruno", "chloe", "denis", "emma"):
+        assert member_id not in json.dumps(sent[0]["payload"]).lower()
