@@ -147,3 +147,15 @@ class DefinitionInput(_Strict):
     id = fields.String(required=True, validate=validate.Length(max=64))
     content = fields.Dict(required=True)
     by = fields.String(load_default="")
+
+
+class ValidateInput(_Strict):
+    """``{"org_unit": "cd:2437", "period": "2026Q1", "rule": null}``"""
+
+    org_unit = fields.String(required=True)
+    period = fields.String(required=True)
+    rule = fields.String(load_default=None)
+
+    @validates("period")
+    def _period(self, value: str, **_: object) -> None:
+        _check_period(value)
