@@ -287,6 +287,7 @@ DIRECTORY_MESSAGES: dict[str, tuple[str, str]] = {
     "audit.count": ("{n} écritures", "{n} writes"),
     "audit.none": ("Aucune écriture ne correspond.", "No write matches."),
     "audit.at": ("Quand (UTC)", "When (UTC)"),
+    "audit.who": ("Qui", "Who"),
     "audit.path": ("Adresse", "Address"),
     "audit.outcome": ("Résultat", "Outcome"),
     "audit.fields": ("Champs envoyés", "Fields sent"),
