@@ -33,11 +33,16 @@ from services.participation.tally import (
     ApprovalProfile,
     PBInstance,
     RankedProfile,
+    RCTabContest,
     Result,
     TallyError,
     count,
+    pb_mes,
+    tabulate,
 )
 from services.participation.tally import Refusal as TallyRefusal
+from services.participation.tally.pb import check_completion
+from services.participation.tally.rctab import validate_rules
 
 PHASES = ("proposals", "deliberation", "voting", "results")
 RANKED = ("irv", "stv-scottish", "stv-meek", "stv-wigm", "schulze")
@@ -478,6 +483,73 @@ def tally_ballots(
         raise tally_refused(exc) from None
 
 
+# What a process may choose, with safe defaults (tally engine's own names).
+# IRV: RCTab's rules, checked by RCTab's validation; ties follow the ballot's
+# order of proposals unless another tiebreak (with its seed) is chosen.
+IRV_RULE_DEFAULTS: dict[str, Any] = {
+    "winnerElectionMode": "singleWinnerMajority",
+    "tiebreakMode": "useCandidateOrder",
+    "overvoteRule": "exhaustImmediately",
+    "maxSkippedRanksAllowed": "unlimited",
+    "maxRankingsAllowed": "max",
+    "decimalPlacesForVoteArithmetic": 4,
+}
+PB_MES_RULES = ("completion",)
+# proposals are not known at creation: the count is checked again at close
+_ANY_NUMBER_OF_PROPOSALS = 1_000_000
+
+
+def process_rules(
+    method: str, seats: int, rules: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The rule variants a process chose, completed with the defaults and
+    checked by the tally engine, so a variant it would not count is refused
+    at creation, by name, rather than at close::
+
+        process_rules("irv", 1, {"batchElimination": True})
+        -> {"winnerElectionMode": "singleWinnerMajority", ...,
+            "batchElimination": True, "numberOfWinners": 1}
+        process_rules("pb-mes", 1, {"completion": "add2"})
+        -> refused: « rules.completion » = 'add2' : complétion inconnue …
+
+    ``None`` (no ``rules``) keeps the method's plain count.
+    """
+    if rules is None:
+        return None
+    try:
+        if method == "irv":
+            chosen = rules.get("numberOfWinners", seats)
+            if chosen != seats:
+                raise TallyRefusal(
+                    "rules.numberOfWinners",
+                    chosen,
+                    f"le nombre d'élus se donne par seats ({seats})",
+                    f"the number of winners is given by seats ({seats})",
+                )
+            effective = {**IRV_RULE_DEFAULTS, **rules, "numberOfWinners": seats}
+            validate_rules(effective, _ANY_NUMBER_OF_PROPOSALS)
+            return effective
+        if method == "pb-mes":
+            for key in rules:
+                if key not in PB_MES_RULES:
+                    raise TallyRefusal(
+                        f"rules.{key}",
+                        rules[key],
+                        "règle inconnue pour pb-mes (completion)",
+                        "unknown rule for pb-mes (completion)",
+                    )
+            completion = rules.get("completion", "add1")
+            return {"completion": check_completion(completion, "rules.completion")}
+        raise TallyRefusal(
+            "rules",
+            dict(rules),
+            f"la méthode {method} n'a pas de variantes (irv, pb-mes en ont)",
+            f"method {method} has no rule variants (irv and pb-mes do)",
+        )
+    except TallyError as exc:
+        raise tally_refused(exc) from None
+
+
 def tally_refused(exc: TallyError) -> ParticipationRefused:
     """The engine's refusal as the service's (422), naming the same setting::
 
@@ -499,10 +571,15 @@ def _tally(
     index = {pid: i for i, pid in enumerate(ids)}
     method = process["method"]
     seats = int(process.get("seats") or 1)
+    rules = process.get("rules")
     if method in RANKED:
         profile = RankedProfile.from_rankings(
             ids, ([index[c] for c in b["ranking"]] for b in ballots), seats
         )
+        if rules and method == "irv":
+            # checked again with the proposals now known (seats <= proposals)
+            contest = RCTabContest(profile, validate_rules(dict(rules), len(ids)), {})
+            return tabulate(contest)
         return count(method, profile)
     approvals: list[Any] = []
     for b in ballots:
@@ -515,6 +592,8 @@ def _tally(
     if method in BUDGET:
         costs = [Fraction(str(p.get("estimated_cost") or 0)) for p in proposals]
         instance = PBInstance(ids, costs, Fraction(str(process["budget"])), profile_a)
+        if rules and method == "pb-mes":
+            return pb_mes(instance, completion=rules["completion"])
         return count(method, instance)
     return count(method, profile_a)
 

@@ -39,6 +39,17 @@ class ProcessInput(Schema):
         },
     )
     cumulative = fields.Boolean(load_default=False)
+    rules = fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Rule variants, checked by the tally engine at creation: "
+            "irv takes RCTab's rules (winnerElectionMode, tiebreakMode, "
+            "randomSeed, batchElimination, ...), pb-mes takes completion "
+            "(add1 | none); absent: the method's plain count"
+        },
+    )
     support_threshold = fields.Integer(load_default=1, validate=validate.Range(min=0))
     eligibility = fields.String(
         load_default="residents",
@@ -103,6 +114,7 @@ class ProcessOutput(Schema):
     budget = fields.String(allow_none=True)
     max_points = fields.Integer(allow_none=True)
     cumulative = fields.Boolean()
+    rules = fields.Dict(allow_none=True)
     support_threshold = fields.Integer()
     eligibility = fields.String()
     phases = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

@@ -95,6 +95,11 @@ class ParticipationService(ServiceBase):
         loaded = load(ProcessInput(), data)
         with _refusals():
             domain.check_phases(loaded["phases"])
+            rules = domain.process_rules(
+                loaded["method"], loaded["seats"], loaded.pop("rules")
+            )
+        if rules is not None:  # a process without variants reads as before
+            loaded["rules"] = rules
         if loaded["method"] in domain.BUDGET and loaded["budget"] is None:
             from shared.errors import Invalid
 
@@ -602,6 +607,7 @@ class ParticipationService(ServiceBase):
                     "priorities": ranked,
                     "ballots": len(ballots),
                     "eligible_count": eligible,
+                    "rules": process.get("rules"),
                     "result": result_to_dict(result),
                 },
                 session,

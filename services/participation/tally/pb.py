@@ -36,12 +36,27 @@ from itertools import accumulate, islice, repeat
 from operator import mul, sub
 from typing import Any
 
-from .model import PBInstance, Result, Round
+from .model import PBInstance, Refusal, Result, Round
 
 try:  # gmpy2 rationals are several times faster than Fraction; same values
     from gmpy2 import mpq as _Q  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover
     _Q = Fraction
+
+
+COMPLETIONS = ("add1", "none")
+
+
+def check_completion(value: Any, setting: str = "completion") -> str:
+    """The completion named by ``value``, or a refusal naming ``setting``."""
+    if value not in COMPLETIONS:
+        raise Refusal(
+            setting,
+            value,
+            "complétion inconnue (" + " | ".join(COMPLETIONS) + ")",
+            "unknown completion (" + " | ".join(COMPLETIONS) + ")",
+        )
+    return value
 
 
 def _fmt_money(value) -> str:
@@ -454,6 +469,7 @@ def pb_mes(instance: PBInstance, completion: str = "add1") -> Result:
     With ``"none"`` every voter gets exactly ``budget / voters``: the plain rule,
     as used for approval committees (unit costs, budget = committee size).
     """
+    check_completion(completion)
     prep = _Prepared(instance)
     voters = instance.profile.total or 1
     budget = instance.budget
