@@ -562,6 +562,7 @@ def _proposal_page(
         form=form or {},
         refusal=refusal,
         editing=ctx.request.args.get("modifier") == "1" or bool(errors),
+        quebec=lambda v: _typed(v).replace("T", " "),
     )
 
 
