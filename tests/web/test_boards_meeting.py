@@ -18,6 +18,7 @@ laptop widths go to ``test-output/web``.
 
 from __future__ import annotations
 
+import html
 import mailbox
 import os
 import re
@@ -396,3 +397,112 @@ def test_a_whole_board_meeting_runs_in_the_browser(
     delivered = {a.strip() for a in str(agenda_mail["X-RcptTo"]).split(",")}
     assert delivered == {f"{m}@example.org" for m in MEMBERS}
     assert "Bcc" not in agenda_mail
+
+
+# --- the same checks as the API, through the pages ----------------------------------
+
+
+def signed_in(site: str, username: str) -> tuple[requests.Session, str]:
+    """A browser-like session signed in through /connexion, and its CSRF token
+    as the pages carry it."""
+    session = requests.Session()
+    form = session.get(f"{site}/connexion", timeout=10).text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token, form
+    answer = session.post(
+        f"{site}/connexion",
+        data={"username": username, "password": PASSWORD, "csrf": token.group(1)},
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303, answer.text
+    page = session.get(f"{site}/conseils/{BOARD}/secretariat", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    return session, csrf.group(1) if csrf else ""
+
+
+def _meetings(site: str, session: requests.Session) -> int:
+    page = session.get(f"{site}/conseils/{BOARD}/secretariat", timeout=10).text
+    return page.count("/seances/seance-")
+
+
+MEETING = {"kind": "public", "when": "2027-03-02T18:30", "place": "Salle B"}
+
+
+def test_a_page_write_without_the_sessions_csrf_token_is_refused_and_records_nothing(
+    site: str, board: str, accounts: None
+) -> None:
+    session, csrf = signed_in(site, "secretaire")
+    before = _meetings(site, session)
+    forged = session.post(
+        f"{site}/conseils/{board}/seances",
+        data=MEETING,
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert forged.status_code == 403
+    assert "anti-falsification (CSRF)" in forged.text
+    assert _meetings(site, session) == before
+    made = session.post(
+        f"{site}/conseils/{board}/seances",
+        data={**MEETING, "csrf": csrf},
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert made.status_code == 303
+    assert _meetings(site, session) == before + 1
+
+
+def test_a_member_cannot_schedule_and_is_told_why_in_their_language(
+    site: str, board: str, accounts: None
+) -> None:
+    session, _ = signed_in(site, "bruno")
+    page = session.get(f"{site}/conseils/{board}/moi", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    for lang, said in (
+        ("fr", "ne permet pas l'action boards.meetings.manage"),
+        ("en", "does not allow the action boards.meetings.manage"),
+    ):
+        refused = session.post(
+            f"{site}/conseils/{board}/seances?lang={lang}",
+            data={**MEETING, "csrf": csrf},
+            headers={"Accept": "text/html", "Accept-Language": lang},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert refused.status_code == 403
+        assert said in html.unescape(refused.text)
+
+
+def test_an_invalid_form_is_refused_naming_the_field(
+    site: str, board: str, accounts: None
+) -> None:
+    session, csrf = signed_in(site, "secretaire")
+    refused = session.post(
+        f"{site}/conseils/{board}/seances?lang=en",
+        data={"kind": "weekly", "when": "not a date", "place": "", "csrf": csrf},
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert refused.status_code == 422
+    for field in ("kind", "scheduled_at", "place"):
+        assert f"<li>{field} :" in refused.text
+
+
+def test_the_secretariat_speaks_english_and_hides_the_board_from_the_public(
+    site: str, board: str, accounts: None
+) -> None:
+    session, _ = signed_in(site, "secretaire")
+    english = session.get(f"{site}/conseils/{board}/secretariat?lang=en", timeout=10)
+    assert "Seats and terms" in english.text and "Citizens, seat 1" in english.text
+    anonymous = requests.get(
+        f"{site}/conseils/{board}/secretariat",
+        headers={"Accept": "text/html"},
+        timeout=10,
+    )
+    assert anonymous.status_code == 401
+    assert "@example.org" not in anonymous.text
