@@ -14,6 +14,10 @@ Two paths, each measured in the same run as its baseline:
   at the first exhaustive outcome, 302 PLN per voter, and returns a different
   set: it is not the rule Wieliczka used.)
 
+The IRV count alone (ballots already grouped, as the service holds them) is
+reported beside the end-to-end figure, and Equal Shares is run a second time
+with the standard library's ``Fraction`` (the fallback when gmpy2 is missing).
+
 Target: identical winners, at least 10x faster than each reference.
 """
 
@@ -29,6 +33,7 @@ from services.participation.tally import (
     PBInstance,
     RankedProfile,
     irv,
+    pb,
     pb_mes,
     read_pb,
 )
@@ -53,6 +58,22 @@ def _burlington_rankings() -> list[list[str]]:
 def _ours_irv(rankings: list[list[str]]) -> tuple[list[str], dict[str, int]]:
     result = irv(RankedProfile.from_named_rankings(rankings))
     return result.winners, dict(result.rounds[-1].counts)  # type: ignore[arg-type]
+
+
+def _ours_irv_count(profile: RankedProfile) -> tuple[list[str], dict[str, int]]:
+    """The count alone, from ballots already grouped (what a service holds)."""
+    result = irv(profile)
+    return result.winners, dict(result.rounds[-1].counts)  # type: ignore[arg-type]
+
+
+def _ours_mes_fraction(instance: PBInstance):
+    """pb_mes with the standard library's Fraction (the fallback without gmpy2)."""
+    saved = pb._Q
+    pb._Q = Fraction
+    try:
+        return pb_mes(instance)
+    finally:
+        pb._Q = saved
 
 
 def _pyrankvote_irv(rankings: list[list[str]]) -> tuple[list[str], dict[str, int]]:
@@ -115,10 +136,23 @@ def _ours_mes_once(instance: PBInstance, endowment: int) -> list[str]:
     return sorted(instance.projects[p] for p in chosen)
 
 
+class _Seconds(float):
+    """Wall-clock seconds, with the process's CPU seconds beside them (``cpu``):
+    on a machine shared with other work the CPU figure moves less."""
+
+    cpu: float
+
+
+def _ratio(ref: float, ours: float) -> float:
+    return round(ref / max(ours, 1e-6), 1)
+
+
 def _timed(fn, *args):
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     value = fn(*args)
-    return value, time.perf_counter() - started
+    seconds = _Seconds(time.perf_counter() - started)
+    seconds.cpu = time.process_time() - cpu
+    return value, seconds
 
 
 def _pair(name: str, baseline: str, ballots: int, ours: dict, ref: dict) -> list[dict]:
@@ -130,6 +164,7 @@ def _pair(name: str, baseline: str, ballots: int, ours: dict, ref: dict) -> list
             "ballots": ballots,
             **ours,
             "speedup": round(ref["seconds"] / ours["seconds"], 1),
+            "cpu_speedup": _ratio(ref["cpu_seconds"], ours["cpu_seconds"]),
             "same_winners": same,
         },
         {
@@ -153,16 +188,33 @@ def run() -> list[dict]:
         TARGET,
         {
             "seconds": round(t_ours, 3),
+            "cpu_seconds": round(t_ours.cpu, 3),
             "winners": ",".join(ours),
             "result": str(ours_final),
             "key": ours,
         },
         {
             "seconds": round(t_ref, 3),
+            "cpu_seconds": round(t_ref.cpu, 3),
             "winners": ",".join(ref),
             "result": str(ref_final),
             "key": ref,
         },
+    )
+    profile = RankedProfile.from_named_rankings(rankings)  # grouping not timed
+    (count_only, count_final), t_count = _timed(_ours_irv_count, profile)
+    rows.append(
+        {
+            "path": "irv burlington x1M: maillage count only",
+            "ballots": TARGET,
+            "seconds": round(t_count, 3),
+            "cpu_seconds": round(t_count.cpu, 3),
+            "winners": ",".join(count_only),
+            "result": str(count_final),
+            "speedup": round(t_ref / t_count, 1),
+            "cpu_speedup": _ratio(t_ref.cpu, t_count.cpu),
+            "same_winners": count_only == ref,
+        }
     )
     instance = read_pb(WIELICZKA)
     voters = instance.profile.total
@@ -175,6 +227,7 @@ def run() -> list[dict]:
         voters,
         {
             "seconds": round(t_mes, 3),
+            "cpu_seconds": round(t_mes.cpu, 3),
             "winners": f"{len(result.winners)} projects",
             "result": f"{result.extra['cost']} PLN, "
             f"e={result.parameters['endowment_per_voter']}",
@@ -182,11 +235,28 @@ def run() -> list[dict]:
         },
         {
             "seconds": round(t_pabu, 3),
+            "cpu_seconds": round(t_pabu.cpu, 3),
             "winners": f"{len(ref_set)} projects",
             "result": f"e={ref_e}",
             "key": ref_set,
         },
     )
+    slow, t_slow = _timed(_ours_mes_fraction, instance)
+    rows.append(
+        {
+            "path": "mes add-one wieliczka: maillage, Fraction (no gmpy2)",
+            "ballots": voters,
+            "seconds": round(t_slow, 3),
+            "cpu_seconds": round(t_slow.cpu, 3),
+            "winners": f"{len(slow.winners)} projects",
+            "result": f"{slow.extra['cost']} PLN, "
+            f"e={slow.parameters['endowment_per_voter']}",
+            "speedup": round(t_pabu / t_slow, 1),
+            "cpu_speedup": _ratio(t_pabu.cpu, t_slow.cpu),
+            "same_winners": sorted(slow.winners) == ref_set,
+        }
+    )
+    rows[-3]["arithmetic"] = "gmpy2" if pb._Q is not Fraction else "Fraction"
     once, t_once = _timed(_ours_mes_once, instance, 315)
     ref_once, t_ref_once = _timed(_pabutools_mes_once, pabu_instance, pabu_profile, 315)
     rows += _pair(
@@ -195,12 +265,14 @@ def run() -> list[dict]:
         voters,
         {
             "seconds": round(t_once, 3),
+            "cpu_seconds": round(t_once.cpu, 3),
             "winners": f"{len(once)} projects",
             "result": "",
             "key": once,
         },
         {
             "seconds": round(t_ref_once, 3),
+            "cpu_seconds": round(t_ref_once.cpu, 3),
             "winners": f"{len(ref_once)} projects",
             "result": "",
             "key": ref_once,
