@@ -49,7 +49,7 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from pymongo.errors import DuplicateKeyError
 
-from services.indicators import computed, events
+from services.indicators import computed, events, quality
 from services.indicators import definitions as defs
 from services.indicators.catalogue import seed_documents
 from services.indicators.domain import (
@@ -78,6 +78,7 @@ from services.indicators.schemas import (
     ResultsPublished,
     ServiceChanged,
     UnapprovalInput,
+    ValidateInput,
     ValueInput,
     WaitingListChanged,
 )
@@ -404,18 +405,31 @@ class IndicatorsService(ServiceBase):
                     f"Approved period ({lock.org_unit} {lock.period.id}): "
                     "unapprove it first.",
                 )
-            self._repo().save_values(
-                [DataValue(element.id, period, data["org_unit"], value)],
-                "entered",
-                session,
+            entered = DataValue(element.id, period, data["org_unit"], value)
+            warnings = self._entry_warnings(
+                catalogue, hierarchy, entered, element_version, session
             )
+            if warnings and not data["confirm"]:
+                raise errors.Conflict(
+                    "Valeur non enregistrée : vérifiez les avertissements, puis "
+                    "renvoyez-la avec « confirm »: true si elle est juste.",
+                    "Value not saved: check the warnings, then send it again "
+                    'with "confirm": true if it is right.',
+                    details={"field": "value", "warnings": warnings},
+                )
+            self._repo().save_values([entered], "entered", session)
             version = element_version.version if element_version else None
+            notes: dict[str, Any] = {"element_version": version}
+            if warnings:
+                notes["confirmed"] = {
+                    "by": data["by"],
+                    "at": utcnow(),
+                    "warnings": warnings,
+                }
+            else:
+                notes["confirmed"] = None
             self._repo().annotate_value(
-                element.id,
-                data["org_unit"],
-                period.id,
-                {"element_version": version},
-                session,
+                element.id, data["org_unit"], period.id, notes, session
             )
         return {
             "data_element": element.id,
@@ -423,6 +437,79 @@ class IndicatorsService(ServiceBase):
             "period": period.id,
             "value": value,
             "element_version": version,
+            "warnings": warnings,
+            "confirmed": bool(warnings),
+        }
+
+    def _entry_warnings(
+        self,
+        catalogue: defs.Catalogue,
+        hierarchy: Hierarchy,
+        entered: DataValue,
+        element: defs.Definition | None,
+        session: Any,
+    ) -> list[dict[str, Any]]:
+        """Bounds, the outlier check against the unit's earlier values of the
+        same period type, and the validation rules that read the element, with
+        the new value in place (:mod:`quality`)."""
+        if isinstance(entered.value, str) or element is None:
+            return []
+        found = quality.bound_warnings(element.id, element.content, entered.value)
+        rules = [r for r in catalogue.rules() if element.id in r.elements]
+        needed = {element.id}.union(*(r.elements for r in rules))
+        store = self._values(hierarchy, session, needed, catalogue)
+        history = [
+            float(v.value)
+            for v in store.all_values()
+            if v.data_element == element.id
+            and v.org_unit == entered.org_unit
+            and v.period.type is entered.period.type
+            and v.period != entered.period
+            and not isinstance(v.value, str)
+        ]
+        late = quality.outlier(history, entered.value, element.id)
+        if late is not None:
+            found.append(late)
+        store.put(entered)
+        for rule in rules:
+            for p in quality.periods_of(entered.period, rule.period_type):
+                broken = quality.check_rule(rule, store, entered.org_unit, p)
+                if broken is not None:
+                    found.append(quality.rule_warning(broken))
+        return found
+
+    @rpc
+    def validate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run the validation rules over an org unit's subtree and a period:
+        violations per org unit and period (unsuppressed values: for those who
+        enter them). ``{"org_unit": "cd:2437", "period": "2026Q1"}``"""
+        try:
+            data = ValidateInput().load(payload)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        catalogue = self._catalogue()
+        hierarchy = self._hierarchy()
+        org_unit = normalise_unit(data["org_unit"])
+        if org_unit not in hierarchy:
+            raise errors.Invalid({"org_unit": ["Unité inconnue. / Unknown org unit."]})
+        rules = catalogue.rules()
+        if data["rule"]:
+            rules = [r for r in rules if r.id == data["rule"]]
+            if not rules:
+                raise errors.NotFound("validation_rule", data["rule"])
+        needed = set().union(*(r.elements for r in rules))
+        store = self._values(hierarchy, elements=needed, catalogue=catalogue)
+        subtree = hierarchy.subtree(org_unit)
+        reporting = {v.org_unit for v in store.all_values()} & subtree
+        units = sorted(
+            {a for u in reporting for a in hierarchy.ancestors[u] if a in subtree}
+        )
+        period = Period.parse(data["period"])
+        return {
+            "org_unit": org_unit,
+            "period": period.id,
+            "rules": len(rules),
+            "results": quality.violations(rules, store, units, period),
         }
 
     @rpc
