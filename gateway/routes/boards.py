@@ -40,15 +40,25 @@ from gateway.routes.common import PageQuery, cached, paginate, sorted_query, use
 from services.boards.schemas import (
     ID,
     AgendaItemSchema,
+    AmendmentInput,
     AppointInput,
+    CallVoteInput,
     CharterSchema,
+    CountInput,
     EndTermInput,
+    FloorInput,
     FollowUpInput,
+    MainMotionInput,
     MeetingSchema,
+    MemberMoveInput,
     MotionInput,
+    PointInput,
+    ProceduralInput,
+    ProcedureVoteInput,
     PublicMeetingSchema,
     PublicResolutionSchema,
     ResolutionSchema,
+    RulingInput,
     ScheduleInput,
     VoteInput,
 )
@@ -687,3 +697,174 @@ def consider_indicator(ctx: Context, board_id: str) -> Any:
     scope_board(ctx, board_id)
     item = ctx.rpc("boards", "consider_indicator", board_id, _raw(ctx))
     return {"item": item}
+
+
+# --- deliberation under the procedure (Code Morin) ---------------------------------
+# One record per agenda item: ``/meetings/<meeting_id>/items/<item_id>/procedure``.
+# Seat holders move, second, ask for the floor, raise points, appeal and vote in
+# their own name (``member_id`` is theirs); the secretary records what the chair
+# does (gives the floor, calls and counts votes, rules). Same permission table
+# and MRC scope as the motion routes. Every write answers
+# ``{"procedure": {...}, "effects": ["vote_closed", "main_adopted"],
+# "resolution": {...} | null}``; an example session:
+#
+#     POST .../procedure/main-motion  {"member_id": "ada", "text": "Accorder ..."}
+#     POST .../procedure/second       {"member_id": "bob"}
+#     POST .../procedure/amendments   {"member_id": "cy", "target_id": "q1",
+#                                      "change": {"op": "replace", "start": 9,
+#                                                 "end": 17, "text": "12 000 $"}}
+#     POST .../procedure/vote-calls   {"question_id": "q2"}         (secretary)
+#     POST .../procedure/show-of-hands {"for": 5, "against": 2}      (secretary)
+#     POST .../procedure/close-vote                                  (secretary)
+
+PROCEDURE = "/meetings/<meeting_id>/items/<item_id>/procedure"
+
+
+@api.route(
+    PROCEDURE,
+    action="boards.read",
+    tags=TAGS,
+    summary="The deliberation on an item: questions pending, speakers, votes, record",
+    description="Board insiders (boards.read_closed, in the board's MRC) get the whole "
+    "record with member ids; other readers its public view (people by name and role, "
+    "who voted in an open ballot left out), and 404 for an item of a closed meeting "
+    "or taken in camera, as for an unknown item.",
+)
+def get_procedure(ctx: Context, meeting_id: str, item_id: str) -> Any:
+    public = not meeting_closed_view(ctx, meeting_id)
+    return cached(
+        ctx, ctx.rpc("boards", "get_procedure", meeting_id, item_id, public=public)
+    )
+
+
+def _member_move(
+    suffix: str, method: str, body: type[Schema], action: str, summary: str
+) -> None:
+    """A move made by a seat holder in their own name (``member_id``)."""
+
+    def handler(ctx: Context, meeting_id: str, item_id: str) -> Any:
+        own_member(ctx, ctx.body.get("member_id"))
+        scope_meeting(ctx, meeting_id)
+        return ctx.rpc("boards", method, meeting_id, item_id, _raw(ctx))
+
+    handler.__name__ = method
+    handler.__doc__ = (body.__doc__ or "").strip() or summary
+    api.route(
+        f"{PROCEDURE}/{suffix}",
+        ("POST",),
+        action=action,
+        body=body,
+        tags=TAGS,
+        summary=summary,
+    )(handler)
+
+
+def _chair_move(
+    suffix: str, method: str, summary: str, body: type[Schema] | None = None
+) -> None:
+    """What the chair does, recorded by the secretary."""
+
+    def handler(ctx: Context, meeting_id: str, item_id: str) -> Any:
+        scope_meeting(ctx, meeting_id)
+        if body is None:
+            return ctx.rpc("boards", method, meeting_id, item_id)
+        return ctx.rpc("boards", method, meeting_id, item_id, _raw(ctx))
+
+    handler.__name__ = method
+    api.route(
+        f"{PROCEDURE}/{suffix}",
+        ("POST",),
+        action="boards.motions.close",
+        body=body,
+        tags=TAGS,
+        summary=summary,
+    )(handler)
+
+
+_member_move(
+    "main-motion",
+    "move_main_motion",
+    MainMotionInput,
+    "boards.motions.move",
+    "Move the main motion on an item (it waits for a seconder)",
+)
+_member_move(
+    "second",
+    "second_question",
+    MemberMoveInput,
+    "boards.motions.second",
+    "Second the innermost question (in one's own name)",
+)
+_member_move(
+    "amendments",
+    "move_amendment",
+    AmendmentInput,
+    "boards.motions.move",
+    "Move an amendment of the main motion, or a sub-amendment of the amendment",
+)
+_member_move(
+    "procedural-motions",
+    "move_procedural_motion",
+    ProceduralInput,
+    "boards.motions.move",
+    "Move a procedural motion (previous question, postpone, refer, adjourn, "
+    "reconsider, suspend a rule)",
+)
+_member_move(
+    "withdraw",
+    "withdraw_question",
+    MemberMoveInput,
+    "boards.motions.move",
+    "Withdraw one's own innermost question",
+)
+_member_move(
+    "floor-requests",
+    "ask_for_floor",
+    FloorInput,
+    "boards.motions.move",
+    "Ask for the floor on the question being debated (or the mover's reply)",
+)
+_member_move(
+    "points",
+    "raise_point",
+    PointInput,
+    "boards.motions.move",
+    "Raise a point of order or of privilege (the chair rules)",
+)
+_member_move(
+    "appeals",
+    "appeal_ruling",
+    MemberMoveInput,
+    "boards.motions.move",
+    "Appeal the chair's ruling just given (voted by simple majority)",
+)
+_member_move(
+    "votes",
+    "cast_procedure_vote",
+    ProcedureVoteInput,
+    "boards.motions.vote",
+    "Vote in a roll call or a secret ballot",
+)
+_chair_move("lapse", "lapse_question", "The innermost question dies unseconded")
+_chair_move("give-floor", "give_floor", "Give the floor to the next speaker")
+_chair_move("end-turn", "end_turn", "End the current turn of speech")
+_chair_move(
+    "vote-calls", "call_vote", "Put the innermost question to the vote", CallVoteInput
+)
+_chair_move(
+    "show-of-hands", "record_show_of_hands", "Record a show of hands", CountInput
+)
+_chair_move("close-vote", "close_procedure_vote", "Close the vote and tally it")
+_chair_move("rulings", "rule_on_point", "Rule on the pending point", RulingInput)
+
+
+@api.route(
+    "/meetings/<meeting_id>/minutes/from-record",
+    ("POST",),
+    action="boards.minutes.manage",
+    tags=TAGS,
+    summary="Draft a meeting's minutes from its deliberation record",
+)
+def draft_minutes_from_record(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "draft_minutes_from_record", meeting_id)
