@@ -112,6 +112,11 @@ def audited(store: GatewayStore, handler: Handler, action: str) -> Handler:
         except Exception as exc:
             _finish(store, entry_id, ctx, type(exc).__name__, None, None)
             raise
+        status = getattr(result, "status_code", None)
+        if isinstance(status, int) and status >= 400:
+            # a page that shows a refusal answers it instead of raising it
+            _finish(store, entry_id, ctx, "refused", status, None)
+            return result
         after = getattr(result, "audit_after", result)
         _finish(store, entry_id, ctx, "ok", None, after)
         return result
