@@ -456,6 +456,22 @@ def test_a_page_write_without_the_sessions_csrf_token_is_refused_and_records_not
     assert _meetings(site, session) == before + 1
 
 
+def audit_rows(filters: dict[str, Any]) -> list[dict[str, Any]]:
+    from gateway.store import GatewayStore
+    from shared.mongo import make_client
+
+    config = _node_config
+    client = make_client(config["MONGODB_URI"])
+    try:
+        store = GatewayStore(lambda: client, f"{config['DB_PREFIX']}gateway")
+        return store.audit_entries(filters, 0, 50)[0]
+    finally:
+        client.close()
+
+
+_node_config: dict[str, Any] = {}
+
+
 def test_a_member_cannot_schedule_and_is_told_why_in_their_language(
     site: str, board: str, accounts: None
 ) -> None:
@@ -477,9 +493,10 @@ def test_a_member_cannot_schedule_and_is_told_why_in_their_language(
         assert said in html.unescape(refused.text)
 
 
-def test_an_invalid_form_is_refused_naming_the_field(
-    site: str, board: str, accounts: None
+def test_an_invalid_form_is_refused_naming_the_field_and_audited_as_refused(
+    site: str, board: str, accounts: None, node: dict[str, Any]
 ) -> None:
+    _node_config.update(node["config"])
     session, csrf = signed_in(site, "secretaire")
     refused = session.post(
         f"{site}/conseils/{board}/seances?lang=en",
@@ -491,6 +508,11 @@ def test_an_invalid_form_is_refused_naming_the_field(
     assert refused.status_code == 422
     for field in ("kind", "scheduled_at", "place"):
         assert f"<li>{field} :" in refused.text
+    # the audit has the attempt as refused, with the form it carried (no token)
+    rows = audit_rows({"path": f"/conseils/{board}/seances", "request.kind": "weekly"})
+    assert [(r["outcome"], r["status"]) for r in rows] == [("refused", 422)]
+    assert rows[0]["request"]["when"] == "not a date"
+    assert "csrf" not in rows[0]["request"]
 
 
 def test_the_secretariat_speaks_english_and_hides_the_board_from_the_public(
