@@ -316,6 +316,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "results.transfer": ("Transfert", "Transfer"),
     "results.threshold": ("Seuil d'élection : {n}", "Quota: {n}"),
     "results.exhausted": ("Bulletins épuisés : {n}", "Exhausted ballots: {n}"),
+    "results.rules": ("Règles du dépouillement", "Counting rules"),
+    "results.rules.default": (
+        "Règles par défaut de la méthode {method}, sans variante choisie.",
+        "The default rules of the {method} method, no variant chosen.",
+    ),
     "action.eliminate": ("éliminée", "eliminated"),
     "action.elect": ("élue", "elected"),
     "action.win": ("gagnante", "winner"),

@@ -320,7 +320,21 @@ def results(ctx: Context, process_id: str) -> Response:
         winners=[p.get("title") for p in outcome.get("priorities", [])]
         or [titles.get(w, w) for w in tally.get("winners", [])],
         rounds=views.follow_rounds(tally, titles),
+        rules=rules_view(outcome.get("rules")),
     )
+
+
+def rules_view(rules: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The rule variants the count followed, by the engine's names, values as
+    the process gave them (``true``/``false`` as in an RCTab config)::
+
+        {"batchElimination": True, "winnerElectionMode": "singleWinnerMajority"}
+        -> [("batchElimination", "true"), ("winnerElectionMode", "single…")]
+    """
+    return [
+        (name, str(value).lower() if isinstance(value, bool) else str(value))
+        for name, value in sorted((rules or {}).items())
+    ]
 
 
 # The pages that run a consultation (secretary, moderation, codes, a proposal's
