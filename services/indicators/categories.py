@@ -288,8 +288,10 @@ class CategoryModel:
             return tuple(str(i["id"]) for i in items or ())
 
         def names(item: Mapping[str, Any]) -> tuple[str, str]:
-            name = str(item.get("name") or item["id"])
-            return str(item.get("name_fr") or name), str(item.get("name_en") or name)
+            if "name_fr" in item or "name_en" in item:  # our own document
+                return str(item.get("name_fr", "")), str(item.get("name_en", ""))
+            name = str(item.get("name") or item["id"])  # DHIS2's one name
+            return name, name
 
         for item in document.get("categoryOptions") or ():
             model.add_option(CategoryOption(str(item["id"]), *names(item)))
