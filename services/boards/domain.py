@@ -644,6 +644,10 @@ class AgendaItem:
     indicator_id: str | None = None
     in_camera: bool = False
     proposed: bool = False
+    # what another service asks the board to adopt (a catalogue definition, a
+    # data-sharing agreement): carried as is to the resolution and its event,
+    # checked by that service
+    definition: dict[str, Any] | None = None
 
 
 @dataclass
@@ -1116,6 +1120,7 @@ class Meeting:
                 (v.member_id, v.objection) for v in motion.votes.values() if v.objection
             ],
             process_id=item.process_id,
+            definition=item.definition,
         )
         motion.resolution_id = resolution.resolution_id
         return result, resolution
@@ -1197,6 +1202,7 @@ class Resolution:
     # how the text came to be, when it was deliberated under the procedure
     # (services.boards.procedure.history, people as member ids)
     history: dict[str, Any] | None = None
+    definition: dict[str, Any] | None = None  # from its agenda item
 
     def is_overdue(self, today: date) -> bool:
         return (

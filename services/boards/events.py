@@ -132,6 +132,11 @@ class ResolutionAdoptedV3(ResolutionAdoptedV2):
     """With ``history`` beside ``text`` (public resolutions)."""
 
     history = fields.Dict(allow_none=True)
+    # optional: what the resolution adopts for another service (a catalogue
+    # definition, a data-sharing agreement), as its agenda item carried it:
+    # {"service": "indicators", "kind": "indicator", "id": ..., "version": 2,
+    #  "digest": "sha256:...", "content": {...}}
+    definition = fields.Dict()
 
 
 @register_upcaster(RESOLUTION_ADOPTED, 2)
@@ -196,6 +201,8 @@ def resolution_adopted(res: Resolution) -> dict[str, Any]:
             "decided_by_casting_vote": res.decided_by_casting_vote,
             "history": people_in_history(res.history),
         }
+        if res.definition is not None:
+            payload["definition"] = res.definition
     return payload
 
 

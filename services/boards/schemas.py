@@ -232,6 +232,7 @@ class AgendaItemSchema(Base):
     indicator_id = fields.String(allow_none=True, load_default=None)
     in_camera = fields.Boolean(load_default=False)
     proposed = fields.Boolean(load_default=False)
+    definition = fields.Dict(allow_none=True, load_default=None)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> AgendaItem:
@@ -429,6 +430,7 @@ class ResolutionSchema(Base):
     due = fields.Date(allow_none=True, load_default=None)
     updates = fields.List(fields.Nested(FollowUpUpdateSchema), load_default=list)
     history = fields.Dict(allow_none=True, load_default=None)
+    definition = fields.Dict(allow_none=True, load_default=None)
 
     def _dump_objections(self, res: Resolution) -> list[dict[str, str]]:
         return [{"member_id": m, "objection": text} for m, text in res.objections]

@@ -623,6 +623,7 @@ class BoardsService(ServiceBase):
             seconded_by=main.seconded_by or "",
             process_id=item.process_id,
             history=procedure.history(state, person=lambda member_id: member_id),
+            definition=item.definition,
         )
         repo.save_board(board)
         repo.add_resolution(resolution)

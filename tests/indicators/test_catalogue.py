@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 import pytest
 from pymongo import MongoClient
 
+from services.boards import events as boards_events
+from services.boards.domain import AgendaItem, Choice
 from services.indicators import events
 from services.indicators.catalogue import seed_documents, starter
 from services.indicators.geo import quebec_units
 from services.indicators.repository import IndicatorsRepository
 from shared import errors
 from shared.envelope import Envelope
+from tests.boards.factories import full_board, open_meeting
 from tests.indicators.test_service import enter, make_service
 
 pytestmark = pytest.mark.integration
@@ -277,3 +280,27 @@ def test_a_proposal_whose_element_was_retired_meanwhile_is_refused_at_adoption(
     assert current(service, "indicator", "calls_total") is None
     doc = service.store.db.definitions.find_one({"_id": "indicator|calls_total|1"})
     assert doc["status"] == "refused" and "retired" in doc["refused"]["reason"]
+
+
+def test_the_boards_resolution_carries_its_items_definition_to_the_catalogue(
+    service,
+):
+    """The boards' own domain and event contract, end to end: the item the
+    secretary placed with the proposal's reference is moved, voted, adopted,
+    and the ``boards.resolution_adopted`` payload makes the version current."""
+    proposed = service.propose_definition(office_share() | {"by": "secretary-1"})
+    board = full_board()
+    meeting = open_meeting(board, ["alice", "bruno", "chloe", "denis", "emma"])
+    meeting.add_item(
+        AgendaItem("i1", "Part au bureau", definition=proposed["reference"])
+    )
+    motion = meeting.move(board, "i1", "Adopter l'indicateur", "alice", "bruno")
+    for member in ("alice", "bruno", "chloe"):
+        meeting.cast_vote(board, motion.motion_id, member, Choice.FOR)
+    _, resolution = meeting.close_vote(board, motion.motion_id)
+    payload = boards_events.resolution_adopted(resolution)
+    assert boards_events.PAYLOADS[events.RESOLUTION_ADOPTED]().validate(payload) == {}
+    envelope = Envelope(events.RESOLUTION_ADOPTED, payload, "node-2437")
+    service.on_resolution_adopted([envelope])
+    now = current(service, "indicator", "office_share")
+    assert now["adopted"]["number"] == resolution.number
