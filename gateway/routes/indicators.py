@@ -5,7 +5,13 @@ Anyone reads suppressed figures: the gateway always asks the service for the
 public evaluation unless the account may enter values (practitioners, the node
 administrator), who may ask ``public=false`` to see their own small cells.
 A public evaluation of any formula reads only the published (suppressed and
-audited) table of each count, so differencing answers recovers nothing.
+audited) table of each count, so differencing answers recovers nothing; the
+indicators a board defines itself are evaluated the same way.
+
+The catalogue: a board secretary proposes a version (placed on a meeting of
+the board of their MRC with ``meeting_id``; the resolution adopting that item
+makes it current), the node administrator defines one directly; every version
+is public (``/indicators/definitions/<kind>/<id>``).
 Entries and approvals are scoped: the org unit must lie in the account's MRC
 (``cd:2466`` or a municipality ``csd:2466023``), and ``by`` is the account.
 
@@ -23,12 +29,15 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.api import Api, Context
 from gateway.permissions import allowed, require_same_mrc
+from gateway.routes.boards import scope_meeting
 from gateway.routes.common import cached, user
 from services.indicators.schemas import (
     ApprovalInput,
     DashboardQuery,
+    DefinitionInput,
     EvaluateInput,
     UnapprovalInput,
+    ValidateInput,
     ValueInput,
 )
 
@@ -151,3 +160,91 @@ def unapprove(ctx: Context) -> Any:
 )
 def publish_rollup(ctx: Context) -> Any:
     return ctx.rpc("indicators", "publish_rollup", dict(ctx.body))
+
+
+# --- the local catalogue ----------------------------------------------------
+
+
+class ProposalBody(DefinitionInput):
+    """A secretary's proposal, placed on a meeting's agenda when ``meeting_id``
+    is given (the item carries the reference its resolution adopts)."""
+
+    meeting_id = fields.String(load_default=None, validate=validate.Length(max=120))
+
+
+def _definition(ctx: Context) -> dict[str, Any]:
+    body = {k: v for k, v in _raw(ctx).items() if k != "meeting_id"}
+    return {**body, "by": user(ctx)["sub"]}
+
+
+@api.route(
+    "/indicators/definitions/<kind>/<definition_id>",
+    action="indicators.read",
+    public=True,
+    tags=TAGS,
+    summary="Every version of one definition of the catalogue",
+)
+def definition_history(ctx: Context, kind: str, definition_id: str) -> Any:
+    return cached(
+        ctx, {"items": ctx.rpc("indicators", "definition_history", kind, definition_id)}
+    )
+
+
+@api.route(
+    "/indicators/definitions/proposals",
+    ("POST",),
+    action="indicators.definitions.propose",
+    body=ProposalBody,
+    status=201,
+    tags=TAGS,
+    summary="Propose a new version (the board adopts it by resolution)",
+)
+def propose_definition(ctx: Context) -> Any:
+    meeting_id = ctx.body.get("meeting_id")
+    if meeting_id:
+        # the meeting's board must be the account's MRC's, before anything
+        scope_meeting(ctx, meeting_id)
+    proposed = ctx.rpc("indicators", "propose_definition", _definition(ctx))
+    item = None
+    if meeting_id:
+        name = proposed.get("name") or {}
+        item = ctx.rpc(
+            "boards",
+            "add_agenda_item",
+            meeting_id,
+            {
+                "title": f"Catalogue : {name.get('fr') or proposed['id']} "
+                f"(version {proposed['version']})",
+                "definition": proposed["reference"],
+            },
+        )
+    return {"definition": proposed, "agenda_item": item}
+
+
+@api.route(
+    "/indicators/definitions",
+    ("POST",),
+    action="indicators.definitions.define",
+    body=DefinitionInput,
+    status=201,
+    tags=TAGS,
+    summary="Define a new version directly (node administrator)",
+)
+def define(ctx: Context) -> Any:
+    return ctx.rpc("indicators", "define", _definition(ctx))
+
+
+# --- data quality ---------------------------------------------------------
+
+
+@api.route(
+    "/indicators/validations",
+    action="indicators.quality.read",
+    query=ValidateInput,
+    tags=TAGS,
+    summary="Validation-rule violations per org unit and period",
+)
+def validations(ctx: Context) -> Any:
+    query: dict[str, Any] = ctx.request.args.to_dict()
+    scope_unit(ctx, query.get("org_unit", ""))
+    return ctx.rpc("indicators", "validate", query)
