@@ -286,7 +286,8 @@ def publish(
     if result.unprotected:
         # the audit found no way to protect a cell: publish none of the table
         published = dict.fromkeys(published)
-    combos = tuple(sorted({c[2] for c in table.cells if len(c) == 3}))  # type: ignore[arg-type]
+    keys: list[Cell] = list(table.cells)  # type: ignore[arg-type]
+    combos = tuple(sorted({c[2] for c in keys if len(c) == 3}))
     return PublishedTable(
         element,
         year,
