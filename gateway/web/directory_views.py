@@ -133,8 +133,15 @@ def next_openings(
 def schedule_text(schedule: dict[str, Any], lang: str) -> str:
     """A rule in words: "Chaque lundi, 09:00–12:00" / "1st Monday of the month"."""
     fr_days = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-    en_days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-    en_days = (*en_days, "Sunday")
+    en_days = (
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    )
     names = en_days if lang == "en" else fr_days
     hours = f"{str(schedule.get('opens_at') or '')[:5]}–"
     hours += str(schedule.get("closes_at") or "")[:5]

@@ -1250,6 +1250,7 @@ def redact(dataset: Dataset, insider: Insider | None = None) -> Dataset:
     for row_id, row in dataset["metadata"].items():
         resource_id = str(row.get("resource_id"))
         table = where.get(resource_id)
+        shown: Record | None
         if table is not None and inside(table, resource_id):
             shown = row
         elif table is not None:

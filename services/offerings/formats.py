@@ -224,8 +224,8 @@ def _read_json_doc(doc: Any, file: Path, flattener: Flattener, parsed: Parsed) -
         items = [("", doc)]
     for pointer, item in items:
         parsed.rows_read += 1
-        table = _guess_table(item, hint) if isinstance(item, dict) else None
-        if table is None:
+        entity = _guess_table(item, hint) if isinstance(item, dict) else None
+        if entity is None:
             parsed.problems.append(
                 Problem(
                     name,
@@ -236,7 +236,7 @@ def _read_json_doc(doc: Any, file: Path, flattener: Flattener, parsed: Parsed) -
                 )
             )
             continue
-        flattener.add(table, item, Origin(name, pointer or "/"))
+        flattener.add(entity, item, Origin(name, pointer or "/"))
 
 
 def _as_csv_cells(table: str, row: dict[str, Any]) -> dict[str, Any]:

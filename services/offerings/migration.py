@@ -224,8 +224,8 @@ class _Migration:
                 record["description"] = "; ".join(
                     p for p in (record.get("description", ""), department) if p
                 )
-            for code in (raw.get("language") or "").split(","):
-                code = code.strip()
+            for part in (raw.get("language") or "").split(","):
+                code = part.strip()
                 if code:
                     self.put(
                         "language",
@@ -239,9 +239,9 @@ class _Migration:
                         origin,
                     )
         if file == "languages.csv" and "name" in record:
-            code = _LANGUAGE_CODES.get(str(record["name"]).strip().lower())
-            if code:
-                record["code"] = code
+            known = _LANGUAGE_CODES.get(str(record["name"]).strip().lower())
+            if known:
+                record["code"] = known
         if file == "services.csv":
             for term in (raw.get("taxonomy_ids") or "").split(","):
                 if term.strip():

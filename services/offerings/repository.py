@@ -293,7 +293,7 @@ class OfferingsRepository:
         instead of the dozen :meth:`subset_for` makes."""
         data = empty_dataset()
 
-        def take(name: str, wanted: Iterable[str]) -> list[Record]:
+        def take(name: str, wanted: Iterable[str | None]) -> list[Record]:
             keys = sorted({w for w in wanted if w})
             rows = self.find(name, {"_id": {"$in": keys}}, session) if keys else []
             for row in rows:
