@@ -362,6 +362,108 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
         return link_status(self.federation.config)
 
     @rpc
+    def activity(self, last: int = 20) -> dict[str, Any]:
+        """What peers sent and what was refused, for the federation page:
+        events received per peer and type (with the latest), refusals per
+        reason and per day and reason, and the ``last`` refusals with their
+        reason and detail (never the raw message, which may hold anything)::
+
+            {"received": [{"peer": "mrc-2437", "event_type": "...", "count": 3,
+                           "last": "2026-04-02T10:00:00+00:00"}],
+             "refused": [{"reason": "bad_signature", "count": 2}],
+             "refused_by_day": [{"day": "2026-04-02", "reason": "...", "count": 2}],
+             "last_refused": [{"at": "...", "peer": null, "reason": "...",
+                               "detail": "..."}]}
+        """
+        db = self.store.db
+        received: dict[tuple[str, str], dict[str, Any]] = {}
+        for doc in db[RECEIVED].find(
+            {}, {"peer": 1, "event_type": 1, "received_at": 1}
+        ):
+            row = received.setdefault(
+                (str(doc.get("peer")), str(doc.get("event_type"))),
+                {"count": 0, "last": None},
+            )
+            row["count"] += 1
+            at = doc.get("received_at")
+            if at is not None and (row["last"] is None or at > row["last"]):
+                row["last"] = at
+        by_reason: dict[str, int] = {}
+        by_day: dict[tuple[str, str], int] = {}
+        for doc in db[REJECTED].find({}, {"reason": 1, "at": 1}):
+            reason = str(doc.get("reason"))
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+            day = doc["at"].date().isoformat() if doc.get("at") else ""
+            by_day[(day, reason)] = by_day.get((day, reason), 0) + 1
+        latest = (
+            db[REJECTED]
+            .find({}, {"raw": 0})
+            .sort("at", -1)
+            .limit(max(0, min(int(last), 200)))
+        )
+        return {
+            "received": [
+                {
+                    "peer": peer,
+                    "event_type": kind,
+                    "count": row["count"],
+                    "last": row["last"].isoformat() if row["last"] else None,
+                }
+                for (peer, kind), row in sorted(received.items())
+            ],
+            "refused": [
+                {"reason": r, "count": n} for r, n in sorted(by_reason.items())
+            ],
+            "refused_by_day": [
+                {"day": d, "reason": r, "count": n}
+                for (d, r), n in sorted(by_day.items(), reverse=True)
+            ],
+            "last_refused": [
+                {
+                    "at": d["at"].isoformat() if d.get("at") else None,
+                    "peer": d.get("peer"),
+                    "reason": d.get("reason"),
+                    "detail": d.get("detail", ""),
+                }
+                for d in latest
+            ],
+        }
+
+    @rpc
+    def received_events(
+        self, event_type: str, last: int = 2000
+    ) -> list[dict[str, Any]]:
+        """Events of one type received from peers, newest first, as each peer
+        sent them (already projected and suppressed by its agreement; the
+        signature left out): what the coordinator's roll-up pages read::
+
+            [{"peer": "mrc-2437", "received_at": "...", "event_type": "...",
+              "occurred_at": "...", "origin_node": "mrc-2437", "payload": {...}}]
+        """
+        docs = (
+            self.store.db[RECEIVED]
+            .find({"event_type": str(event_type)})
+            .sort("received_at", -1)
+            .limit(max(0, min(int(last), 10_000)))
+        )
+        rows = []
+        for doc in docs:
+            envelope = doc.get("envelope") or {}
+            rows.append(
+                {
+                    "peer": doc.get("peer"),
+                    "received_at": doc["received_at"].isoformat()
+                    if doc.get("received_at")
+                    else None,
+                    "event_type": doc.get("event_type"),
+                    "occurred_at": envelope.get("occurred_at"),
+                    "origin_node": envelope.get("origin_node"),
+                    "payload": envelope.get("payload") or {},
+                }
+            )
+        return rows
+
+    @rpc
     def status(self) -> dict[str, Any]:
         """For the admin page: links with the last event seen from each peer."""
         config = self.federation.config
