@@ -12,6 +12,8 @@ import logging
 from typing import Any
 
 from gateway.web.directory_messages import DIRECTORY_MESSAGES
+from gateway.web.entry_messages import ENTRY_MESSAGES
+from gateway.web.federation_messages import FEDERATION_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -489,6 +491,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 # Directory editing, accounts and audit pages: their own block (directory_messages).
 MESSAGES.update(DIRECTORY_MESSAGES)
+# Value entry, dashboard downloads and the federation pages: their own blocks.
+MESSAGES.update(ENTRY_MESSAGES)
+MESSAGES.update(FEDERATION_MESSAGES)
 
 
 def translate(key: str, lang: str, **values: Any) -> str:
