@@ -12,6 +12,7 @@ message. The worker gets a :class:`FederationHandle`::
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,18 @@ class FederationHandle:
         self.publisher = publisher
         self.journal_days = journal_days
 
-    def prepare(self, envelope: Envelope, peer: str | None = None) -> list[Outgoing]:
-        """The signed copies agreements allow (to ``peer`` only, if given); what
-        is held back is counted."""
+    def prepare(
+        self,
+        envelope: Envelope,
+        peer: str | None = None,
+        adopted: Collection[str] | None = None,
+    ) -> list[Outgoing]:
+        """The signed copies agreements allow (to ``peer`` only, if given), of
+        the agreements the board ``adopted``; what is held back is counted."""
         if self.identity is None:
             return []  # a node without federation config shares nothing
         sent, withheld = prepare_outgoing(
-            envelope, self.config, self.identity.private_key, utcnow(), peer
+            envelope, self.config, self.identity.private_key, utcnow(), peer, adopted
         )
         for item in withheld:
             metrics.WITHHELD.labels(item.reason.value).inc()
@@ -61,9 +67,13 @@ class FederationHandle:
                 )
         return sent
 
-    def share(self, envelopes: list[Envelope]) -> int:
+    def share(
+        self, envelopes: list[Envelope], adopted: Collection[str] | None = None
+    ) -> int:
         """Publish, with confirms, what agreements allow of a batch; return how many."""
-        outgoing = [item for env in envelopes for item in self.prepare(env)]
+        outgoing = [
+            item for env in envelopes for item in self.prepare(env, adopted=adopted)
+        ]
         if outgoing and self.publisher is not None:
             self.publisher.publish_many(outgoing)
         return len(outgoing)

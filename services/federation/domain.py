@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -75,6 +77,7 @@ class Reason(enum.StrEnum):
     WRONG_AGREEMENT = "wrong_agreement"
     OCCURRED_IN_FUTURE = "occurred_in_future"
     OUTSIDE_TERRITORY = "outside_territory"
+    NOT_ADOPTED = "agreement_not_adopted"
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,64 @@ class NodeConfig:
     peers: Mapping[str, Peer]
     agreements: tuple[Agreement, ...] = field(default_factory=tuple)
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    # the board whose resolutions adopt this node's agreements: when set, an
+    # agreement takes effect only once that board adopted it as written
+    board: str | None = None
 
     def agreements_for(self, direction: Direction) -> list[Agreement]:
         return [a for a in self.agreements if a.direction == direction]
+
+
+# --- adoption by the board ------------------------------------------------------
+
+
+def agreement_digest(agreement: Agreement) -> str:
+    """The fingerprint of an agreement as the node administrator wrote it: the
+    board adopts this text, and an edit of node.yaml needs a new resolution."""
+    text = json.dumps(
+        {
+            "id": agreement.id,
+            "peer": agreement.peer,
+            "direction": agreement.direction,
+            "rules": {
+                t: {
+                    "fields": list(r.fields),
+                    "cells_field": r.cells_field,
+                    "cell_fields": None
+                    if r.cell_fields is None
+                    else list(r.cell_fields),
+                    "count_fields": list(r.count_fields),
+                }
+                for t, r in sorted(agreement.rules.items())
+            },
+            "suppression_threshold": agreement.suppression_threshold,
+            "aggregates_only": agreement.aggregates_only,
+            "valid_from": agreement.valid_from.isoformat()
+            if agreement.valid_from
+            else None,
+            "valid_until": agreement.valid_until.isoformat()
+            if agreement.valid_until
+            else None,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def adoption_key(agreement_id: str, digest: str) -> str:
+    return f"{agreement_id}|{digest}"
+
+
+def is_adopted(
+    agreement: Agreement, config: NodeConfig, adopted: Collection[str] | None
+) -> bool:
+    """In force by the board: always on a node without a ``board``; else only
+    if that board's resolution adopted this very text (same digest)."""
+    if config.board is None:
+        return True
+    key = adoption_key(agreement.id, agreement_digest(agreement))
+    return adopted is not None and key in adopted
 
 
 # --- outgoing -------------------------------------------------------------------
@@ -233,6 +291,7 @@ def prepare_outgoing(
     private_key: Ed25519PrivateKey,
     now: datetime,
     peer: str | None = None,
+    adopted: Collection[str] | None = None,
 ) -> tuple[list[Outgoing], list[Withheld]]:
     """What each peer (or only ``peer``) gets from one local event, signed; and
     what was held back.
@@ -253,6 +312,9 @@ def prepare_outgoing(
             continue
         rule = agreement.rules.get(envelope.event_type)
         if rule is None:
+            continue
+        if not is_adopted(agreement, config, adopted):
+            withheld.append(Withheld(agreement.id, Reason.NOT_ADOPTED))
             continue
         if envelope.occurred_at > now + config.clock_skew:
             withheld.append(Withheld(agreement.id, Reason.OCCURRED_IN_FUTURE))
@@ -363,7 +425,10 @@ def _reject(reason: Reason, detail: str, peer: str | None = None) -> Verdict:
 
 
 def check_incoming(
-    data: Mapping[str, Any], config: NodeConfig, now: datetime
+    data: Mapping[str, Any],
+    config: NodeConfig,
+    now: datetime,
+    adopted: Collection[str] | None = None,
 ) -> Verdict:
     """Accept a received message only if signed by a known peer, for this node,
     under an agreement with that peer, and speaking only for its territory.
@@ -413,6 +478,12 @@ def check_incoming(
     if agreement is None:
         detail = f"agreement_id {agreement_id!r}: no incoming agreement with {peer.id}"
         return _reject(Reason.WRONG_AGREEMENT, detail, peer.id)
+    if not is_adopted(agreement, config, adopted):
+        detail = (
+            f"accord « {agreement.id} » non adopté par l'instance {config.board} / "
+            f'agreement "{agreement.id}" not adopted by board {config.board}'
+        )
+        return _reject(Reason.NOT_ADOPTED, detail, peer.id)
     rule = agreement.rules.get(envelope.event_type)
     if rule is None:
         return _reject(Reason.TYPE_NOT_AGREED, envelope.event_type, peer.id)

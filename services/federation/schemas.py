@@ -133,6 +133,8 @@ class NodeSchema(_Base):
     )
     territory = _str(required=True, validate=validate.Length(min=1))
     signing_key = _str(required=True, validate=validate.Length(min=1))
+    # the board (boards service id) whose resolutions adopt the agreements
+    board = _str(load_default=None, allow_none=True)
     clock_skew_seconds = fields.Integer(
         load_default=int(DEFAULT_CLOCK_SKEW.total_seconds()),
         strict=True,
@@ -363,6 +365,7 @@ class NodeConfigSchema(_Base):
             peers=peers,
             agreements=agreements,
             clock_skew=timedelta(seconds=node["clock_skew_seconds"]),
+            board=node["board"],
         )
 
 
