@@ -193,11 +193,19 @@ class ParticipationRepository:
     def comment(self, comment_id: str, session: ClientSession) -> Doc | None:
         return self.db.comments.find_one({"_id": comment_id}, session=session)
 
+    def comment_count(self, proposal_id: str, session: ClientSession) -> int:
+        return int(
+            self.db.comments.count_documents(
+                {"proposal_id": proposal_id}, session=session
+            )
+        )
+
     def comments(self, proposal_id: str) -> list[Doc]:
-        """A proposal's comments, oldest first (replies name their parent)."""
+        """A proposal's comments, oldest first, in the order they came when
+        made at the same instant (replies name their parent)."""
         return list(
             self.db.comments.find({"proposal_id": proposal_id}).sort(
-                [("at", ASCENDING), ("_id", ASCENDING)]
+                [("at", ASCENDING), ("seq", ASCENDING), ("_id", ASCENDING)]
             )
         )
 

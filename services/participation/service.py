@@ -62,7 +62,7 @@ def _refusals() -> Iterator[None]:
 
 
 # Keys of an author (HMAC voter keys) stay in the service: answers say "mine".
-_PRIVATE = frozenset({"_id", "author_key"})
+_PRIVATE = frozenset({"_id", "author_key", "seq"})
 
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:
@@ -385,6 +385,8 @@ class ParticipationService(ServiceBase):
                 "parent_id": None if parent_id is None else str(parent_id),
                 "text": str(text)[:5000],
                 "at": now.isoformat(),
+                # the order of comments made at the same instant: as they came
+                "seq": self.repository.comment_count(proposal_id, session),
                 "hidden": False,
                 "author_key": key,
             }
