@@ -33,7 +33,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.indicators.domain import AggregationType, DataElement, ValueType
@@ -272,8 +272,6 @@ class Catalogue:
 
 
 def _as_count(element: DataElement) -> DataElement:
-    from dataclasses import replace
-
     return replace(element, is_count=True)
 
 
@@ -489,6 +487,17 @@ def _check_element(
                 f'the type does not change between versions ("'
                 f'{before.get("value_type")}"): values already entered would '
                 "not follow; define a new element",
+            )
+        if before.get("is_count") and before.get("aggregation") != aggregation:
+            was = before.get("aggregation")
+            raise _refuse(
+                "content.aggregation",
+                f"l'agrégation d'un dénombrement ne change pas (« {was} ») : deux "
+                "tableaux publiés autrement supprimés révéleraient des petites "
+                "cellules par différence ; définissez un nouvel élément",
+                f'a count\'s aggregation does not change ("{was}"): two tables '
+                "published with other suppressions would reveal small cells by "
+                "difference; define a new element",
             )
         if before.get("is_count") and not is_count:
             raise _refuse(

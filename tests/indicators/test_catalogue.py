@@ -304,3 +304,26 @@ def test_the_boards_resolution_carries_its_items_definition_to_the_catalogue(
     service.on_resolution_adopted([envelope])
     now = current(service, "indicator", "office_share")
     assert now["adopted"]["number"] == resolution.number
+
+
+def test_a_counts_aggregation_cannot_change_so_two_published_tables_never_differ(
+    service,
+):
+    """Attack: published as a sum, a count's March may be hidden as a partner
+    (of a small February) while Q1 and January show; read again once a new
+    version makes it a stock (``last``), March is a lone cell of another table
+    and may show, and Q1 - January - March gives February away."""
+    element = current(service, "data_element", "home_interventions")
+    content = {
+        k: element[k] for k in ("value_type", "is_count", "name", "definition", "use")
+    }
+    with pytest.raises(errors.Invalid) as info:
+        service.define(
+            {
+                "kind": "data_element",
+                "id": "home_interventions",
+                "content": content | {"aggregation": "last"},
+            }
+        )
+    (message,) = info.value.fields["content.aggregation"]
+    assert "sum" in message and "agrégation" in message and "aggregation" in message
