@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from gateway.web.messages import translate
 from gateway.web.views import cell_text
 
 WIDTH, HEIGHT = 640, 300
@@ -29,6 +30,37 @@ COLOURS = ("#0b4f8a", "#8a2f00", "#2d5e1e", "#5b2a86")
 DASHES = ("", "8 4", "2 3", "10 3 2 3")
 MARKERS = ("circle", "square", "triangle", "diamond")
 PATTERNS = ("solid", "hatch", "dots", "cross")
+
+
+def has_data(series: list[dict[str, Any]]) -> bool:
+    """A point to draw: a value or a suppressed cell (drawn as a labelled gap)."""
+    return any(
+        p.get("suppressed") or p.get("value") is not None
+        for s in series
+        for p in s.get("points", [])
+    )
+
+
+def empty_chart(title: str, *, lang: str = "fr", uid: str = "c") -> Markup:
+    """No axes when nothing is there to read: the chart says there is no data
+    yet (and its table, beside it, says the same)."""
+    text = translate("ind.no_data", lang)
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 80"'
+        f' class="chart empty" role="img" aria-labelledby="{uid}-t {uid}-d">'
+        f'<title id="{uid}-t">{escape(title)}</title>'
+        f'<desc id="{uid}-d">{escape(text)}</desc>'
+        f'<rect x="1" y="1" width="{WIDTH - 2}" height="78" fill="#fff"'
+        f' stroke="{GRID}" stroke-dasharray="4 3"/>'
+        f'<text x="{WIDTH / 2:.0f}" y="46" text-anchor="middle" font-size="16"'
+        f' fill="{INK}">{escape(text)}</text></svg>'
+    )
+
+
+def standalone(svg: Markup) -> str:
+    """The chart as an SVG file: the XML declaration, the same drawing and
+    text (values, "S" marks, the description naming suppressed periods)."""
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + str(svg) + "\n"
 
 
 def _nice_max(value: float) -> float:
@@ -171,6 +203,8 @@ def line_chart(
     uid: str = "c",
 ) -> Markup:
     """A line per series; a suppressed or missing period breaks the line."""
+    if not periods or not has_data(series):
+        return empty_chart(title, lang=lang, uid=uid)
     top = _nice_max(max(_values(series), default=0.0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
@@ -234,6 +268,8 @@ def bar_chart(
     uid: str = "c",
 ) -> Markup:
     """Grouped bars, one fill pattern per series, values written on each bar."""
+    if not periods or not has_data(series):
+        return empty_chart(title, lang=lang, uid=uid)
     top = _nice_max(max(_values(series), default=0.0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
