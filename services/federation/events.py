@@ -16,5 +16,11 @@ regional roll-ups from them)::
 
 from __future__ import annotations
 
+# consumed: the board's resolution adopting an agreement, as its agenda item
+# carried it ({"service": "federation", "kind": "agreement", "id", "digest"})
+from services.boards.events import RESOLUTION_ADOPTED
+
+__all__ = ["EVENT_RECEIVED", "EVENT_REJECTED", "RESOLUTION_ADOPTED"]
+
 EVENT_RECEIVED = "federation.event_received"
 EVENT_REJECTED = "federation.event_rejected"

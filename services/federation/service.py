@@ -34,20 +34,28 @@ from pymongo import ASCENDING, IndexModel
 from services.federation import metrics
 from services.federation.dependencies import Federation
 from services.federation.domain import (
+    Agreement,
     Reason,
+    adoption_key,
+    agreement_digest,
     check_incoming,
     check_replay_peer,
+    is_adopted,
     journaled_types,
     parse_moment,
 )
-from services.federation.events import EVENT_RECEIVED, EVENT_REJECTED
+from services.federation.events import (
+    EVENT_RECEIVED,
+    EVENT_REJECTED,
+    RESOLUTION_ADOPTED,
+)
 from services.federation.management import ManagementError
 from services.federation.management import status as link_status
 from services.federation.repository import JOURNAL, RECEIVED, REJECTED
 from services.federation.schemas import load_config
 from services.federation.topology import INBOX
 from shared import service as kit
-from shared.consumer import EventConsumer, apply_batch
+from shared.consumer import EventConsumer, apply_batch, consume_batch
 from shared.envelope import Envelope, event_id_floor, utcnow
 from shared.errors import Invalid
 from shared.outbox import Outbox
@@ -55,6 +63,7 @@ from shared.rpc import rpc
 from shared.store import Store
 
 log = logging.getLogger(__name__)
+ADOPTIONS = "adoptions"  # agreement texts the board adopted: "<id>|<digest>"
 REPLAY_BATCH = 500  # journal entries read, prepared and confirmed at a time
 
 
@@ -167,7 +176,96 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
         ]
         if journal:  # once per event: the consumer skips what it already applied
             self.store.db[JOURNAL].insert_many(journal, session=session)
-        self.federation.share(local)
+        self.federation.share(local, self._adopted(session))
+
+    # --- the board decides what leaves -----------------------------------------
+    def _adopted(self, session: Any = None) -> frozenset[str]:
+        """``agreement_id|digest`` of every agreement text the board adopted."""
+        docs = self.store.db[ADOPTIONS].find({}, {"_id": 1}, session=session)
+        return frozenset(d["_id"] for d in docs)
+
+    @consume_batch(RESOLUTION_ADOPTED)
+    def on_resolution_adopted(self, envelopes: list[Envelope], session: Any) -> None:
+        """A public resolution of this node's board (``node.board``) whose item
+        carried an agreement's reference records that text as adopted; another
+        board's resolution adopts nothing here."""
+        board = self.federation.config.board
+        for envelope in envelopes:
+            payload = envelope.payload
+            ref = payload.get("definition")
+            if not isinstance(ref, dict) or ref.get("service") != "federation":
+                continue
+            if board is None or payload.get("board_id") != board:
+                log.warning(
+                    "agreement %s adopted by %s, not by this node's board %s",
+                    ref.get("id"),
+                    payload.get("board_id"),
+                    board,
+                )
+                continue
+            if payload.get("closed_session"):
+                continue
+            key = adoption_key(str(ref.get("id")), str(ref.get("digest")))
+            self.store.db[ADOPTIONS].replace_one(
+                {"_id": key},
+                {
+                    "_id": key,
+                    "agreement_id": str(ref.get("id")),
+                    "digest": str(ref.get("digest")),
+                    "board_id": board,
+                    "resolution_id": payload.get("resolution_id"),
+                    "number": payload.get("number"),
+                    "adopted_on": str(payload.get("adopted_on") or ""),
+                },
+                upsert=True,
+                session=session,
+            )
+
+    @rpc
+    def agreement_reference(self, agreement_id: str) -> dict[str, Any]:
+        """What a board secretary places on the agenda for the board to adopt
+        an agreement as node.yaml writes it now::
+
+            {"service": "federation", "kind": "agreement",
+             "id": "indicateurs-vers-region", "digest": "sha256:...",
+             "content": {... the agreement as listed by agreements()}}
+        """
+        for a in self.federation.config.agreements:
+            if a.id == agreement_id:
+                return {
+                    "service": "federation",
+                    "kind": "agreement",
+                    "id": a.id,
+                    "digest": agreement_digest(a),
+                    "content": _describe(a),
+                }
+        raise Invalid(
+            {"agreement_id": ["accord inconnu / unknown agreement"]},
+            f"champ « agreement_id » : accord inconnu « {agreement_id} ».",
+            f'field "agreement_id": unknown agreement "{agreement_id}".',
+        )
+
+    @rpc
+    def agreements_in_force(self) -> list[dict[str, Any]]:
+        """The agreements adopted by the board (as written) and valid now: what
+        may leave or arrive, public."""
+        rows = []
+        adoptions = {d["_id"]: d for d in self.store.db[ADOPTIONS].find({})}
+        config = self.federation.config
+        for a in config.agreements:
+            if not a.is_valid_at(utcnow()) or not is_adopted(
+                a, config, adoptions.keys()
+            ):
+                continue
+            found = adoptions.get(adoption_key(a.id, agreement_digest(a)))
+            adopted = None
+            if found is not None:
+                adopted = {
+                    k: found.get(k)
+                    for k in ("board_id", "resolution_id", "number", "adopted_on")
+                }
+            rows.append(_describe(a) | {"adopted": adopted})
+        return rows
 
     @timer(interval=3600)
     def prune_journal(self) -> int:
@@ -208,6 +306,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
         if end is not None:
             ids["$lt"] = event_id_floor(end)
         journal = self.store.db[JOURNAL]
+        adopted = self._adopted()
         sent = withheld = 0
         publisher = self.federation.replay_publisher()
         try:
@@ -224,7 +323,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                 outgoing = []
                 for doc in docs:
                     envelope = Envelope.from_dict(doc["envelope"])
-                    copies = self.federation.prepare(envelope, peer)
+                    copies = self.federation.prepare(envelope, peer, adopted)
                     if copies:
                         sent += 1
                         outgoing.extend(copies)
@@ -243,6 +342,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
     def receive(self, bodies: list[str]) -> int:
         config = self.federation.config
         now = utcnow()
+        adopted = self._adopted()
         checked = []
         for text in bodies:
             try:
@@ -250,7 +350,9 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
             except ValueError:
                 data = None
             verdict = (
-                check_incoming(data, config, now) if isinstance(data, dict) else None
+                check_incoming(data, config, now, adopted)
+                if isinstance(data, dict)
+                else None
             )
             checked.append((text, data, verdict))
 
@@ -336,20 +438,15 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
     def agreements(self) -> list[dict[str, Any]]:
         """The node's agreements, for the boards (through the gateway)."""
         rows = []
-        for a in self.federation.config.agreements:
+        config = self.federation.config
+        adopted = self._adopted()
+        for a in config.agreements:
             rows.append(
-                {
-                    "id": a.id,
+                _describe(a)
+                | {
                     "agreement_id": a.id,
-                    "peer": a.peer,
-                    "direction": a.direction,
-                    "event_types": sorted(a.rules),
-                    "fields": {t: list(r.fields) for t, r in sorted(a.rules.items())},
-                    "aggregates_only": a.aggregates_only,
-                    "suppression_threshold": a.suppression_threshold,
-                    "valid_from": a.valid_from.isoformat() if a.valid_from else None,
-                    "valid_until": a.valid_until.isoformat() if a.valid_until else None,
                     "valid_now": a.is_valid_at(utcnow()),
+                    "adopted": is_adopted(a, config, adopted),
                 }
             )
         return rows
@@ -490,3 +587,18 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
             "links": links,
             "agreements": self.agreements(),
         }
+
+
+def _describe(a: Agreement) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "peer": a.peer,
+        "direction": a.direction,
+        "event_types": sorted(a.rules),
+        "fields": {t: list(r.fields) for t, r in sorted(a.rules.items())},
+        "aggregates_only": a.aggregates_only,
+        "suppression_threshold": a.suppression_threshold,
+        "valid_from": a.valid_from.isoformat() if a.valid_from else None,
+        "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+        "digest": agreement_digest(a),
+    }

@@ -5,8 +5,14 @@ other, naming it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+import pytest
+from nameko.testing.services import worker_factory
+from pymongo import MongoClient
+
+from services.federation.dependencies import FederationHandle
 from services.federation.domain import (
     Reason,
     adoption_key,
@@ -14,7 +20,11 @@ from services.federation.domain import (
     check_incoming,
     prepare_outgoing,
 )
+from services.federation.events import RESOLUTION_ADOPTED
+from services.federation.repository import REJECTED
+from services.federation.service import FederationService
 from shared.envelope import Envelope, utcnow
+from shared.store import StoreHandle
 from tests.federation.helpers import (
     APPROVED,
     agreement,
@@ -23,6 +33,7 @@ from tests.federation.helpers import (
     config_dict,
     identity,
 )
+from tests.indicators.test_service import RecordingOutbox
 
 CELLS = [{"org_unit": "csd:2466023", "sex": "F", "count": 40}]
 
@@ -77,3 +88,66 @@ def test_a_message_under_an_agreement_not_adopted_here_is_refused_by_name(tmp_pa
     assert "non adopté" in verdict.detail and "not adopted" in verdict.detail
     verdict = check_incoming(outgoing.data, receiver, utcnow(), _adopted(receiver))
     assert verdict.accepted
+
+
+# --- the federation service on the real store --------------------------------
+
+
+def _adoption(reference, board_id, number="2026-007"):
+    payload = {
+        "board_id": board_id,
+        "resolution_id": f"res-{number}",
+        "number": number,
+        "meeting_id": "m-1",
+        "adopted_on": "2026-05-12",
+        "closed_session": False,
+        "process_id": None,
+        "definition": reference,
+    }
+    return Envelope(RESOLUTION_ADOPTED, payload, "node")
+
+
+@pytest.fixture
+def receiver(tmp_path, store_uri, db_prefix):
+    """The region's federation service (its board: ``region-06-table``) and
+    a message the MRC signed under their agreement."""
+    mrc, sender, inbound = _pair(tmp_path)
+    event = Envelope(APPROVED, approved(CELLS), "mrc-66023", occurred_at=utcnow())
+    (outgoing,), _ = prepare_outgoing(
+        event, sender, mrc.private_key, utcnow(), adopted=_adopted(sender)
+    )
+    client = MongoClient(store_uri, tz_aware=True)
+    db = client[f"{db_prefix}federation"]
+    worker = worker_factory(
+        FederationService,
+        store=StoreHandle(client, db),
+        outbox=RecordingOutbox(),
+        federation=FederationHandle(inbound, None, None),
+    )
+    yield worker, outgoing.data
+    client.drop_database(f"{db_prefix}federation")
+    client.close()
+
+
+def test_the_service_accepts_only_once_its_own_board_adopted_the_agreement(
+    receiver,
+):
+    worker, message = receiver
+    body = json.dumps(message)
+    assert worker.receive([body]) == 0
+    refused = worker.store.db[REJECTED].find_one({})
+    assert refused["reason"] == "agreement_not_adopted"
+    assert "mrc-66023-to-region-06" in refused["detail"]
+    assert worker.agreements_in_force() == []
+    reference = worker.agreement_reference("mrc-66023-to-region-06")
+    # a resolution of another board adopts nothing here
+    worker.on_resolution_adopted([_adoption(reference, "mrc-66023")])
+    assert worker.agreements_in_force() == []
+    worker.on_resolution_adopted([_adoption(reference, "region-06-table")])
+    (in_force,) = worker.agreements_in_force()
+    assert in_force["id"] == "mrc-66023-to-region-06"
+    assert in_force["adopted"]["number"] == "2026-007"
+    assert in_force["fields"] == {APPROVED: ["indicator", "period", "cells"]}
+    assert worker.receive([body]) == 1
+    listed = {a["id"]: a["adopted"] for a in worker.agreements()}
+    assert listed == {"mrc-66023-to-region-06": True}
