@@ -29,7 +29,7 @@ Example: ``pb_mes(read_pb("wieliczka.pb")).winners`` -> the 30 funded projects.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from fractions import Fraction
 from itertools import accumulate, islice, repeat
@@ -215,21 +215,24 @@ def _mes_steps(
             u = prep.supporters[p][0][1]
             left = voters[p]
             alpha = cost / left
-            if min(map(get, gs)) >= alpha:
-                return alpha / u
             # kept in this order: the next pricing sorts a list almost sorted
             order = live_g[p] = sorted(gs, key=get)
             ordered[p] = True
             richest[p] = money[order[-1]]
-            # prefix sums in growing chunks: the answer is usually near the
-            # front (only the poorest supporters run out)
+            # those holding less than cost / voters surely run out: the
+            # answer is at or after them (none: nobody runs out)
+            poorer = bisect_left(order, alpha, key=get)
+            if not poorer:
+                return alpha / u
+            # prefix sums in growing chunks from there: only the poorest
+            # supporters run out, the answer is usually near the front
             m_it = map(get, order)
             n_it = map(count.__getitem__, order)
             ms: list[Any] = []
             ns: list[int] = []
             paid = [zero]
             before = [0]
-            step = 16
+            step = poorer + 1
             while True:
                 chunk_m = list(islice(m_it, step))
                 if not chunk_m:
@@ -245,7 +248,8 @@ def _mes_steps(
                 hi = len(ms) - 1
                 if paid[hi] + ms[hi] * (left - before[hi]) >= cost:
                     break
-                step *= 2
+                step = max(16, 2 * step)
+            lo = max(lo, min(poorer, hi))
             while lo < hi:
                 mid = (lo + hi) // 2
                 if paid[mid] + ms[mid] * (left - before[mid]) >= cost:
