@@ -161,8 +161,10 @@ def _mes_steps(
     is known, which is all the add-one completion asks of every endowment but
     the last: ``"over"`` once the funded projects cost more than the budget,
     ``"fits"`` once the projects still funded cannot bring the cost above it
-    (the projects still pending, those not yet found unaffordable, cost at
-    most what is left) and some supported project is already out of reach,
+    (the projects still pending cost at most what is left; a project leaves
+    the pending ones once found unaffordable, or once its voters with money
+    times the richest of them at their last sort hold less than its cost)
+    and some supported project is already out of reach,
     so the outcome cannot fund them all.  Otherwise the run goes to its end
     (verdict ``None``).
 
@@ -178,7 +180,10 @@ def _mes_steps(
       price ``m_i`` per voter, ``P_i + m_i * (L - N_i)`` (``P_i``, ``N_i``:
       money and voters before ``i``; ``L``: all voters), never decreases
       with ``i``, so the first ``i`` where it reaches the cost is found by
-      bisection over prefix sums built in C (``accumulate``).
+      bisection over prefix sums built in C (``accumulate``), starting from
+      the supporters holding less than ``cost / L`` (they surely run out);
+    - each project's supporters stay in the order of its last pricing, so
+      the next sort meets a nearly sorted list.
     """
     costs = prep.costs
     zero = _Q(0)
