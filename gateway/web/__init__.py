@@ -14,6 +14,7 @@ from gateway.web import (  # noqa: F401
     boards,
     boards_run,
     directory,
+    entry,
     help,
     indicators,
     participation,
