@@ -113,6 +113,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "indicators.quality.read": _r("practitioner", "node_admin"),
     # federation
     "federation.read": _r("regional_coordinator", "node_admin"),
+    # the node administrator writes an agreement in node.yaml; the secretary
+    # places it before the board, whose resolution puts it in force
+    "federation.agreements.propose": _r("board_secretary"),
 }
 # Actions that are capabilities asked by handlers (no route of their own).
 CAPABILITIES = frozenset(

@@ -48,7 +48,11 @@ DOCUMENTED = """
 | `boards.read` | · | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
 | `boards.read_closed` | · | ✓ | ✓ | ✓ | · | · | ✓ |
 | `boards.seats.manage` | · | · | · | ✓ | · | · | ✓ |
+| `federation.agreements.propose` | · | · | · | ✓ | · | · | · |
 | `federation.read` | · | · | · | · | · | ✓ | ✓ |
+| `indicators.definitions.define` | · | · | · | · | · | · | ✓ |
+| `indicators.definitions.propose` | · | · | · | ✓ | · | · | · |
+| `indicators.quality.read` | · | · | · | · | ✓ | · | ✓ |
 | `indicators.rollups.publish` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.approve` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.enter` | · | · | · | · | ✓ | · | ✓ |
