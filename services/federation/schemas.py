@@ -8,6 +8,7 @@ Example ``node.yaml``::
       territory: "66023"         # MRC code, or region code for a coordinator
       signing_key: var/keys/mrc-66023.ed25519
       clock_skew_seconds: 300    # occurred_at may be this far ahead of our clock
+      board: mrc-66023           # its resolutions put the agreements in force
     broker:
       amqp_uri: ${MAILLAGE_AMQP_URI:amqp://guest:guest@127.0.0.1:5672/%2F}
       management_url: http://guest:guest@127.0.0.1:15672/api
@@ -31,6 +32,11 @@ Example ``node.yaml``::
         suppression_threshold: 5                 # counts <= 5 are suppressed
         valid_from: 2026-01-01
         valid_until: 2027-12-31                  # last day included (UTC)
+
+With ``board`` set, an agreement takes effect only once that board adopted
+it, as written here, by resolution (``boards.resolution_adopted`` carrying the
+agreement's digest): an agreement edited afterwards needs a new resolution,
+and until then nothing is sent or accepted under it (``agreement_not_adopted``).
 
 A peer's ``territory`` is one org-unit id or a list of them, as the indicators
 service knows them from ``../shared/data/quebec_geo`` (``QUEBEC_GEO_DIR``):
