@@ -59,7 +59,20 @@ SERVICE_PROFILE = (
     "waiting_list_updated_at",
     "capacity",
     "publication_status",
+    # English text beside the French of the core columns (the node's language
+    # first); a page in one language falls back to the other (see TRANSLATED).
+    "name_en",
+    "description_en",
+    "eligibility_description_en",
+    "fees_description_en",
 )
+# Core service columns (French, or the only text) -> their English column.
+TRANSLATED = {
+    "name": "name_en",
+    "description": "description_en",
+    "eligibility_description": "eligibility_description_en",
+    "fees_description": "fees_description_en",
+}
 LOCATION_PROFILE = (
     "mrc_code",
     "municipality_code",

@@ -162,6 +162,11 @@ class ServiceInput(_Strict):
     application_process = fields.String()
     fees_description = fields.String()
     eligibility_description = fields.String()
+    # English text (Quebec profile): the core columns above hold the French
+    name_en = fields.String(validate=validate.Length(min=1))
+    description_en = fields.String()
+    eligibility_description_en = fields.String()
+    fees_description_en = fields.String()
     minimum_age = fields.Integer(validate=_NON_NEGATIVE)
     maximum_age = fields.Integer(validate=_NON_NEGATIVE)
     alert = fields.String()
