@@ -403,6 +403,10 @@ def save_values(ctx: Context) -> Response:
                 errors[element] = exc.message(lang)
     record_request(ctx, {"org_unit": unit, "period": period, "values": sent})
     if errors or warnings:
+        # the service names elements by id: the person reads their names
+        names = {e["id"]: e["name"] for e in _elements(ctx, lang)}
+        errors = {k: _named(v, names) for k, v in errors.items()}
+        warnings = {k: [_named(w, names) for w in v] for k, v in warnings.items()}
         return _form_page(
             ctx,
             status=409 if warnings and not errors else 422,
@@ -415,6 +419,12 @@ def save_values(ctx: Context) -> Response:
             period=period,
         )
     return redirect(_back(unit, period, str(saved) if saved else "rien", lang))
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    for ident in sorted(names, key=len, reverse=True):
+        text = text.replace(ident, names[ident])
+    return text
 
 
 @page(f"{BASE}/approbation", ("POST",), action=APPROVE, public=False)
