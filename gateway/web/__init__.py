@@ -15,6 +15,7 @@ from gateway.web import (  # noqa: F401
     boards_run,
     directory,
     entry,
+    federation,
     help,
     indicators,
     participation,
