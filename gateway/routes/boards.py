@@ -455,6 +455,84 @@ def propose_item(ctx: Context, meeting_id: str) -> Any:
     return ctx.rpc("boards", "add_agenda_item", meeting_id, _raw(ctx))
 
 
+class RefusalInput(Strict):
+    """``{"reason": "Déjà financé en 2026."}``: the proposer reads it."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class OrderInput(Strict):
+    """``{"order": ["item-b", "item-a"]}``: every agenda item once."""
+
+    order = fields.List(
+        fields.String(validate=ID),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+    )
+
+
+@api.route(
+    "/meetings/<meeting_id>/items/<item_id>/accept",
+    ("POST",),
+    action="boards.meetings.manage",
+    response=MeetingSchema,
+    tags=TAGS,
+    summary="Accept a proposed agenda item (a member's, participation's, a watch's)",
+)
+def accept_agenda_item(ctx: Context, meeting_id: str, item_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "accept_agenda_item", meeting_id, item_id)
+
+
+@api.route(
+    "/meetings/<meeting_id>/items/<item_id>/refuse",
+    ("POST",),
+    action="boards.meetings.manage",
+    body=RefusalInput,
+    response=MeetingSchema,
+    tags=TAGS,
+    summary="Refuse a proposed agenda item, with the reason its proposer reads",
+)
+def refuse_agenda_item(ctx: Context, meeting_id: str, item_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    reason = ctx.body["reason"]
+    return ctx.rpc("boards", "refuse_agenda_item", meeting_id, item_id, reason)
+
+
+@api.route(
+    "/meetings/<meeting_id>/agenda/order",
+    ("POST",),
+    action="boards.meetings.manage",
+    body=OrderInput,
+    response=MeetingSchema,
+    tags=TAGS,
+    summary="Reorder a meeting's agenda (every item once)",
+)
+def reorder_agenda(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    return ctx.rpc("boards", "reorder_agenda", meeting_id, ctx.body["order"])
+
+
+def _item_step(method: str, verb: str, summary: str) -> None:
+    def handler(ctx: Context, meeting_id: str, item_id: str) -> Any:
+        scope_meeting(ctx, meeting_id)
+        return ctx.rpc("boards", method, meeting_id, item_id)
+
+    handler.__name__ = method
+    api.route(
+        f"/meetings/<meeting_id>/items/<item_id>/{verb}",
+        ("POST",),
+        action="boards.meetings.manage",
+        response=MeetingSchema,
+        tags=TAGS,
+        summary=summary,
+    )(handler)
+
+
+_item_step("open_item", "open", "Take up an agenda item (one at a time)")
+_item_step("close_item", "close", "Be done with an agenda item")
+
+
 def _meeting_step(method: str, summary: str) -> None:
     def handler(ctx: Context, meeting_id: str) -> Any:
         scope_meeting(ctx, meeting_id)

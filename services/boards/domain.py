@@ -142,6 +142,15 @@ class ItemSource(StrEnum):
     INDICATOR = "indicator"
 
 
+class Discussion(StrEnum):
+    """Where an agenda item stands during the sitting: not yet taken, under
+    discussion (the one item open at a time), or done with."""
+
+    WAITING = "waiting"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class MotionStatus(StrEnum):
     OPEN = "open"
     ADOPTED = "adopted"
@@ -632,6 +641,11 @@ class AgendaItem:
 
     ``in_camera`` marks an item taken behind closed doors during a public
     meeting; it is treated like closed-session content.
+
+    ``proposed`` items (a member's motion, participation results, an indicator
+    watch) await the secretary, who accepts them (they become ordinary items)
+    or refuses them with a ``refusal`` reason shown to the proposer (they leave
+    the agenda for :attr:`Meeting.refused`).
     """
 
     item_id: str
@@ -648,6 +662,8 @@ class AgendaItem:
     # data-sharing agreement): carried as is to the resolution and its event,
     # checked by that service
     definition: dict[str, Any] | None = None
+    discussion: Discussion = Discussion.WAITING
+    refusal: str | None = None
 
 
 @dataclass
@@ -764,6 +780,7 @@ class Meeting:
     motions: list[Motion] = field(default_factory=list)
     minutes: str | None = None
     minutes_adopted_at: str | None = None
+    refused: list[AgendaItem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.scheduled_at.tzinfo is None:
@@ -823,8 +840,138 @@ class Meeting:
                 title=title,
                 source=ItemSource.MEMBER,
                 proposed_by=member_id,
+                proposed=True,
             )
         )
+
+    def _require_agenda_open(self) -> None:
+        if self.status not in (MeetingStatus.SCHEDULED, MeetingStatus.OPEN):
+            raise InvalidState(
+                "la séance est terminée : l'ordre du jour est figé",
+                "the meeting is over: its agenda is frozen",
+                field="meeting_id",
+            )
+
+    def _proposal(self, item_id: str) -> AgendaItem:
+        self._require_agenda_open()
+        item = self.item(item_id)
+        if not item.proposed:
+            raise InvalidState(
+                f"le point « {item.title} » est déjà à l'ordre du jour : "
+                "ce n'est plus une proposition à accepter ou refuser",
+                f'item "{item.title}" is already on the agenda: it is no longer '
+                "a proposal to accept or refuse",
+                field="item_id",
+            )
+        return item
+
+    def accept_item(self, item_id: str) -> AgendaItem:
+        """The secretary accepts a proposed item: it becomes an ordinary item."""
+        item = self._proposal(item_id)
+        item.proposed = False
+        return item
+
+    def refuse_item(self, item_id: str, reason: str) -> AgendaItem:
+        """The secretary refuses a proposed item, saying why (the proposer reads
+        the reason); the item leaves the agenda and is kept in :attr:`refused`."""
+        item = self._proposal(item_id)
+        if not reason.strip():
+            raise InvalidValue(
+                "champ « reason » : dites pourquoi la proposition est refusée "
+                "(la personne qui l'a proposée le lira)",
+                'field "reason": say why the proposal is refused (its proposer '
+                "will read it)",
+                field="reason",
+            )
+        self.agenda.remove(item)
+        item.proposed = False
+        item.refusal = reason.strip()
+        self.refused.append(item)
+        return item
+
+    def reorder(self, order: Sequence[str]) -> list[AgendaItem]:
+        """Put the agenda in ``order``: every item id once, none unknown."""
+        self._require_agenda_open()
+        known = [i.item_id for i in self.agenda]
+        unknown = [i for i in order if i not in known]
+        missing = [i for i in known if i not in order]
+        if unknown or missing or len(set(order)) != len(order):
+            titles = {i.item_id: i.title for i in self.agenda}
+            parts_fr, parts_en = [], []
+            if unknown:
+                parts_fr.append("inconnus : " + ", ".join(unknown))
+                parts_en.append("unknown: " + ", ".join(unknown))
+            if missing:
+                names = ", ".join(f"« {titles[i]} »" for i in missing)
+                parts_fr.append("manquants : " + names)
+                parts_en.append(
+                    "missing: " + names.replace("« ", '"').replace(" »", '"')
+                )
+            if len(set(order)) != len(order):
+                parts_fr.append("un point figure deux fois")
+                parts_en.append("an item is listed twice")
+            raise InvalidValue(
+                "champ « order » : chaque point de l'ordre du jour une fois ("
+                + " ; ".join(parts_fr)
+                + ")",
+                'field "order": every agenda item once (' + "; ".join(parts_en) + ")",
+                field="order",
+            )
+        by_id = {i.item_id: i for i in self.agenda}
+        self.agenda = [by_id[i] for i in order]
+        return self.agenda
+
+    def open_item(self, item_id: str) -> AgendaItem:
+        """The chair takes up an item: one item under discussion at a time."""
+        self._require(MeetingStatus.OPEN)
+        item = self.item(item_id)
+        if item.proposed:
+            raise InvalidState(
+                f"le point « {item.title} » est une proposition : acceptez-la "
+                "avant de l'ouvrir",
+                f'item "{item.title}" is a proposal: accept it before opening it',
+                field="item_id",
+            )
+        if item.discussion != Discussion.WAITING:
+            raise InvalidState(
+                f"le point « {item.title} » est déjà "
+                + ("ouvert" if item.discussion == Discussion.OPEN else "clos"),
+                f'item "{item.title}" is already {item.discussion.value}',
+                field="item_id",
+            )
+        for other in self.agenda:
+            if other.discussion == Discussion.OPEN:
+                raise InvalidState(
+                    f"le point « {other.title} » est en cours : closez-le avant "
+                    f"d'ouvrir « {item.title} »",
+                    f'item "{other.title}" is under discussion: close it before '
+                    f'opening "{item.title}"',
+                    field="item_id",
+                )
+        item.discussion = Discussion.OPEN
+        return item
+
+    def close_item(self, item_id: str) -> AgendaItem:
+        """Done with an item; a motion still being voted on keeps it open."""
+        self._require(MeetingStatus.OPEN)
+        item = self.item(item_id)
+        if item.discussion != Discussion.OPEN:
+            raise InvalidState(
+                f"le point « {item.title} » n'est pas ouvert",
+                f'item "{item.title}" is not open',
+                field="item_id",
+            )
+        for motion in self.motions:
+            if motion.item_id == item_id and motion.status == MotionStatus.OPEN:
+                raise InvalidState(
+                    f"la proposition « {motion.text} » est en cours sur ce point : "
+                    "closez le vote ou retirez-la d'abord",
+                    f'the motion "{motion.text}" is open on this item: close its '
+                    "vote or withdraw it first",
+                    field="item_id",
+                )
+        item.discussion = Discussion.CLOSED
+        return item
 
     # sitting
 
@@ -850,6 +997,9 @@ class Meeting:
                     f'the vote on "{motion.motion_id}" is not closed',
                     field="motion_id",
                 )
+        for item in self.agenda:
+            if item.discussion == Discussion.OPEN:
+                item.discussion = Discussion.CLOSED
         self.status = MeetingStatus.ADJOURNED
 
     def cancel(self) -> None:
@@ -967,7 +1117,13 @@ class Meeting:
         afterwards (:meth:`second`); no vote is taken before a motion is seconded.
         """
         self._require(MeetingStatus.OPEN)
-        self.item(item_id)
+        item = self.item(item_id)
+        if item.discussion == Discussion.CLOSED:
+            raise InvalidState(
+                f"le point « {item.title} » est clos : on n'y propose plus rien",
+                f'item "{item.title}" is closed: nothing more is moved on it',
+                field="item_id",
+            )
         if not text.strip():
             raise InvalidValue(
                 "champ « text » : texte de la proposition requis",

@@ -48,6 +48,16 @@ Published (through the outbox, in the transaction of the change):
      "previous_status": "planned", "status": "in_progress", "progress": 20,
      "due": "2027-03-31", "on": "2026-12-20"}
 
+- ``boards.agenda_proposal_decided`` (an item another service proposed, from
+  participation results or an indicator watch, accepted or refused by the
+  secretary; the reason is the one shown to the proposer; a member's own
+  proposal stays inside the board)::
+
+    {"board_id": "mrc-66023", "meeting_id": "m-2026-12",
+     "item_id": "participation-proc-1-p-a", "source": "participation",
+     "decision": "refused", "reason": "Déjà financé en 2026.",
+     "process_id": "proc-1", "proposal_id": "p-a", "indicator_id": null}
+
 Consumed: ``participation.results_published`` (``process_id``, ``title``,
 ``priorities``: ``[{rank, proposal_id, title}]``).
 
@@ -61,7 +71,9 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.boards.domain import (
+    AgendaItem,
     DecisionStatus,
+    ItemSource,
     Meeting,
     MeetingKind,
     Resolution,
@@ -72,6 +84,7 @@ from shared.envelope import register_upcaster
 MEETING_SCHEDULED = "boards.meeting_scheduled"
 RESOLUTION_ADOPTED = "boards.resolution_adopted"
 DECISION_STATUS_CHANGED = "boards.decision_status_changed"
+AGENDA_PROPOSAL_DECIDED = "boards.agenda_proposal_decided"
 
 RESULTS_PUBLISHED = "participation.results_published"
 
@@ -162,11 +175,47 @@ class DecisionStatusChangedV1(_Payload):
     on = fields.Date(required=True)
 
 
+DECISIONS = ("accepted", "refused")
+
+
+class AgendaProposalDecidedV1(_Payload):
+    board_id = fields.String(required=True)
+    meeting_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    source = fields.String(
+        required=True,
+        validate=validate.OneOf([ItemSource.PARTICIPATION, ItemSource.INDICATOR]),
+    )
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = fields.String(allow_none=True, required=True)
+    process_id = fields.String(allow_none=True, required=True)
+    proposal_id = fields.String(allow_none=True, required=True)
+    indicator_id = fields.String(allow_none=True, required=True)
+
+
 PAYLOADS: dict[str, type[Schema]] = {
     MEETING_SCHEDULED: MeetingScheduledV1,
     RESOLUTION_ADOPTED: ResolutionAdoptedV3,
     DECISION_STATUS_CHANGED: DecisionStatusChangedV1,
+    AGENDA_PROPOSAL_DECIDED: AgendaProposalDecidedV1,
 }
+
+FROM_OTHER_SERVICES = frozenset({ItemSource.PARTICIPATION, ItemSource.INDICATOR})
+
+
+def agenda_proposal_decided(meeting: Meeting, item: AgendaItem) -> dict[str, Any]:
+    """``decision`` is ``refused`` when the item carries a refusal reason."""
+    return {
+        "board_id": meeting.board_id,
+        "meeting_id": meeting.meeting_id,
+        "item_id": item.item_id,
+        "source": item.source.value,
+        "decision": "refused" if item.refusal else "accepted",
+        "reason": item.refusal,
+        "process_id": item.process_id,
+        "proposal_id": item.proposal_id,
+        "indicator_id": item.indicator_id,
+    }
 
 
 def meeting_scheduled(meeting: Meeting) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from services.boards.domain import (
     Charter,
     Choice,
     DecisionStatus,
+    Discussion,
     FollowUpUpdate,
     IndicatorWatch,
     ItemSource,
@@ -233,10 +234,15 @@ class AgendaItemSchema(Base):
     in_camera = fields.Boolean(load_default=False)
     proposed = fields.Boolean(load_default=False)
     definition = fields.Dict(allow_none=True, load_default=None)
+    discussion = fields.String(
+        load_default=Discussion.WAITING.value, validate=_choice(Discussion)
+    )
+    refusal = fields.String(allow_none=True, load_default=None)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> AgendaItem:
         data["source"] = ItemSource(data["source"])
+        data["discussion"] = Discussion(data["discussion"])
         return AgendaItem(**data)
 
 
@@ -356,6 +362,7 @@ class MeetingSchema(Base):
     motions = fields.List(fields.Nested(MotionSchema), load_default=list)
     minutes = fields.String(allow_none=True, load_default=None)
     minutes_adopted_at = fields.String(allow_none=True, load_default=None)
+    refused = fields.List(fields.Nested(AgendaItemSchema), load_default=list)
 
     def _dump_present(self, meeting: Meeting) -> list[str]:
         return sorted(meeting.present)

@@ -384,6 +384,71 @@ class BoardsService(ServiceBase):
 
         return AgendaItemSchema().dump(self._on_meeting(meeting_id, change))
 
+    def _on_agenda(
+        self,
+        meeting_id: str,
+        change: Callable[[domain.Meeting], domain.AgendaItem | None],
+    ) -> dict[str, Any]:
+        """Change the agenda; a decision on another service's item is announced."""
+
+        def body(repo: MongoRepository, session: Any) -> domain.Meeting:
+            meeting = repo.meeting(meeting_id)
+            item = change(meeting)
+            repo.save_meeting(meeting)
+            if item is not None and item.source in events.FROM_OTHER_SERVICES:
+                self.outbox.add(
+                    events.AGENDA_PROPOSAL_DECIDED,
+                    events.agenda_proposal_decided(meeting, item),
+                    session=session,
+                )
+            return meeting
+
+        return MeetingSchema().dump(self._run(body))
+
+    @rpc
+    @boundary
+    def accept_agenda_item(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """Accept a proposed item (a member's, participation's, an indicator's)."""
+        return self._on_agenda(meeting_id, lambda m: m.accept_item(item_id))
+
+    @rpc
+    @boundary
+    def refuse_agenda_item(
+        self, meeting_id: str, item_id: str, reason: str
+    ) -> dict[str, Any]:
+        """Refuse a proposed item with the reason its proposer reads."""
+        return self._on_agenda(meeting_id, lambda m: m.refuse_item(item_id, reason))
+
+    @rpc
+    @boundary
+    def reorder_agenda(self, meeting_id: str, order: list[str]) -> dict[str, Any]:
+        """``order``: every item id of the agenda, once, in the new order."""
+
+        def change(meeting: domain.Meeting) -> None:
+            meeting.reorder([str(i) for i in order])
+
+        return self._on_agenda(meeting_id, change)
+
+    @rpc
+    @boundary
+    def open_item(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """Take up an item during the sitting (one at a time)."""
+
+        def change(meeting: domain.Meeting) -> None:
+            meeting.open_item(item_id)
+
+        return self._on_agenda(meeting_id, change)
+
+    @rpc
+    @boundary
+    def close_item(self, meeting_id: str, item_id: str) -> dict[str, Any]:
+        """Be done with an item (no motion left open on it)."""
+
+        def change(meeting: domain.Meeting) -> None:
+            meeting.close_item(item_id)
+
+        return self._on_agenda(meeting_id, change)
+
     @rpc
     @boundary
     def open_meeting(self, meeting_id: str) -> dict[str, Any]:
