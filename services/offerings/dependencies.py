@@ -15,6 +15,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.offerings.domain import GeoReference
+from services.offerings.gazetteer import Gazetteer, load_gazetteer
 from services.offerings.imports import load_geo
 from services.offerings.repository import LiveIndex
 
@@ -47,3 +48,37 @@ class SearchIndexProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> LiveIndex:
         return self.live
+
+
+class Places(DependencyProvider):
+    """The gazetteer of "near me" (:mod:`services.offerings.gazetteer`): read on
+    the first search near a place, once per process, not at start-up.
+
+    ``OFFERINGS_POSTAL_CODES`` (nameko config or environment) names the
+    postal-code file an administrator loaded; without it no postal code is
+    offered."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.geo_dir = str(
+            config.get("QUEBEC_GEO_DIR")
+            or os.environ.get("QUEBEC_GEO_DIR")
+            or DEFAULT_GEO_DIR
+        )
+        self.postal_file = str(
+            config.get("OFFERINGS_POSTAL_CODES")
+            or os.environ.get("OFFERINGS_POSTAL_CODES")
+            or ""
+        )
+
+    def get_dependency(self, worker_ctx: Any) -> PlacesHandle:
+        return PlacesHandle(self.geo_dir, self.postal_file)
+
+
+class PlacesHandle:
+    def __init__(self, geo_dir: str, postal_file: str) -> None:
+        self.geo_dir, self.postal_file = geo_dir, postal_file
+
+    @property
+    def gazetteer(self) -> Gazetteer | None:
+        return load_gazetteer(self.geo_dir, self.postal_file)

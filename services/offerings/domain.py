@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import heapq
+import math
 import re
 import unicodedata
 import uuid
@@ -1591,9 +1592,12 @@ def search_entry(view: ServiceView) -> Record:
         service.get(column, "")
         for column in (
             "name",
+            "name_en",
             "alternate_name",
             "description",
+            "description_en",
             "eligibility_description",
+            "eligibility_description_en",
             "application_process",
         )
     ]
@@ -1612,7 +1616,7 @@ def search_entry(view: ServiceView) -> Record:
     for term in view.taxonomy_terms:
         text_parts += [term.get("name", ""), term.get("code", "")]
     name_tokens = tokens(
-        " ".join(str(service.get(c, "")) for c in ("name", "alternate_name"))
+        " ".join(str(service.get(c, "")) for c in ("name", "name_en", "alternate_name"))
     )
     all_tokens = tokens(" ".join(str(p) for p in text_parts if p))
     language_codes: dict[str, None] = {}
@@ -1651,7 +1655,28 @@ def search_entry(view: ServiceView) -> Record:
         "last_modified": str(service.get("last_modified") or ""),
         "organization_id": service.get("organization_id"),
         "name": service.get("name", ""),
+        "points": public_points(locations),
     }
+
+
+def public_points(locations: Iterable[Record]) -> list[list[float]]:
+    """``[[lat, lon], ...]`` of the locations as the public sees them
+    (:func:`public_location`, the function :func:`view_for` applies): a
+    confidential location has no coordinates there, so it is never in a
+    distance, whoever searches.
+
+        >>> public_points([{"latitude": 45.3, "longitude": -73.2},
+        ...                {"latitude": 45.4, "longitude": -73.3,
+        ...                 "confidential_location": True}])
+        [[45.3, -73.2]]
+    """
+    points = []
+    for location in locations:
+        shown = public_location(location)
+        lat, lon = shown.get("latitude"), shown.get("longitude")
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            points.append([float(lat), float(lon)])
+    return points
 
 
 @dataclass(frozen=True)
@@ -1676,6 +1701,9 @@ class SearchQuery:
     page: int = 1
     per_page: int = 20
     include_unpublished: bool = False
+    # "near me": services nearest to this point first (their public locations)
+    near: tuple[float, float] | None = None
+    within_km: float | None = None
 
     @property
     def terms(self) -> list[str]:
@@ -1736,6 +1764,7 @@ class SearchIndex:
             "modified": entry.get("modified", ""),
             "keys": {f: list(entry.get(f) or ()) for f in self.FACETS},
             "organization_id": entry.get("organization_id"),
+            "points": [list(p) for p in entry.get("points") or ()],
         }
         self.entries[number] = lite
         self.everything.add(number)
@@ -1815,6 +1844,8 @@ class SearchIndex:
             for number in self.postings["name_tokens"].get(term, set()) & found:
                 score[number] = score.get(number, 0) + 3
         skip = (query.page - 1) * query.per_page
+        if query.near is not None:
+            return self._by_distance(query, found, score, skip)
 
         def key(number: int) -> tuple[int, str, str]:
             entry = self.entries[number]
@@ -1831,6 +1862,65 @@ class SearchIndex:
         return len(found), [
             self.entries[n] for n in ordered[skip : skip + query.per_page]
         ]
+
+    def _by_distance(
+        self, query: SearchQuery, found: set[int], score: dict[int, int], skip: int
+    ) -> tuple[int, list[Record]]:
+        """Nearest first (then relevance and name); services without a public
+        location come last, without a distance; ``within_km`` drops farther
+        ones (and those with no distance). Each entry of the page carries
+        ``distance_km`` (rounded to 0.1 km) or ``None``."""
+        assert query.near is not None
+        distance: dict[int, float | None] = {}
+        for number in found:
+            points = self.entries[number]["points"]
+            distance[number] = (
+                min(distance_km(query.near, (p[0], p[1])) for p in points)
+                if points
+                else None
+            )
+        if query.within_km is not None:
+            found = {
+                n
+                for n in found
+                if distance[n] is not None and distance[n] <= query.within_km  # type: ignore[operator]
+            }
+
+        def key(number: int) -> tuple[bool, float, int, str, str]:
+            entry, far = self.entries[number], distance[number]
+            return (
+                far is None,
+                far if far is not None else 0.0,
+                -score.get(number, 0),
+                entry["sort_name"],
+                entry["_id"],
+            )
+
+        ordered = heapq.nsmallest(skip + query.per_page, found, key=key)
+        page = []
+        for number in ordered[skip : skip + query.per_page]:
+            far = distance[number]
+            page.append(
+                {
+                    **self.entries[number],
+                    "distance_km": None if far is None else round(far, 1),
+                }
+            )
+        return len(found), page
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km (haversine, mean Earth radius 6371 km).
+
+    >>> round(distance_km((46.81, -71.21), (45.50, -73.57)))  # Québec-Montréal
+    233
+    """
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _intersect(sets: list[set[int]], everything: set[int]) -> set[int]:

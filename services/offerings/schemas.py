@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from services.offerings.hsds import OUTREACH_MODES, TABLES
 from shared.errors import Invalid
@@ -234,6 +242,35 @@ class SearchInput(Schema):
     format = _format()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    # "near me" (services.offerings.gazetteer.resolve_near): one starting point
+    near_municipality = fields.String(validate=validate.Regexp(r"^24\d{5}$"))
+    near_latitude = fields.Float(validate=validate.Range(min=-90, max=90))
+    near_longitude = fields.Float(validate=validate.Range(min=-180, max=180))
+    near_postal_code = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z]\d[A-Za-z][ -]?(\d[A-Za-z]\d)?$")
+    )
+    within_km = fields.Float(validate=validate.Range(min=0.1, max=2000))
+
+    @validates_schema
+    def _position_whole(self, data: dict[str, Any], **_: Any) -> None:
+        has_lat, has_lon = "near_latitude" in data, "near_longitude" in data
+        if has_lat != has_lon:
+            missing = "near_longitude" if has_lat else "near_latitude"
+            raise ValidationError(
+                "la latitude et la longitude vont ensemble / latitude and "
+                "longitude go together",
+                missing,
+            )
+        if "within_km" in data and not any(
+            k in data
+            for k in ("near_municipality", "near_latitude", "near_postal_code")
+        ):
+            raise ValidationError(
+                "un rayon demande un point de départ (near_municipality, "
+                "near_latitude ou near_postal_code) / a radius needs a starting "
+                "point (near_municipality, near_latitude or near_postal_code)",
+                "within_km",
+            )
 
 
 class ListInput(Schema):

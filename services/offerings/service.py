@@ -24,7 +24,7 @@ from typing import Any
 from marshmallow import Schema
 from pymongo.client_session import ClientSession
 
-from services.offerings.dependencies import Geo, SearchIndexProvider
+from services.offerings.dependencies import Geo, Places, SearchIndexProvider
 from services.offerings.domain import (
     LINK_FIELDS,
     Nester,
@@ -62,6 +62,7 @@ from services.offerings.exceptions import (
     write_refused,
 )
 from services.offerings.formats import read_json_document
+from services.offerings.gazetteer import resolve_near
 from services.offerings.hsds import Dataset, Record, empty_dataset
 from services.offerings.imports import check_parsed, write_with_events
 from services.offerings.repository import INDEXES, OfferingsRepository
@@ -90,6 +91,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _near(query: dict[str, Any]) -> bool:
+    """Whether the search needs the gazetteer (read on first use)."""
+    return any(
+        query.get(k) is not None for k in ("near_municipality", "near_postal_code")
+    )
+
+
 def _who(user: Any) -> str:
     if isinstance(user, dict):
         return str(user.get("email") or user.get("id") or user.get("name") or "?")
@@ -101,6 +109,7 @@ class OfferingsService(ServiceBase):
     store = Store(indexes=INDEXES)
     outbox = Outbox()
     geo = Geo()
+    places = Places()
     search_index = SearchIndexProvider()
 
     @property
@@ -333,8 +342,15 @@ class OfferingsService(ServiceBase):
     def search(
         self, params: dict[str, Any] | None = None, audience: str = PUBLIC
     ) -> dict[str, Any]:
-        """HSDS ``GET /services``: a ``Page`` of services, most relevant first."""
+        """HSDS ``GET /services``: a ``Page`` of services, most relevant first.
+
+        Near a place (``near_municipality``, ``near_latitude`` and
+        ``near_longitude``, or ``near_postal_code``; ``within_km`` optional),
+        nearest first: each item then carries ``distance_km`` (to its nearest
+        public location; ``null`` without one: a shelter's location never
+        counts) and the page says where from (``near``)."""
         query = load(SearchInput(), params or {})
+        near = resolve_near(query, self.places.gazetteer if _near(query) else None)
         search = SearchQuery(
             text=query["search"],
             taxonomy_term_id=query.get("taxonomy_term_id"),
@@ -351,6 +367,8 @@ class OfferingsService(ServiceBase):
             page=query["page"],
             per_page=query["per_page"],
             include_unpublished=not parse_audience(audience).public,
+            near=near[0] if near else None,
+            within_km=query.get("within_km"),
         )
         index = self.search_index.current(self.repository)
         total, entries = self.repository.search(search, index)
@@ -361,7 +379,36 @@ class OfferingsService(ServiceBase):
             ]
         else:
             contents = self._documents("service", ids, audience, full=query["full"])
-        return page_envelope(total, search.page, search.per_page, contents)
+        envelope = page_envelope(total, search.page, search.per_page, contents)
+        if near is not None:
+            distances = {e["_id"]: e.get("distance_km") for e in entries}
+            for item in contents:
+                item["distance_km"] = distances.get(item["id"])
+            envelope["near"] = near[1]
+        return envelope
+
+    @rpc
+    def find_places(self, text: str = "") -> dict[str, Any]:
+        """Quebec municipalities by name, for "near me" (a person never types a
+        census code): ``text`` given, the matches (exact name first, else by
+        prefix); empty, every placed municipality. Also whether a postal-code
+        file is loaded (the page offers postal codes only then)::
+
+            {"places": [{"code": "2456083", "name": "Saint-Jean-sur-Richelieu",
+                         "mrc_code": "2456", "mrc_name": "Le Haut-Richelieu",
+                         "placed": true, "latitude": 45.3, "longitude": -73.3}],
+             "postal_codes": false, "gazetteer": true}
+        """
+        gazetteer = self.places.gazetteer
+        if gazetteer is None:
+            return {"places": [], "postal_codes": False, "gazetteer": False}
+        text = str(text or "")[:200]
+        found = gazetteer.find(text) if text.strip() else gazetteer.placed()
+        return {
+            "places": [p.as_dict() for p in found],
+            "postal_codes": bool(gazetteer.postal_codes),
+            "gazetteer": True,
+        }
 
     @rpc
     def get_service(self, service_id: str, audience: str = PUBLIC) -> Record:
