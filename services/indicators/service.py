@@ -49,9 +49,10 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from pymongo.errors import DuplicateKeyError
 
-from services.indicators import computed, events, quality
+from services.indicators import computed, events, quality, surveys
 from services.indicators import definitions as defs
 from services.indicators.catalogue import seed_documents
+from services.indicators.dependencies import ReportKeys
 from services.indicators.domain import (
     APPROVAL_LEVEL,
     Approval,
@@ -88,6 +89,7 @@ from services.indicators.suppression import (
     suppress,
     suppress_rate,
 )
+from services.indicators.survey_repository import SURVEY_INDEXES, SurveyRepository
 from shared import errors
 from shared.consumer import Retry, consume_batch
 from shared.envelope import Envelope, utcnow
@@ -143,7 +145,7 @@ def factor_unit(factor: float, lang: str) -> str:
 
 class IndicatorsService(ServiceBase):
     name = "indicators"
-    store = Store(indexes=INDEXES)
+    store = Store(indexes=INDEXES | SURVEY_INDEXES)
     outbox = Outbox()
     config = Config()
 
@@ -1195,6 +1197,273 @@ class IndicatorsService(ServiceBase):
             )
             repo.save_projection("rollups", history, session)
         return body
+
+    # --- questionnaires and practitioners' reports (:mod:`surveys`) ---------
+    report_keys = ReportKeys()
+    clock = staticmethod(utcnow)
+
+    def _surveys(self) -> SurveyRepository:
+        return SurveyRepository(self.store.db)
+
+    def _questionnaire(
+        self, questionnaire_id: str, session: Any = None
+    ) -> surveys.Questionnaire:
+        doc = self._surveys().questionnaire(str(questionnaire_id), session)
+        if doc is None:
+            raise errors.NotFound("questionnaire", str(questionnaire_id))
+        return surveys.from_doc(doc)
+
+    @rpc
+    def define_questionnaire(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A questionnaire and, in the same transaction, its catalogue
+        definitions (two counts and one share per question, current at once:
+        the node administrator defines)::
+
+            {"id": "accueil", "org_unit": "cd:2437", "title": {"fr", "en"},
+             "questions": [{"id": "safer", "text": {"fr", "en"}, "scale": 5,
+                            "positive_from": 4}], "by": "<account>"}
+        """
+        payload = dict(payload or {})
+        by = str(payload.pop("by", "") or "")
+        with refusals():
+            questionnaire = surveys.check_questionnaire(payload)
+        self._catalogue()  # the starter is seeded outside the transaction
+        with self.store.transaction() as session:
+            if questionnaire.org_unit not in self._hierarchy(session):
+                raise errors.Invalid(
+                    {"org_unit": ["Unité inconnue. / Unknown org unit."]}
+                )
+            if self._surveys().questionnaire(questionnaire.id, session):
+                raise errors.Conflict(
+                    f"Questionnaire « {questionnaire.id} » déjà défini (champ id).",
+                    f'Questionnaire "{questionnaire.id}" already defined (field id).',
+                )
+            catalogue = self._catalogue(session)
+            for kind, id_, content in surveys.definitions(questionnaire):
+                if catalogue.current(kind, id_) is not None:
+                    raise errors.Conflict(
+                        f"Définition « {id_} » déjà au catalogue (champ id).",
+                        f'Definition "{id_}" already in the catalogue (field id).',
+                    )
+                with refusals():
+                    checked = defs.check(kind, id_, content, catalogue)
+                definition = defs.Definition(
+                    kind,
+                    id_,
+                    catalogue.next_version(kind, id_),
+                    checked,
+                    defs.ADOPTED,
+                    {"by": "node_admin", "account": by},
+                    by,
+                )
+                self._repo().add_definition(defs.to_doc(definition), session)
+                catalogue = defs.Catalogue([*catalogue.definitions, definition])
+            self._surveys().add_questionnaire(surveys.to_doc(questionnaire), session)
+        return surveys.describe(questionnaire)
+
+    @rpc
+    def questionnaire(self, questionnaire_id: str) -> dict[str, Any]:
+        """The public description a page shows (no answer, no count)."""
+        return surveys.describe(self._questionnaire(questionnaire_id))
+
+    @rpc
+    def questionnaires(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``{"org_unit": "2437"}``: the MRC's questionnaires and its towns'."""
+        unit = (query or {}).get("org_unit")
+        docs = self._surveys().questionnaires()
+        items = [surveys.describe(surveys.from_doc(d)) for d in docs]
+        if unit:
+            mrc = normalise_unit(str(unit)).split(":", 1)[-1][:4]
+            items = [q for q in items if q["org_unit"].split(":", 1)[1][:4] == mrc]
+        return {"items": items}
+
+    def _answer_period(self, data: dict[str, Any]) -> Period:
+        """The month of the answer: now, or for a paper form the month it was
+        filled in (this one or one of the eleven before, never a later one)."""
+        now = self.clock()
+        current = Period.parse(f"{now.year}{now.month:02d}")
+        given = data.get("period")
+        if data.get("channel") != "paper" or not given:
+            return current
+        with refusals():
+            period = Period.parse(str(given))
+        ordinal = current.year * 12 + current.index
+        if (
+            period.type != current.type
+            or not 0 <= ordinal - (period.year * 12 + period.index) < 12
+        ):
+            raise errors.Invalid(
+                {
+                    "period": [
+                        "Mois de cette année : celui-ci ou l'un des onze "
+                        "précédents (202603). / A month of the last year: this "
+                        "one or one of the eleven before (202603)."
+                    ]
+                }
+            )
+        return period
+
+    @rpc
+    def answer_questionnaire(
+        self, questionnaire_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One person's answer, added to the month's counts and not kept::
+
+            {"answers": {"safer": 4, "heard": 5}, "channel": "kiosk"}
+            -> {"questionnaire": "accueil", "period": "202603", "recorded": true}
+
+        The answer leaves no trace of its own: no document, time, address or
+        channel; refused (409) in a period already approved.
+        """
+        data = dict(payload or {})
+        channel = data.get("channel") or "web"
+        if channel not in surveys.CHANNELS:
+            raise errors.Invalid(
+                {"channel": [f"Une de / one of: {', '.join(surveys.CHANNELS)}."]}
+            )
+        unknown = set(data) - {"answers", "channel", "period"}
+        if unknown:
+            raise errors.Invalid(
+                {k: ["Champ inconnu. / Unknown field."] for k in sorted(unknown)}
+            )
+        with self.store.transaction() as session:
+            questionnaire = self._questionnaire(questionnaire_id, session)
+            with refusals():
+                answers = surveys.check_answers(questionnaire, data.get("answers"))
+            period = self._answer_period(data)
+            hierarchy = self._hierarchy(session)
+            lock = locking_approval(
+                hierarchy, self._approvals(session), questionnaire.org_unit, period
+            )
+            if lock is not None:
+                raise errors.Conflict(
+                    f"Période approuvée ({lock.org_unit} {lock.period.id}) : les "
+                    "réponses de ce mois ne peuvent plus être ajoutées.",
+                    f"Approved period ({lock.org_unit} {lock.period.id}): answers "
+                    "of this month can no longer be added.",
+                    details={"field": "period"},
+                )
+            self._surveys().add_counts(
+                surveys.increments(questionnaire, answers),
+                questionnaire.org_unit,
+                period.id,
+                session,
+            )
+        return {
+            "questionnaire": questionnaire.id,
+            "period": period.id,
+            "recorded": True,
+        }
+
+    def _quarters(self) -> tuple[str, str]:
+        """The current quarter and the one before (reports are taken for both)."""
+        now = self.clock()
+        q = (now.month - 1) // 3 + 1
+        before = f"{now.year}Q{q - 1}" if q > 1 else f"{now.year - 1}Q4"
+        return f"{now.year}Q{q}", before
+
+    def _practice_period(self, given: Any) -> str:
+        current, before = self._quarters()
+        period = str(given or current)
+        if period not in (current, before):
+            raise errors.Invalid(
+                {
+                    "period": [
+                        f"Trimestre en cours ({current}) ou précédent ({before}). / "
+                        f"The current quarter ({current}) or the one before "
+                        f"({before})."
+                    ]
+                }
+            )
+        return period
+
+    def _practice_unit(self, given: Any) -> str:
+        unit = normalise_unit(str(given or ""))
+        if not unit.startswith("cd:") or unit not in self._hierarchy():
+            raise errors.Invalid(
+                {"org_unit": ["Une MRC connue (cd:2437). / A known MRC (cd:2437)."]}
+            )
+        return unit
+
+    @rpc
+    def report_practice(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A practitioner's report for a quarter, once (409 the second time)::
+
+            {"account": "<sub>", "org_unit": "cd:2437", "period": "2026Q1",
+             "caseload": 34, "admin_share": 40, "supervision": "none",
+             "concerns": "..."} -> {"period": "2026Q1", "recorded": true}
+
+        The key (HMAC of period and account) and the report go to two
+        collections with nothing in common (:mod:`survey_repository`); the
+        answer says nothing of the report, so no log or audit of it does.
+        """
+        data = dict(payload or {})
+        account = str(data.pop("account", "") or "")
+        if not account:
+            raise errors.Invalid({"account": ["Compte requis. / Account required."]})
+        unit = self._practice_unit(data.pop("org_unit", None))
+        period = self._practice_period(data.pop("period", None))
+        unknown = set(data) - {"caseload", "admin_share", "supervision", "concerns"}
+        if unknown:
+            raise errors.Invalid(
+                {k: ["Champ inconnu. / Unknown field."] for k in sorted(unknown)}
+            )
+        with refusals():
+            report = surveys.check_report(data)
+        key = self.report_keys(account, period)
+        repo = self._surveys()
+        repo.ensure_boxes(unit, period)
+        try:
+            with self.store.transaction() as session:
+                repo.add_key(key, session)
+                repo.add_report(unit, period, report.to_doc(), session)
+        except DuplicateKeyError as exc:
+            raise errors.Conflict(
+                f"Rapport déjà remis pour {period} (champ period) : un par trimestre.",
+                f"Report already given for {period} (field period): one per quarter.",
+                details={"field": "period"},
+            ) from exc
+        return {"period": period, "recorded": True}
+
+    @rpc
+    def practice_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Whether ``account`` reported in the quarters open to reports."""
+        account = str((payload or {}).get("account") or "")
+        if not account:
+            raise errors.Invalid({"account": ["Compte requis. / Account required."]})
+        repo = self._surveys()
+        return {
+            "periods": [
+                {"period": p, "reported": repo.has_key(self.report_keys(account, p))}
+                for p in self._quarters()
+            ]
+        }
+
+    @rpc
+    def practice_aggregates(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Aggregates of an MRC's reports in a quarter, only above the
+        suppression threshold; ``concerns`` (asked by the gateway for the
+        board only) adds the list of concerns, sorted, without author::
+
+            {"org_unit": "cd:2437", "period": "2026Q1", "concerns": true}
+        """
+        data = dict(payload or {})
+        unit = self._practice_unit(data.get("org_unit"))
+        period = str(data.get("period") or self._quarters()[0])
+        try:
+            parsed = Period.parse(period)
+        except IndicatorsError as exc:
+            raise errors.Invalid({"period": [str(exc)]}) from exc
+        if parsed.type.value != "quarter":
+            raise errors.Invalid(
+                {"period": ["Un trimestre (2026Q1). / A quarter (2026Q1)."]}
+            )
+        shown = surveys.aggregate_reports(
+            self._surveys().reports(unit, period),
+            self.threshold,
+            bool(data.get("concerns")),
+        )
+        return {"org_unit": unit, "period": period, **shown}
 
 
 def _instant(text: Any) -> datetime:
