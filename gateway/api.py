@@ -41,6 +41,8 @@ class Route:
     tags: tuple[str, ...] = ()
     public: bool = False
     description: str = ""
+    # a larger body limit than the gateway's default, for uploads
+    max_body: int | None = None
 
     @property
     def endpoint(self) -> str:
@@ -84,6 +86,7 @@ class Api:
         tags: tuple[str, ...] = (),
         public: bool = False,
         description: str = "",
+        max_body: int | None = None,
     ) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
             self.routes.append(
@@ -100,6 +103,7 @@ class Api:
                     tags or (action.split(".")[0],),
                     public,
                     description,
+                    max_body,
                 )
             )
             return handler

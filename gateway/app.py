@@ -170,6 +170,7 @@ class Gateway:
             index, values = adapter.match()
             route = self.api.routes[index]
             route_name = route.rule
+            request.max_content_length = route.max_body or MAX_BODY
             response = self.dispatch(request, route, dict(values), cid, lang)
         except (NotFound, MethodNotAllowed) as exc:
             response = self._http_error(exc, lang)

@@ -168,6 +168,7 @@ def page(
     action: str,
     public: bool = True,
     summary: str = "",
+    max_body: int | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Register an HTML page; errors of services become HTML error pages."""
 
@@ -193,6 +194,7 @@ def page(
             public=public,
             summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
             tags=("web",),
+            max_body=max_body,
         )(wrapper)
         return wrapper
 
