@@ -12,6 +12,7 @@ from gateway.web import (  # noqa: F401
     accounts,
     admin,
     boards,
+    boards_procedure,
     boards_run,
     directory,
     entry,
