@@ -26,8 +26,9 @@ through the gateway)::
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -37,7 +38,7 @@ from gateway.audit import record_request
 from gateway.routes.accounts import runtime
 from gateway.routes.indicators import RollupInput
 from gateway.web import directory_views as dv
-from gateway.web.core import page, page_lang, render
+from gateway.web.core import page, page_lang, redirect, render
 from gateway.web.entry import localized, period_label
 from gateway.web.messages import translate
 from services.indicators.geo import REGIONS
@@ -104,6 +105,20 @@ def moment(text: str | None, lang: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M") + " UTC"
 
 
+def day_of(text: str | None, last: bool = False) -> str:
+    """An agreement's bound as a day: ``valid_until`` is the instant it ends
+    (midnight after its last day), so the last day is the day before."""
+    if not text:
+        return ""
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    if last and (value.hour, value.minute, value.second) == (0, 0, 0):
+        value -= timedelta(days=1)
+    return value.date().isoformat()
+
+
 def agreement_rows(agreements: list[dict[str, Any]], lang: str) -> list[dict]:
     rows = []
     for a in agreements:
@@ -121,8 +136,9 @@ def agreement_rows(agreements: list[dict[str, Any]], lang: str) -> list[dict]:
                 ],
                 "aggregates_only": bool(a.get("aggregates_only")),
                 "threshold": a.get("suppression_threshold"),
-                "valid_from": a.get("valid_from") or "—",
-                "valid_until": a.get("valid_until") or translate("fed.no_end", lang),
+                "valid_from": day_of(a.get("valid_from")) or "—",
+                "valid_until": day_of(a.get("valid_until"), last=True)
+                or translate("fed.no_end", lang),
                 "valid_now": bool(a.get("valid_now")),
             }
         )
@@ -347,6 +363,7 @@ def _rollup_page(
         if result is None
         else {**result, "rows": cell_rows(result.get("cells") or [], lang)},
         published=_published(ctx, lang, names),
+        just_published=ctx.request.args.get("publie") == "1",
         alert=alert,
         errors=errors or {},
     )
@@ -386,6 +403,12 @@ def publish_rollup(ctx: Context) -> Response:
     except (Invalid, MaillageError) as exc:
         message = localized(exc.fields, lang) if isinstance(exc, Invalid) else ""
         return _rollup_page(ctx, status=422, alert=message or exc.message(lang))
-    response = _rollup_page(ctx, result=result)
+    # after the redirect the audit entry is finished: the list shows this one
+    query = urlencode(
+        {"indicateur": payload["indicator"], "periode": payload["period"]}
+        | {"publie": "1"}
+        | ({"lang": "en"} if lang == "en" else {})
+    )
+    response = redirect(f"/federation/cumuls?{query}")
     response.audit_after = result  # type: ignore[attr-defined]
     return response
