@@ -111,6 +111,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "indicators.definitions.define": _r("node_admin"),
     # validation-rule violations show unsuppressed values
     "indicators.quality.read": _r("practitioner", "node_admin"),
+    # anonymous questionnaires (the administrator defines them and their
+    # counts; a practitioner enters paper forms) and practitioners' reports on
+    # their conditions of practice, read only as aggregates above the threshold
+    "indicators.surveys.manage": _r("node_admin"),
+    "indicators.surveys.enter": _r("practitioner"),
+    "indicators.practice.report": _r("practitioner"),
+    "indicators.practice.read": _BOARD_SEATS
+    | _r("board_secretary", "practitioner", "node_admin"),
+    # the concerns practitioners wrote (a list without author) are the board's
+    "indicators.practice.concerns": _BOARD_SEATS | _r("board_secretary"),
     # federation
     "federation.read": _r("regional_coordinator", "node_admin"),
     # the node administrator writes an agreement in node.yaml; the secretary
@@ -123,6 +133,7 @@ CAPABILITIES = frozenset(
         "offerings.read_confidential",
         "offerings.confidentiality.lift",
         "boards.read_closed",
+        "indicators.practice.concerns",
     }
 )
 

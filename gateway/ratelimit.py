@@ -20,7 +20,10 @@ Settings (environment): ``MAILLAGE_SIGNIN_BURST`` (default 10) and
 address); ``MAILLAGE_SIGNIN_ACCOUNT_BURST`` (30) and
 ``MAILLAGE_SIGNIN_ACCOUNT_PER_MINUTE`` (6), the failures an account takes from
 all addresses before it is "under attack"; ``MAILLAGE_WRITE_BURST`` (60) and
-``MAILLAGE_WRITE_PER_SECOND`` (5).
+``MAILLAGE_WRITE_PER_SECOND`` (5); ``MAILLAGE_SURVEY_BURST`` (20) and
+``MAILLAGE_SURVEY_PER_MINUTE`` (10), anonymous questionnaire answers per
+questionnaire and client address, ``MAILLAGE_SURVEY_TOTAL_BURST`` (200) and
+``MAILLAGE_SURVEY_TOTAL_PER_MINUTE`` (60) per questionnaire.
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ _SHARED: dict[str, SharedBuckets] = {}
 
 def share_between_workers(slots: int = 65_536) -> None:
     """Map the tables every worker forked after this call will use (gunicorn master)."""
-    for name in ("signin", "signin_account", "write"):
+    for name in ("signin", "signin_account", "write", "survey", "survey_total"):
         _SHARED.setdefault(name, SharedBuckets(slots))
 
 
@@ -208,5 +211,18 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
             _number(env, "MAILLAGE_WRITE_BURST", 60),
             _number(env, "MAILLAGE_WRITE_PER_SECOND", 5),
             buckets=_SHARED.get("write"),
+        ),
+        # anonymous questionnaire answers: per questionnaire and client address
+        # (a kiosk is one address, hence a generous budget), and per
+        # questionnaire; buckets live in memory only, never in the store
+        "survey": RateLimiter(
+            _number(env, "MAILLAGE_SURVEY_BURST", 20),
+            _number(env, "MAILLAGE_SURVEY_PER_MINUTE", 10) / 60.0,
+            buckets=_SHARED.get("survey"),
+        ),
+        "survey_total": RateLimiter(
+            _number(env, "MAILLAGE_SURVEY_TOTAL_BURST", 200),
+            _number(env, "MAILLAGE_SURVEY_TOTAL_PER_MINUTE", 60) / 60.0,
+            buckets=_SHARED.get("survey_total"),
         ),
     }

@@ -248,3 +248,199 @@ def validations(ctx: Context) -> Any:
     query: dict[str, Any] = ctx.request.args.to_dict()
     scope_unit(ctx, query.get("org_unit", ""))
     return ctx.rpc("indicators", "validate", query)
+
+
+# --- questionnaires and practitioners' reports --------------------------------
+# Answers and reports are anonymous: the audit log keeps no actor, address,
+# body or instant finer than the month for them (gateway.audit.ANONYMOUS), the
+# answer says nothing of what was sent, and public answers are rate limited in
+# memory per questionnaire and client address, never stored.
+
+
+class QuestionnaireBody(Schema):
+    """Checked field by field by the service (:mod:`services.indicators.surveys`)."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Length(max=24))
+    org_unit = fields.String(required=True, validate=validate.Length(max=20))
+    title = fields.Dict(required=True)
+    questions = fields.List(fields.Dict(), required=True)
+    service_id = fields.String(load_default="", validate=validate.Length(max=120))
+    labels = fields.Dict(load_default=None)
+
+
+class AnswerBody(Schema):
+    class Meta:
+        unknown = RAISE
+
+    answers = fields.Dict(required=True)
+    channel = fields.String(
+        load_default="web", validate=validate.OneOf(("web", "kiosk"))
+    )
+
+
+class PaperBody(Schema):
+    class Meta:
+        unknown = RAISE
+
+    answers = fields.Dict(required=True)
+    period = fields.String(required=True, validate=validate.Length(max=20))
+
+
+class PracticeReportBody(Schema):
+    class Meta:
+        unknown = RAISE
+
+    caseload = fields.Raw(required=True)
+    admin_share = fields.Raw(required=True)
+    supervision = fields.String(required=True, validate=validate.Length(max=20))
+    concerns = fields.String(load_default="", validate=validate.Length(max=2000))
+    period = fields.String(load_default=None, validate=validate.Length(max=10))
+
+
+class PracticeQuery(Schema):
+    period = fields.String(load_default=None, validate=validate.Length(max=10))
+
+
+def _mrc_unit(ctx: Context) -> str:
+    return f"cd:{user(ctx).get('mrc') or ''}"
+
+
+@api.route(
+    "/indicators/questionnaires",
+    ("POST",),
+    action="indicators.surveys.manage",
+    body=QuestionnaireBody,
+    status=201,
+    tags=TAGS,
+    summary="Define a questionnaire and its counts (node administrator)",
+)
+def define_questionnaire(ctx: Context) -> Any:
+    scope_unit(ctx, ctx.body["org_unit"])
+    return ctx.rpc("indicators", "define_questionnaire", signed(ctx))
+
+
+@api.route(
+    "/indicators/questionnaires",
+    action="indicators.read",
+    public=True,
+    tags=TAGS,
+    summary="Questionnaires of an MRC (?org_unit=2437)",
+)
+def questionnaires(ctx: Context) -> Any:
+    query = {"org_unit": ctx.request.args.get("org_unit", "")[:20]}
+    return cached(ctx, ctx.rpc("indicators", "questionnaires", query))
+
+
+@api.route(
+    "/indicators/questionnaires/<questionnaire_id>",
+    action="indicators.read",
+    public=True,
+    tags=TAGS,
+    summary="One questionnaire, as its page shows it",
+)
+def questionnaire(ctx: Context, questionnaire_id: str) -> Any:
+    return cached(ctx, ctx.rpc("indicators", "questionnaire", questionnaire_id))
+
+
+def take_answer_token(ctx: Context, questionnaire_id: str) -> None:
+    """The anonymous answers' rate limits (429 with Retry-After)."""
+    limits = ctx.runtime.limits  # type: ignore[attr-defined]
+    limits["survey_total"].take(f"survey:{questionnaire_id}")
+    limits["survey"].take(f"survey:{questionnaire_id}:{ctx.request.remote_addr}")
+
+
+def answer(ctx: Context, questionnaire_id: str, body: dict[str, Any]) -> Any:
+    take_answer_token(ctx, questionnaire_id)
+    return ctx.rpc("indicators", "answer_questionnaire", questionnaire_id, body)
+
+
+@api.route(
+    "/indicators/questionnaires/<questionnaire_id>/answers",
+    ("POST",),
+    action="indicators.surveys.answer",
+    body=AnswerBody,
+    public=True,
+    status=201,
+    tags=TAGS,
+    summary="Answer a questionnaire anonymously (only counted, never kept)",
+)
+def answer_questionnaire(ctx: Context, questionnaire_id: str) -> Any:
+    return answer(ctx, questionnaire_id, dict(ctx.body))
+
+
+def paper_answer(ctx: Context, questionnaire_id: str, body: dict[str, Any]) -> Any:
+    """A paper form entered by a practitioner of the questionnaire's MRC."""
+    found = ctx.rpc("indicators", "questionnaire", questionnaire_id)
+    scope_unit(ctx, str(found.get("org_unit") or ""))
+    return ctx.rpc(
+        "indicators",
+        "answer_questionnaire",
+        questionnaire_id,
+        {**body, "channel": "paper"},
+    )
+
+
+@api.route(
+    "/indicators/questionnaires/<questionnaire_id>/paper",
+    ("POST",),
+    action="indicators.surveys.enter",
+    body=PaperBody,
+    status=201,
+    tags=TAGS,
+    summary="Enter a paper questionnaire (the month it was filled in)",
+)
+def enter_paper(ctx: Context, questionnaire_id: str) -> Any:
+    return paper_answer(ctx, questionnaire_id, dict(ctx.body))
+
+
+def report(ctx: Context, body: dict[str, Any]) -> Any:
+    payload = {
+        **{k: v for k, v in body.items() if v is not None},
+        "account": user(ctx)["sub"],
+        "org_unit": _mrc_unit(ctx),
+    }
+    return ctx.rpc("indicators", "report_practice", payload)
+
+
+@api.route(
+    "/indicators/practice/reports",
+    ("POST",),
+    action="indicators.practice.report",
+    body=PracticeReportBody,
+    status=201,
+    tags=TAGS,
+    summary="Report one's conditions of practice for the quarter (anonymous)",
+)
+def report_practice(ctx: Context) -> Any:
+    return report(ctx, dict(ctx.body))
+
+
+@api.route(
+    "/indicators/practice/status",
+    action="indicators.practice.report",
+    tags=TAGS,
+    summary="Whether I reported in the quarters open to reports",
+)
+def practice_status(ctx: Context) -> Any:
+    return ctx.rpc("indicators", "practice_status", {"account": user(ctx)["sub"]})
+
+
+def practice_aggregates(ctx: Context, period: str | None) -> Any:
+    """The account's MRC only; concerns for the board alone."""
+    concerns = allowed("indicators.practice.concerns", user(ctx).get("role"))
+    query = {"org_unit": _mrc_unit(ctx), "period": period, "concerns": concerns}
+    return ctx.rpc("indicators", "practice_aggregates", query)
+
+
+@api.route(
+    "/indicators/practice/aggregates",
+    action="indicators.practice.read",
+    query=PracticeQuery,
+    tags=TAGS,
+    summary="Practitioners' reports of my MRC, aggregated above the threshold",
+)
+def practice_read(ctx: Context) -> Any:
+    return practice_aggregates(ctx, ctx.request.args.get("period"))

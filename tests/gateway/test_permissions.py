@@ -52,8 +52,13 @@ DOCUMENTED = """
 | `federation.read` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.definitions.define` | · | · | · | · | · | · | ✓ |
 | `indicators.definitions.propose` | · | · | · | ✓ | · | · | · |
+| `indicators.practice.concerns` | · | ✓ | ✓ | ✓ | · | · | · |
+| `indicators.practice.read` | · | ✓ | ✓ | ✓ | ✓ | · | ✓ |
+| `indicators.practice.report` | · | · | · | · | ✓ | · | · |
 | `indicators.quality.read` | · | · | · | · | ✓ | · | ✓ |
 | `indicators.rollups.publish` | · | · | · | · | · | ✓ | ✓ |
+| `indicators.surveys.enter` | · | · | · | · | ✓ | · | · |
+| `indicators.surveys.manage` | · | · | · | · | · | · | ✓ |
 | `indicators.values.approve` | · | · | · | · | · | ✓ | ✓ |
 | `indicators.values.enter` | · | · | · | · | ✓ | · | ✓ |
 | `offerings.confidentiality.lift` | · | · | · | · | · | · | ✓ |
