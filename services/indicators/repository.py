@@ -242,11 +242,13 @@ class IndicatorsRepository:
         period: str,
         fields: dict[str, Any],
         session: Any = None,
+        combo: str = "",
+        attribute: str = "",
     ) -> None:
         """Add what an entry recorded beside its value (the element's version,
-        warnings confirmed)."""
+        warnings confirmed), of one combo."""
         self.db.data_values.update_one(
-            {"_id": value_id(data_element, org_unit, period)},
+            {"_id": value_id(data_element, org_unit, period, combo, attribute)},
             {"$set": fields},
             session=session,
         )

@@ -5,6 +5,11 @@
     {"data_element": "home_interventions", "org_unit": "csd:2437067",
      "period": "202603", "value": 12}
 
+    one category option combo of a disaggregated element (DHIS2's ids):
+
+    {"data_element": "visits", "org_unit": "csd:2437067", "period": "202603",
+     "value": 7, "category_option_combo": "f_0_17"}
+
 ``approve`` / ``unapprove``::
 
     {"org_unit": "cd:2437", "period": "2026Q1", "by": "coordination",
@@ -39,6 +44,14 @@ class ValueInput(_Strict):
     by = fields.String(load_default="")
     # saved despite the warnings the entry answered (bounds, outlier, rules)
     confirm = fields.Boolean(load_default=False)
+    # DHIS2's categoryOptionCombo / attributeOptionCombo ("" or "default":
+    # the default combo); one the element's categories do not hold is refused
+    category_option_combo = fields.String(
+        load_default="", validate=validate.Length(max=120)
+    )
+    attribute_option_combo = fields.String(
+        load_default="", validate=validate.Length(max=120)
+    )
 
     @validates("period")
     def _period(self, value: str, **_: object) -> None:

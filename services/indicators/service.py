@@ -52,10 +52,12 @@ from pymongo.errors import DuplicateKeyError
 from services.indicators import computed, events, quality, surveys
 from services.indicators import definitions as defs
 from services.indicators.catalogue import seed_documents
+from services.indicators.categories import combo_id, dhis2_id
 from services.indicators.dependencies import ReportKeys
 from services.indicators.domain import (
     APPROVAL_LEVEL,
     Approval,
+    DataElement,
     DataValue,
     Hierarchy,
     Period,
@@ -397,6 +399,7 @@ class IndicatorsService(ServiceBase):
             period = Period.parse(data["period"])
             with refusals():
                 value = parse_value(element, data["value"])
+            combo, attribute = self._entry_combos(element, data, session)
             lock = locking_approval(
                 hierarchy, self._approvals(session), data["org_unit"], period
             )
@@ -407,7 +410,9 @@ class IndicatorsService(ServiceBase):
                     f"Approved period ({lock.org_unit} {lock.period.id}): "
                     "unapprove it first.",
                 )
-            entered = DataValue(element.id, period, data["org_unit"], value)
+            entered = DataValue(
+                element.id, period, data["org_unit"], value, combo, attribute
+            )
             warnings = self._entry_warnings(
                 catalogue, hierarchy, entered, element_version, session
             )
@@ -420,6 +425,7 @@ class IndicatorsService(ServiceBase):
                     details={"field": "value", "warnings": warnings},
                 )
             self._repo().save_values([entered], "entered", session)
+            combos = (combo, attribute)
             version = element_version.version if element_version else None
             notes: dict[str, Any] = {"element_version": version}
             if warnings:
@@ -431,17 +437,50 @@ class IndicatorsService(ServiceBase):
             else:
                 notes["confirmed"] = None
             self._repo().annotate_value(
-                element.id, data["org_unit"], period.id, notes, session
+                element.id, data["org_unit"], period.id, notes, session, *combos
             )
         return {
             "data_element": element.id,
             "org_unit": data["org_unit"],
             "period": period.id,
+            "category_option_combo": dhis2_id(combo),
+            "attribute_option_combo": dhis2_id(attribute),
             "value": value,
             "element_version": version,
             "warnings": warnings,
             "confirmed": bool(warnings),
         }
+
+    def _entry_combos(
+        self, element: DataElement, data: dict[str, Any], session: Any
+    ) -> tuple[str, str]:
+        """The entry's category option combo and attribute option combo
+        (``""``: DHIS2's default), refused naming the field, the element by
+        its name and the combos it has (by name) when its categories do not
+        hold them."""
+        model = self._repo().categories(session)
+        combo = combo_id(data["category_option_combo"])
+        attribute = combo_id(data["attribute_option_combo"])
+        for field_name, given, allowed in (
+            ("category_option_combo", combo, model.combos_of(element.id)),
+            ("attribute_option_combo", attribute, model.attribute_combos()),
+        ):
+            if given in allowed:
+                continue
+            listed_fr = ", ".join(_combo_name(model, a, "fr") for a in allowed)
+            listed_en = ", ".join(_combo_name(model, a, "en") for a in allowed)
+            raise errors.Invalid(
+                {
+                    field_name: [
+                        f"combinaison « {given} » inconnue pour « {element.name_fr} » "
+                        f'(permises : {listed_fr}) / unknown combo "{given}" for '
+                        f'"{element.name_en}" (allowed: {listed_en})'
+                    ]
+                },
+                f"« {element.name_fr} » n'a pas la combinaison « {given} ».",
+                f'"{element.name_en}" has no combo "{given}".',
+            )
+        return combo, attribute
 
     def _entry_warnings(
         self,
@@ -467,6 +506,7 @@ class IndicatorsService(ServiceBase):
             and v.org_unit == entered.org_unit
             and v.period.type is entered.period.type
             and v.period != entered.period
+            and (v.combo, v.attribute) == (entered.combo, entered.attribute)
             and not isinstance(v.value, str)
         ]
         late = quality.outlier(history, entered.value, element.id)
@@ -1464,6 +1504,15 @@ class IndicatorsService(ServiceBase):
             bool(data.get("concerns")),
         )
         return {"org_unit": unit, "period": period, **shown}
+
+
+def _combo_name(model: Any, combo: str, lang: str) -> str:
+    """``Femmes, 0-17 ans (f_0_17)``; the default combo is ``default``."""
+    if not combo:
+        return "default"
+    found = model.option_combos.get(combo)
+    name = (found.name_fr if lang == "fr" else found.name_en) if found else ""
+    return f"{name} ({combo})" if name and name != combo else combo
 
 
 def _instant(text: Any) -> datetime:
