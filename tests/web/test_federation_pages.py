@@ -191,7 +191,13 @@ def test_a_coordinator_reads_the_federation_page_and_publishes_a_roll_up(
     assert cells.all_inner_texts() == ["supprimé", "supprimé"]  # never a number
     assert "csd:" not in sent.inner_text() and "cd:" not in sent.inner_text()
     assert_accessible(tab)
-    tab.get_by_role("button", name="Publier le cumul").click()
+    for _ in range(20):  # the indicators service may not have applied it yet
+        tab.get_by_role("button", name="Publier le cumul").click()
+        tab.locator("h1").wait_for()
+        if tab.get_by_role("status").count():
+            break
+        expect(tab.get_by_role("alert")).to_contain_text("Rien à cumuler")
+        tab.wait_for_timeout(500)
     expect(tab.get_by_role("status")).to_contain_text("Cumul publié")
     published = tab.locator("section[aria-labelledby=published-h] article")
     expect(published.first).to_contain_text("Mauricie")
