@@ -48,8 +48,10 @@ Example payload of a charter, as the service receives it::
 from __future__ import annotations
 
 import calendar
+import io
 import re
 import uuid
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -67,6 +69,7 @@ from services.boards.exceptions import (
     QuorumNotMet,
     RecusedMember,
     SeatOccupied,
+    UnknownDocument,
     UnknownItem,
     UnknownMember,
     UnknownMotion,
@@ -781,6 +784,7 @@ class Meeting:
     minutes: str | None = None
     minutes_adopted_at: str | None = None
     refused: list[AgendaItem] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.scheduled_at.tzinfo is None:
@@ -1818,3 +1822,227 @@ def public_register(
         ],
         "resolutions": entries,
     }
+
+
+# --- documents ----------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENTS_PER_MEETING = 100
+
+# what the content is -> (media type, what a person calls it, the names it may have)
+DOCUMENT_KINDS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "pdf": ("application/pdf", "un PDF", "a PDF", (".pdf",)),
+    "png": ("image/png", "une image PNG", "a PNG image", (".png",)),
+    "jpeg": ("image/jpeg", "une image JPEG", "a JPEG image", (".jpg", ".jpeg")),
+    "gif": ("image/gif", "une image GIF", "a GIF image", (".gif",)),
+    "webp": ("image/webp", "une image WebP", "a WebP image", (".webp",)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "un document Word",
+        "a Word document",
+        (".docx",),
+    ),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "un classeur Excel",
+        "an Excel workbook",
+        (".xlsx",),
+    ),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "une présentation PowerPoint",
+        "a PowerPoint presentation",
+        (".pptx",),
+    ),
+    "odt": (
+        "application/vnd.oasis.opendocument.text",
+        "un texte OpenDocument",
+        "an OpenDocument text",
+        (".odt",),
+    ),
+    "ods": (
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "un classeur OpenDocument",
+        "an OpenDocument spreadsheet",
+        (".ods",),
+    ),
+    "odp": (
+        "application/vnd.oasis.opendocument.presentation",
+        "une présentation OpenDocument",
+        "an OpenDocument presentation",
+        (".odp",),
+    ),
+    # the older binary office formats share one container: the name says which
+    "ole": (
+        "application/x-ole-storage",
+        "un document Office 97-2003",
+        "an Office 97-2003 document",
+        (".doc", ".xls", ".ppt"),
+    ),
+}
+OLE_TYPES = {
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+}
+ALLOWED_NAMES = ", ".join(e for k in DOCUMENT_KINDS.values() for e in k[3])
+
+
+def _zip_kind(data: bytes) -> str | None:
+    """An office document is a zip: OOXML by its parts, OpenDocument by the
+    ``mimetype`` entry written first."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "mimetype" in names:
+                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                for kind in ("odt", "ods", "odp"):
+                    if declared == DOCUMENT_KINDS[kind][0]:
+                        return kind
+                return None
+            if "[Content_Types].xml" in names:
+                for prefix, kind in (
+                    ("word/", "docx"),
+                    ("xl/", "xlsx"),
+                    ("ppt/", "pptx"),
+                ):
+                    if any(n.startswith(prefix) for n in names):
+                        return kind
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return None
+    return None
+
+
+def content_kind(data: bytes) -> str | None:
+    """What the bytes are, read from the content itself, never from the name."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    return None
+
+
+def check_document(filename: str, data: bytes) -> str:
+    """The media type of an upload, or the refusal naming the field and why.
+
+    The type is read from the content; the name's extension must agree with it
+    (a PNG named ``ordre.pdf`` is refused, and so is an executable named
+    ``ordre.pdf``), so a reader's browser never opens a file as what it is not.
+    """
+    name = filename.strip()
+    if not name or len(name) > 200 or any(c in name for c in '/\\\x00"\r\n'):
+        raise InvalidValue(
+            "champ « filename » : un nom de fichier de 1 à 200 caractères, sans / \\ "
+            "ni guillemets",
+            'field "filename": a file name of 1 to 200 characters, without / \\ '
+            "or quotes",
+            field="filename",
+        )
+    if not data:
+        raise InvalidValue(
+            "champ « file » : le fichier est vide",
+            'field "file": the file is empty',
+            field="file",
+        )
+    if len(data) > MAX_DOCUMENT_BYTES:
+        mb = MAX_DOCUMENT_BYTES // (1024 * 1024)
+        size = f"{len(data) / (1024 * 1024):.1f}"
+        raise InvalidValue(
+            f"champ « file » : {size.replace('.', ',')} Mo, au plus {mb} Mo",
+            f'field "file": {size} MB, at most {mb} MB',
+            field="file",
+        )
+    kind = content_kind(data)
+    if kind is None:
+        raise InvalidValue(
+            "champ « file » : le contenu n'est ni un PDF, ni une image, ni un "
+            f"document de bureautique reconnu ({ALLOWED_NAMES})",
+            'field "file": the content is neither a PDF, an image nor a known '
+            f"office document ({ALLOWED_NAMES})",
+            field="file",
+        )
+    media, fr, en, extensions = DOCUMENT_KINDS[kind]
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in extensions:
+        raise InvalidValue(
+            f"champ « file » : le contenu est {fr}, mais le nom « {name} » ne finit "
+            f"pas par {' ou '.join(extensions)}",
+            f'field "file": the content is {en}, but the name "{name}" does not '
+            f"end in {' or '.join(extensions)}",
+            field="file",
+        )
+    return OLE_TYPES[extension] if kind == "ole" else media
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file attached to an agenda item (``item_id``) or to the minutes
+    (``item_id`` is ``None``); its bytes are in the store's file bucket."""
+
+    document_id: str
+    file_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    attached_at: datetime
+    item_id: str | None = None
+
+
+def attach_document(meeting: Meeting, document: Document) -> Document:
+    """Attach to a meeting not cancelled, to an item on its agenda or the minutes."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise InvalidState(
+            "la séance est annulée : on n'y joint plus de document",
+            "the meeting is cancelled: no document is attached to it",
+            field="meeting_id",
+        )
+    if document.item_id is not None:
+        meeting.item(document.item_id)
+    if len(meeting.documents) >= MAX_DOCUMENTS_PER_MEETING:
+        raise InvalidState(
+            f"la séance a déjà {MAX_DOCUMENTS_PER_MEETING} documents",
+            f"the meeting already has {MAX_DOCUMENTS_PER_MEETING} documents",
+            field="file",
+        )
+    meeting.documents.append(document)
+    return document
+
+
+def document_public(meeting: Meeting, document: Document) -> bool:
+    """Whether anyone may read the document: the one place that decides.
+
+    Never a closed meeting's; an item's only if the item is on the public
+    agenda (not in camera); the minutes' only once the minutes are adopted
+    (as the minutes themselves, :func:`public_meeting`).
+    """
+    if meeting.is_closed:
+        return False
+    if document.item_id is None:
+        return meeting.minutes_adopted_at is not None
+    item = next((i for i in meeting.agenda if i.item_id == document.item_id), None)
+    return item is not None and not item.in_camera
+
+
+def find_document(meeting: Meeting, document_id: str, public: bool) -> Document:
+    """The document, or 404 when unknown or (``public``) not for this audience."""
+    for document in meeting.documents:
+        if document.document_id == document_id:
+            if public and not document_public(meeting, document):
+                break
+            return document
+    raise UnknownDocument(document_id)
+
+
+def documents_for(meeting: Meeting, public: bool) -> list[Document]:
+    return [d for d in meeting.documents if not public or document_public(meeting, d)]

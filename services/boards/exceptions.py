@@ -85,6 +85,17 @@ class UnknownItem(NotFound):
         )
 
 
+class UnknownDocument(NotFound):
+    code = "unknown_document"
+
+    def __init__(self, document_id: str) -> None:
+        super().__init__(
+            f"document inconnu : « {document_id} »",
+            f'unknown document: "{document_id}"',
+            field="document_id",
+        )
+
+
 class UnknownMotion(NotFound):
     code = "unknown_motion"
 

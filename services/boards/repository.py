@@ -20,6 +20,13 @@ other (the second save raises :class:`StaleWrite`)::
     procedures:   {"_id": "m-2026-12/item-1", "version": 4,
                    "meeting_id": "m-2026-12", "item_id": "item-1",
                    "state": {...}}   (services.boards.procedure, one per item)
+
+Documents' bytes are in a GridFS bucket, ``board_documents.files`` and
+``board_documents.chunks`` (pymongo's ``gridfs``; SecantusDB serves it as is),
+through :class:`DocumentFiles`; the meeting keeps what it knows of each file
+(name, type, size, digest, item) in ``meetings.documents``. GridFS writes
+cannot join a transaction (pymongo refuses), so a file is written first and
+the meeting's record in a transaction after; a refused record deletes the file.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ import abc
 from collections.abc import Iterable
 from typing import Any
 
+import gridfs
+from bson import ObjectId
+from bson.errors import InvalidId
 from pymongo import ASCENDING, IndexModel
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -53,6 +63,34 @@ INDEXES = {
     ],
     "procedures": [IndexModel([("meeting_id", ASCENDING)])],
 }
+
+
+DOCUMENT_BUCKET = "board_documents"
+
+
+class DocumentFiles:
+    """The bytes of attached documents, in the store's GridFS bucket."""
+
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
+        self.bucket = gridfs.GridFSBucket(db, bucket_name=DOCUMENT_BUCKET)
+
+    def put(self, filename: str, data: bytes, meeting_id: str) -> str:
+        file_id = self.bucket.upload_from_stream(
+            filename, data, metadata={"meeting_id": meeting_id}
+        )
+        return str(file_id)
+
+    def get(self, file_id: str) -> bytes:
+        try:
+            return self.bucket.open_download_stream(ObjectId(file_id)).read()
+        except (gridfs.NoFile, InvalidId):
+            raise Missing("document", file_id) from None
+
+    def delete(self, file_id: str) -> None:
+        try:
+            self.bucket.delete(ObjectId(file_id))
+        except (gridfs.NoFile, InvalidId):
+            pass
 
 
 class StaleWrite(InvalidState):

@@ -38,6 +38,7 @@ from services.boards.domain import (
     Choice,
     DecisionStatus,
     Discussion,
+    Document,
     FollowUpUpdate,
     IndicatorWatch,
     ItemSource,
@@ -347,6 +348,32 @@ class ConflictSchema(Base):
     reason = fields.String(load_default="")
 
 
+class DocumentSchema(Base):
+    """What a meeting keeps of an attached file (its bytes are in GridFS)."""
+
+    document_id = fields.String(required=True, validate=ID)
+    file_id = fields.String(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    attached_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    item_id = fields.String(allow_none=True, load_default=None)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Document:
+        return Document(**data)
+
+
+class DocumentInput(Base):
+    """``{"filename": "budget.pdf", "data": "<base64>", "item_id": "i1"}``;
+    without ``item_id`` the file is attached to the minutes."""
+
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.String(required=True, validate=validate.Length(min=1))
+    item_id = fields.String(allow_none=True, load_default=None, validate=ID)
+
+
 class MeetingSchema(Base):
     meeting_id = fields.String(required=True, validate=ID)
     board_id = fields.String(required=True, validate=ID)
@@ -363,6 +390,7 @@ class MeetingSchema(Base):
     minutes = fields.String(allow_none=True, load_default=None)
     minutes_adopted_at = fields.String(allow_none=True, load_default=None)
     refused = fields.List(fields.Nested(AgendaItemSchema), load_default=list)
+    documents = fields.List(fields.Nested(DocumentSchema), load_default=list)
 
     def _dump_present(self, meeting: Meeting) -> list[str]:
         return sorted(meeting.present)

@@ -22,6 +22,9 @@ event id has no effect either).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import logging
 from collections.abc import Callable
 from copy import copy
@@ -34,7 +37,12 @@ from marshmallow import ValidationError
 from services.boards import domain, events, procedure
 from services.boards.dependencies import Clock
 from services.boards.exceptions import BoardsError
-from services.boards.repository import INDEXES, Missing, MongoRepository
+from services.boards.repository import (
+    INDEXES,
+    DocumentFiles,
+    Missing,
+    MongoRepository,
+)
 from services.boards.schemas import (
     AgendaItemSchema,
     AmendmentInput,
@@ -44,6 +52,8 @@ from services.boards.schemas import (
     CallVoteInput,
     CharterSchema,
     CountInput,
+    DocumentInput,
+    DocumentSchema,
     EndTermInput,
     FloorInput,
     FollowUpInput,
@@ -448,6 +458,85 @@ class BoardsService(ServiceBase):
             meeting.close_item(item_id)
 
         return self._on_agenda(meeting_id, change)
+
+    # --- documents -------------------------------------------------------------------
+
+    @rpc
+    @boundary
+    def attach_document(
+        self, meeting_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Attach a file to an agenda item or (no ``item_id``) to the minutes.
+
+        ``{"filename": "budget-2027.pdf", "data": "<base64>", "item_id": "i1"}``.
+        The type is read from the content (:func:`domain.check_document`); the
+        bytes go to GridFS, then the meeting records the document.
+        """
+        data = DocumentInput().load(payload)
+        try:
+            content = base64.b64decode(data["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise errors.Invalid(
+                {"data": ["base64 attendu / base64 expected"]},
+                "Champ « data » : le fichier doit être encodé en base64.",
+                'Field "data": the file must be base64-encoded.',
+            ) from None
+        content_type = domain.check_document(data["filename"], content)
+        files = DocumentFiles(self.store.db)
+        file_id = files.put(data["filename"], content, meeting_id)
+        document = domain.Document(
+            document_id=domain.new_id("doc"),
+            file_id=file_id,
+            filename=data["filename"].strip(),
+            content_type=content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            attached_at=self.clock(),
+            item_id=data["item_id"],
+        )
+
+        def body(repo: MongoRepository, _: Any) -> domain.Document:
+            meeting = repo.meeting(meeting_id)
+            domain.attach_document(meeting, document)
+            repo.save_meeting(meeting)
+            return document
+
+        try:
+            attached = self._run(body)
+        except BaseException:
+            files.delete(file_id)
+            raise
+        return DocumentSchema().dump(attached)
+
+    @rpc
+    @boundary
+    def list_documents(
+        self, meeting_id: str, public: bool = False
+    ) -> list[dict[str, Any]]:
+        """A meeting's documents, or with ``public=True`` those anyone may read."""
+
+        def body(repo: MongoRepository, _: Any) -> list[domain.Document]:
+            return domain.documents_for(repo.meeting(meeting_id), public)
+
+        return DocumentSchema(many=True).dump(self._run(body))
+
+    @rpc
+    @boundary
+    def get_document(
+        self, meeting_id: str, document_id: str, public: bool = False
+    ) -> dict[str, Any]:
+        """One document with its bytes (``data``, base64); with ``public=True``
+        a document the public may not read is unknown (404)."""
+
+        def body(repo: MongoRepository, _: Any) -> domain.Document:
+            meeting = repo.meeting(meeting_id)
+            return domain.find_document(meeting, document_id, public)
+
+        document = self._run(body)
+        content = DocumentFiles(self.store.db).get(document.file_id)
+        shown = DocumentSchema().dump(document)
+        shown["data"] = base64.b64encode(content).decode("ascii")
+        return shown
 
     @rpc
     @boundary
