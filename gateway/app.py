@@ -466,10 +466,9 @@ def create_app(config: dict[str, Any] | None = None) -> Gateway:
     api = collect_api()
     store = StoreClient(config["MONGODB_URI"])
     runtime = accounts.build_runtime(config, store)
-    api.routes[:] = [  # every write is recorded before it runs (gateway.audit)
-        dataclasses.replace(
-            r, handler=audit.audited(runtime.store, r.handler, r.action)
-        )
+    committer = audit.AuditCommitter(runtime.store)
+    api.routes[:] = [  # every write is answered once audited (gateway.audit)
+        dataclasses.replace(r, handler=audit.audited(committer, r.handler, r.action))
         if audit.WRITE_METHODS & set(r.methods)
         else r
         for r in api.routes
@@ -490,4 +489,5 @@ def create_app(config: dict[str, Any] | None = None) -> Gateway:
         store=store,
     )
     app.runtime = runtime  # type: ignore[attr-defined]
+    app.audit = committer  # type: ignore[attr-defined]
     return app

@@ -158,11 +158,12 @@ class GatewayStore:
 
     # --- audit ---------------------------------------------------------------------
 
-    def audit_begin(self, entry: dict[str, Any]) -> Any:
-        return self.db.audit.insert_one(dict(entry, outcome="pending")).inserted_id
+    def audit_insert(self, entries: list[dict[str, Any]]) -> None:
+        """One batch of finished entries, one write (see :class:`AuditCommitter`)."""
+        self.db.audit.insert_many(entries, ordered=False)
 
-    def audit_end(self, entry_id: Any, changes: dict[str, Any]) -> None:
-        self.db.audit.update_one({"_id": entry_id}, {"$set": changes})
+    def ping(self) -> None:
+        self.db.command("ping")
 
     def audit_entries(
         self, filters: dict[str, Any], offset: int, limit: int
