@@ -43,6 +43,7 @@ import functools
 import logging
 import os
 import queue
+import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +59,19 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Writes whose content must not be joined to a person: a secret ballot's choices
 # (and its receipt, which the ballot box stores beside them) never enter the log.
 SECRET_BODIES = frozenset({"participation.ballots.cast"})
+# Anonymous writes: a questionnaire answer (on a page, a kiosk or a paper form
+# entered by a practitioner) and a practitioner's report on their conditions
+# of practice. Their entry keeps the action, path and outcome only: no actor,
+# address, correlation id, body or result, an instant no finer than the month
+# (its first) and a random id (an ObjectId starts with a time), so the log
+# cannot join an answer to a person or to the instant it was given.
+ANONYMOUS = frozenset(
+    {
+        "indicators.surveys.answer",
+        "indicators.surveys.enter",
+        "indicators.practice.report",
+    }
+)
 _SECRET_WORDS = ("password", "token", "secret")
 _MAX_DEPTH = 6
 # How long a request waits for its batch before the answer says the log is down.
@@ -252,6 +266,21 @@ def audited(committer: AuditCommitter, handler: Handler, action: str) -> Handler
     return wrapper
 
 
+def anonymous_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the log keeps of an anonymous write (see :data:`ANONYMOUS`)."""
+    month = now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    keep = ("method", "path", "action", "params", "outcome", "status")
+    return {k: entry[k] for k in keep if k in entry} | {
+        "_id": secrets.token_hex(12),
+        "at": month,
+        "finished_at": month,
+        "actor": None,
+        "ip": None,
+        "correlation_id": None,
+        "request": "***",
+    }
+
+
 def _finish(
     committer: AuditCommitter,
     entry: dict[str, Any],
@@ -272,6 +301,8 @@ def _finish(
         entry["before"] = redact(ctx.audit_before)
     if after is not None and not hasattr(after, "status_code"):
         entry["after"] = redact(after)
+    if entry["action"] in ANONYMOUS:
+        entry = anonymous_entry(entry)
     try:
         committer.commit(entry)
     except Unavailable:
