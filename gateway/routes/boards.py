@@ -28,15 +28,19 @@ gateway's, on top of the permission table:
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any
+from urllib.parse import quote
 
 from marshmallow import RAISE, Schema, fields, validate
+from werkzeug.wrappers import Response
 
 from gateway import audit
 from gateway.api import Api, Context
 from gateway.permissions import allowed, require_same_mrc
 from gateway.routes.common import PageQuery, cached, paginate, sorted_query, user
+from services.boards.domain import MAX_DOCUMENT_BYTES
 from services.boards.schemas import (
     ID,
     AgendaItemSchema,
@@ -45,6 +49,8 @@ from services.boards.schemas import (
     CallVoteInput,
     CharterSchema,
     CountInput,
+    DocumentInput,
+    DocumentSchema,
     EndTermInput,
     FloorInput,
     FollowUpInput,
@@ -531,6 +537,80 @@ def _item_step(method: str, verb: str, summary: str) -> None:
 
 _item_step("open_item", "open", "Take up an agenda item (one at a time)")
 _item_step("close_item", "close", "Be done with an agenda item")
+
+
+# base64 makes 4 bytes of 3; the JSON around it is small
+DOCUMENT_BODY = MAX_DOCUMENT_BYTES * 4 // 3 + 64 * 1024
+
+
+@api.route(
+    "/meetings/<meeting_id>/documents",
+    ("POST",),
+    action="boards.meetings.manage",
+    body=DocumentInput,
+    response=DocumentSchema,
+    status=201,
+    tags=TAGS,
+    max_body=DOCUMENT_BODY,
+    summary="Attach a document to an agenda item or to the minutes",
+    description="``data`` is the file in base64; the type is read from the content "
+    "(PDF, images, office documents) and the name must agree with it; at most "
+    f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MB. Without ``item_id`` the file is "
+    "attached to the minutes. The bytes are kept in the store (GridFS).",
+)
+def attach_document(ctx: Context, meeting_id: str) -> Any:
+    scope_meeting(ctx, meeting_id)
+    body = _raw(ctx)
+    # the audit keeps what was attached, not the file itself
+    audit.record_request(
+        ctx,
+        {
+            "filename": ctx.body["filename"],
+            "item_id": ctx.body.get("item_id"),
+            "data_length": len(ctx.body["data"]),
+        },
+    )
+    return ctx.rpc("boards", "attach_document", meeting_id, body)
+
+
+@api.route(
+    "/meetings/<meeting_id>/documents",
+    action="boards.read",
+    tags=TAGS,
+    summary="A meeting's documents (for its audience)",
+    description="Board insiders of the board's MRC see every document; other "
+    "readers those of public items of public meetings and adopted minutes.",
+)
+def list_documents(ctx: Context, meeting_id: str) -> Any:
+    public = not meeting_closed_view(ctx, meeting_id)
+    return {"items": ctx.rpc("boards", "list_documents", meeting_id, public=public)}
+
+
+def document_response(document: dict[str, Any], public: bool) -> Response:
+    """The file as a download: its checked type, never sniffed by the browser."""
+    response = Response(
+        base64.b64decode(document["data"]), mimetype=document["content_type"]
+    )
+    name = document["filename"]
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-cache" if public else "private, no-store"
+    return response
+
+
+@api.route(
+    "/meetings/<meeting_id>/documents/<document_id>",
+    action="boards.read",
+    tags=TAGS,
+    summary="Download a document (404 outside its audience)",
+)
+def get_document(ctx: Context, meeting_id: str, document_id: str) -> Any:
+    public = not meeting_closed_view(ctx, meeting_id)
+    document = ctx.rpc("boards", "get_document", meeting_id, document_id, public=public)
+    return document_response(document, public)
 
 
 def _meeting_step(method: str, summary: str) -> None:
