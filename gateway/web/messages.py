@@ -14,6 +14,7 @@ from typing import Any
 from gateway.web.directory_messages import DIRECTORY_MESSAGES
 from gateway.web.entry_messages import ENTRY_MESSAGES
 from gateway.web.federation_messages import FEDERATION_MESSAGES
+from gateway.web.surveys_messages import SURVEYS_MESSAGES
 from gateway.web.help_messages import HELP_MESSAGES
 
 log = logging.getLogger(__name__)
@@ -495,6 +496,7 @@ MESSAGES.update(DIRECTORY_MESSAGES)
 # Value entry, dashboard downloads and the federation pages: their own blocks.
 MESSAGES.update(ENTRY_MESSAGES)
 MESSAGES.update(FEDERATION_MESSAGES)
+MESSAGES.update(SURVEYS_MESSAGES)
 # Find help: near me, the map, themes, hours in words.
 MESSAGES.update(HELP_MESSAGES)
 
