@@ -14,8 +14,8 @@ from typing import Any
 from gateway.web.directory_messages import DIRECTORY_MESSAGES
 from gateway.web.entry_messages import ENTRY_MESSAGES
 from gateway.web.federation_messages import FEDERATION_MESSAGES
-from gateway.web.surveys_messages import SURVEYS_MESSAGES
 from gateway.web.help_messages import HELP_MESSAGES
+from gateway.web.surveys_messages import SURVEYS_MESSAGES
 
 log = logging.getLogger(__name__)
 
