@@ -84,13 +84,16 @@ def _init(args: argparse.Namespace) -> int:
     except KeyFileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    node = {
+        "id": args.node_id,
+        "role": args.role,
+        "territory": args.territory,
+        "signing_key": str(key_path.resolve()),
+    }
+    if args.role == "mrc":  # node.board is required: its board adopts agreements
+        node["board"] = args.board or args.node_id
     config = {
-        "node": {
-            "id": args.node_id,
-            "role": args.role,
-            "territory": args.territory,
-            "signing_key": str(key_path.resolve()),
-        },
+        "node": node,
         "peers": [],
         "agreements": [],
     }
@@ -115,6 +118,11 @@ def register_init_command(commands: argparse._SubParsersAction) -> None:
         "--territory", required=True, help="MRC census division (e.g. 2466) or region"
     )
     init.add_argument("--role", choices=("mrc", "coordinator"), default="mrc")
+    init.add_argument(
+        "--board",
+        help="conseil qui adopte les ententes / board adopting the agreements "
+        "(role mrc; default: the node id, e.g. mrc-2466)",
+    )
     init.add_argument("--dir", type=Path, default=ROOT / "var" / "node")
     init.add_argument(
         "--force", action="store_true", help="replace an existing identity"

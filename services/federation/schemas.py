@@ -8,7 +8,8 @@ Example ``node.yaml``::
       territory: "66023"         # MRC code, or region code for a coordinator
       signing_key: var/keys/mrc-66023.ed25519
       clock_skew_seconds: 300    # occurred_at may be this far ahead of our clock
-      board: mrc-66023           # its resolutions put the agreements in force
+      board: mrc-66023           # required for role mrc: its resolutions put the
+                                 # agreements in force (a coordinator has none)
     broker:
       amqp_uri: ${MAILLAGE_AMQP_URI:amqp://guest:guest@127.0.0.1:5672/%2F}
       management_url: http://guest:guest@127.0.0.1:15672/api
@@ -33,7 +34,8 @@ Example ``node.yaml``::
         valid_from: 2026-01-01
         valid_until: 2027-12-31                  # last day included (UTC)
 
-With ``board`` set, an agreement takes effect only once that board adopted
+On an MRC's node (``role: mrc``) ``board`` is required, so an agreement
+always takes effect only once that board adopted
 it, as written here, by resolution (``boards.resolution_adopted`` carrying the
 agreement's digest): an agreement edited afterwards needs a new resolution,
 and until then nothing is sent or accepted under it (``agreement_not_adopted``).
@@ -150,6 +152,24 @@ class NodeSchema(_Base):
             error=_msg("secondes, de 0 à 3600", "seconds, from 0 to 3600"),
         ),
     )
+
+    @validates_schema
+    def _board_of_an_mrc(self, data: dict[str, Any], **_: Any) -> None:
+        """The board decides what leaves, always: an MRC's node names the
+        board whose resolutions put its agreements in force; a coordinator
+        has no board (its agreements only receive what MRCs' boards let go)."""
+        if data.get("role") == "mrc" and not (data.get("board") or "").strip():
+            raise ValidationError(
+                [
+                    _msg(
+                        "obligatoire pour un nœud de MRC : le conseil dont les "
+                        "résolutions mettent les accords en vigueur",
+                        "required on an MRC's node: the board whose resolutions "
+                        "put the agreements in force",
+                    )
+                ],
+                "board",
+            )
 
 
 class BrokerSchema(_Base):

@@ -7,7 +7,8 @@ from typing import Any
 
 import yaml
 
-from services.federation.domain import NodeConfig
+from services.federation import domain
+from services.federation.domain import NodeConfig, adoption_key, agreement_digest
 from services.federation.identity import NodeIdentity, init_identity
 from services.federation.schemas import parse_config
 from shared.signing import sign_for
@@ -71,14 +72,20 @@ def config_dict(
     amqp_uri: str = f"amqp://guest:guest@{AMQP_HOST}/%2F",
     management_url: str = f"http://guest:guest@{MGMT.split('://', 1)[1]}",
     vhost: str = "/",
+    board: str | None = None,
 ) -> dict[str, Any]:
+    """An MRC's node names its board (``board``, by default its own id, as the
+    boards service names an MRC's table); a coordinator has none."""
+    node = {
+        "id": me.node_id,
+        "role": role,
+        "territory": "66023" if role == "mrc" else "06",
+        "signing_key": str(me.key_path),
+    }
+    if role == "mrc":
+        node["board"] = board or me.node_id
     return {
-        "node": {
-            "id": me.node_id,
-            "role": role,
-            "territory": "66023" if role == "mrc" else "06",
-            "signing_key": str(me.key_path),
-        },
+        "node": node,
         "broker": {
             "amqp_uri": amqp_uri,
             "management_url": management_url,
@@ -104,6 +111,47 @@ def _named(agreement: dict[str, Any], me: str) -> dict[str, Any]:
     peer = agreement.get("peer")
     sender, receiver = (peer, me) if agreement.get("direction") == "in" else (me, peer)
     return dict(agreement, id=f"{sender}-to-{receiver}")
+
+
+def adoptions(cfg: NodeConfig | dict[str, Any]) -> frozenset[str]:
+    """Every agreement of a node as its board adopted it (``id|digest``)."""
+    parsed = config(cfg) if isinstance(cfg, dict) else cfg
+    return frozenset(adoption_key(a.id, agreement_digest(a)) for a in parsed.agreements)
+
+
+def adopt_all(db: Any, data: dict[str, Any]) -> None:
+    """Record in a federation database that the node's board adopted each of
+    its agreements as written (what ``boards.resolution_adopted`` leaves)."""
+    board = data["node"].get("board")
+    if board is None:
+        return
+    for i, a in enumerate(config(data).agreements):
+        key = adoption_key(a.id, agreement_digest(a))
+        db.adoptions.replace_one(
+            {"_id": key},
+            {
+                "_id": key,
+                "agreement_id": a.id,
+                "digest": agreement_digest(a),
+                "board_id": board,
+                "resolution_id": f"res-test-{i + 1}",
+                "number": f"2026-{i + 1:03d}",
+                "adopted_on": "2026-01-01",
+            },
+            upsert=True,
+        )
+
+
+def prepare_outgoing(envelope, cfg, private_key, now, peer=None, adopted=None):
+    """:func:`domain.prepare_outgoing` under the agreements the board adopted."""
+    chosen = adoptions(cfg) if adopted is None else adopted
+    return domain.prepare_outgoing(envelope, cfg, private_key, now, peer, chosen)
+
+
+def check_incoming(data, cfg, now, adopted=None):
+    """:func:`domain.check_incoming` under the agreements the board adopted."""
+    chosen = adoptions(cfg) if adopted is None else adopted
+    return domain.check_incoming(data, cfg, now, chosen)
 
 
 def signed_for(
@@ -148,6 +196,10 @@ def start_node(
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data))
     apply(config(data))
+    from pymongo import MongoClient
+
+    with MongoClient(store_uri) as client:  # the board adopted its agreements
+        adopt_all(client[f"{db_prefix}{name}_federation"], data)
     container = ServiceContainer(
         FederationService,
         {

@@ -6,23 +6,23 @@ import pytest
 
 from services.federation.domain import (
     Reason,
-    check_incoming,
     check_replay_peer,
     journaled_types,
     parse_moment,
-    prepare_outgoing,
     suppress_cells,
 )
 from shared.envelope import Envelope, utcnow
 from shared.errors import Invalid
 from shared.signing import sign_mapping, verify_mapping
-from tests.federation.helpers import (
+from tests.federation.helpers import (  # under agreements their board adopted
     APPROVED,
     agreement,
     approved,
+    check_incoming,
     config,
     config_dict,
     identity,
+    prepare_outgoing,
     signed_for,
 )
 

@@ -18,16 +18,18 @@ from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 from pymongo import MongoClient
 
-from services.federation.domain import Reason, check_incoming, prepare_outgoing
+from services.federation.domain import Reason
 from services.federation.schemas import ConfigError, parse_config
 from services.federation.service import FederationService
 from shared.envelope import Envelope, utcnow
-from tests.federation.helpers import (
+from tests.federation.helpers import (  # under agreements their board adopted
     APPROVED,
     agreement,
+    check_incoming,
     config,
     config_dict,
     identity,
+    prepare_outgoing,
     signed_for,
 )
 
