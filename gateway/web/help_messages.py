@@ -11,8 +11,8 @@ HELP_MESSAGES: dict[str, tuple[str, str]] = {
         "viennent en premier.",
         "Type the name of your town: the nearest services come first.",
     ),
-    "help.f.near_postal_code": ("Ou votre code postal", "Or your postal code"),
-    "help.h.near_postal_code": (
+    "help.f.postal_code": ("Ou votre code postal", "Or your postal code"),
+    "help.h.postal_code": (
         "Par exemple J3B 6V4 (les trois premiers caractères suffisent).",
         "For example J3B 6V4 (the first three characters are enough).",
     ),
