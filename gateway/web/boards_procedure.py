@@ -512,7 +512,6 @@ def state_values(
             else "",
             "amendment_change": (amendment or {}).get("change") or None,
         },
-        "lang": rec.lang,
         "base": f"/conseils/{board_id}/seances/{meeting_id}/points/{item_id}",
         "meeting_url": f"/conseils/{board_id}/seances/{meeting_id}",
     }

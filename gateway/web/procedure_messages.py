@@ -322,6 +322,10 @@ PROCEDURE_MESSAGES: dict[str, tuple[str, str]] = {
         "{n} membre(s) ont voté (scrutin secret : les nombres à la clôture)",
         "{n} member(s) have voted (secret ballot: counts when it closes)",
     ),
+    "pr.secret_public": (
+        "Scrutin secret en cours : les nombres à la clôture.",
+        "Secret ballot in progress: the counts when it closes.",
+    ),
     "pr.counted": (
         "Consigné : {f} pour, {a} contre, {ab} abstention(s)",
         "Recorded: {f} for, {a} against, {ab} abstaining",
@@ -420,7 +424,7 @@ PROCEDURE_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "pr.kind.suspend_rule": ("Suspendre une règle (2/3)", "Suspend a rule (2/3)"),
     "pr.until_hint": ("Vide : report indéfini.", "Empty: postponed indefinitely."),
-    "pr.do_procedural": ("Proposer", "Move"),
+    "pr.do_procedural": ("Proposer cette procédure", "Move this procedural motion"),
     "pr.point_h": ("Point d'ordre ou de privilège", "Point of order or of privilege"),
     "pr.f.point_text": ("Ce que vous soulevez", "What you raise"),
     "pr.negation": (
