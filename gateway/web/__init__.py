@@ -21,6 +21,7 @@ from gateway.web import (  # noqa: F401
     indicators,
     participation,
     session,
+    surveys,
 )
 from gateway.web.core import api, configure
 
