@@ -644,6 +644,16 @@ def authenticator(rt: Runtime) -> Callable[[Context], None]:
 def refuse_nul(ctx: Context) -> None:
     """Document stores refuse NUL in key names; refuse it here, named, not 5xx."""
     if ctx.request.method in audit.WRITE_METHODS:
+        if ctx.request.mimetype == "multipart/form-data":
+            # an uploaded file's bytes may hold NUL (images, PDFs); the fields not
+            form, files = ctx.request.form, ctx.request.files
+            said = [*form.keys(), *form.values(), *files.keys()]
+            said += [f.filename or "" for f in files.values()]
+            if any("\x00" in v or "\\u0000" in v for v in said):
+                raise Invalid(
+                    {"_body": ["Caractère NUL interdit. / NUL character not allowed."]}
+                )
+            return
         data = ctx.request.get_data(cache=True)
         if b"\\u0000" in data or b"\x00" in data:
             raise Invalid(
