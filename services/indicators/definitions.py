@@ -467,8 +467,18 @@ def _check_element(
 ) -> dict[str, Any]:
     _unknown_keys(
         content,
-        ("value_type", "aggregation", "is_count", "min", "max", "retired", *_TEXTS),
+        (
+            "value_type",
+            "aggregation",
+            "is_count",
+            "min",
+            "max",
+            "categories",
+            "retired",
+            *_TEXTS,
+        ),
     )
+    categories = _categories(content)
     value_type = _choice(content, "value_type", [t.value for t in ValueType], None)
     aggregation = _choice(
         content, "aggregation", [a.value for a in AggregationType], "sum"
@@ -499,6 +509,15 @@ def _check_element(
                 "published with other suppressions would reveal small cells by "
                 "difference; define a new element",
             )
+        if (before.get("categories") or []) != categories:
+            raise _refuse(
+                "content.categories",
+                "les catégories ne changent pas d'une version à l'autre : les "
+                "valeurs déjà saisies par combinaison ne les suivraient pas ; "
+                "définissez un nouvel élément",
+                "the categories do not change between versions: values already "
+                "entered per combo would not follow; define a new element",
+            )
         if before.get("is_count") and not is_count:
             raise _refuse(
                 "content.is_count",
@@ -516,11 +535,99 @@ def _check_element(
         "is_count": is_count,
         **{key: _text_pair(content, key) for key in _TEXTS},
     }
+    if categories:
+        out["categories"] = categories
     if low is not None:
         out["min"] = low
     if high is not None:
         out["max"] = high
     return out
+
+
+def _categories(content: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An element's categories as the board reads them (DHIS2's category
+    combination: one combo per choice of one option in each category)::
+
+        [{"id": "sexe", "name": {"fr": "Sexe", "en": "Sex"},
+          "options": [{"id": "f", "name": {"fr": "Femmes", "en": "Women"}}, ...]}]
+    """
+    given = content.get("categories")
+    if given is None or given == []:
+        return []
+    if not isinstance(given, list) or len(given) > 4:
+        raise _refuse(
+            "content.categories",
+            "liste d'au plus 4 catégories attendue",
+            "a list of at most 4 categories is expected",
+        )
+    out, seen = [], set()
+    for i, category in enumerate(given):
+        where = f"content.categories[{i}]"
+        if not isinstance(category, Mapping):
+            raise _refuse(where, "objet attendu", "an object is expected")
+        _unknown_keys_at(where, category, ("id", "name", "options"))
+        ident = _id_at(f"{where}.id", category.get("id"))
+        if ident in seen:
+            raise _refuse(f"{where}.id", "catégorie en double", "duplicate category")
+        seen.add(ident)
+        options = category.get("options")
+        if not isinstance(options, list) or not 2 <= len(options) <= 20:
+            raise _refuse(
+                f"{where}.options",
+                "de 2 à 20 options attendues",
+                "2 to 20 options are expected",
+            )
+        made, ids = [], set()
+        for j, option in enumerate(options):
+            at = f"{where}.options[{j}]"
+            if not isinstance(option, Mapping):
+                raise _refuse(at, "objet attendu", "an object is expected")
+            _unknown_keys_at(at, option, ("id", "name"))
+            oid = _id_at(f"{at}.id", option.get("id"), short=True)
+            if oid in ids:
+                raise _refuse(f"{at}.id", "option en double", "duplicate option")
+            ids.add(oid)
+            made.append({"id": oid, "name": _text_pair_at(at, option, "name")})
+        out.append(
+            {
+                "id": ident,
+                "name": _text_pair_at(where, category, "name"),
+                "options": made,
+            }
+        )
+    return out
+
+
+_OPTION_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
+
+
+def _id_at(where: str, value: object, short: bool = False) -> str:
+    pattern = _OPTION_ID if short else _ID
+    if not isinstance(value, str) or not pattern.match(value):
+        raise _refuse(
+            where,
+            "identifiant : minuscules, chiffres, « _ »",
+            'identifier: lower case, digits, "_"',
+        )
+    return value
+
+
+def _unknown_keys_at(
+    where: str, content: Mapping[str, Any], allowed: Iterable[str]
+) -> None:
+    extra = sorted(set(content) - set(allowed))
+    if extra:
+        raise _refuse(f"{where}.{extra[0]}", "champ inconnu", "unknown field")
+
+
+def _text_pair_at(where: str, content: Mapping[str, Any], key: str) -> dict:
+    try:
+        return _text_pair(content, key)
+    except DefinitionRefused as exc:
+        field_ = exc.field or ""
+        raise DefinitionRefused(
+            where + field_.removeprefix("content"), exc.reason_fr, exc.reason_en
+        ) from exc
 
 
 def _check_indicator(

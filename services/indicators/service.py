@@ -52,7 +52,14 @@ from pymongo.errors import DuplicateKeyError
 from services.indicators import computed, events, quality, surveys
 from services.indicators import definitions as defs
 from services.indicators.catalogue import seed_documents
-from services.indicators.categories import combo_id, dhis2_id
+from services.indicators.categories import (
+    Category,
+    CategoryCombo,
+    CategoryModel,
+    CategoryOption,
+    combo_id,
+    dhis2_id,
+)
 from services.indicators.dependencies import ReportKeys
 from services.indicators.domain import (
     APPROVAL_LEVEL,
@@ -68,7 +75,7 @@ from services.indicators.domain import (
     revision_hidden,
     shareable,
 )
-from services.indicators.exceptions import IndicatorsError
+from services.indicators.exceptions import DefinitionRefused, IndicatorsError
 from services.indicators.expression import Indicator, evaluate_indicator
 from services.indicators.publication import PublishedValues, TableSource, Withheld
 from services.indicators.repository import INDEXES, IndicatorsRepository
@@ -262,6 +269,8 @@ class IndicatorsService(ServiceBase):
                 content = defs.check(
                     data["kind"], data["id"], data["content"], catalogue
                 )
+                if data["kind"] == defs.DATA_ELEMENT:  # categories hold together
+                    self._declare(self._repo().categories(session), data["id"], content)
             definition = defs.Definition(
                 data["kind"],
                 data["id"],
@@ -273,6 +282,8 @@ class IndicatorsService(ServiceBase):
             )
             try:
                 self._repo().add_definition(defs.to_doc(definition), session)
+                if status == defs.ADOPTED:
+                    self._categories_of(definition, session)
             except DuplicateKeyError as exc:
                 raise errors.Conflict(
                     f"Version {definition.version} de {definition.id} déjà "
@@ -281,6 +292,110 @@ class IndicatorsService(ServiceBase):
                     "recorded: try again.",
                 ) from exc
         return definition
+
+    @staticmethod
+    def _declare(
+        model: CategoryModel, element: str, content: dict[str, Any]
+    ) -> CategoryModel:
+        """An element version's categories in the node's model (DHIS2's
+        category combination ``<category>_<category>``, its option combos the
+        cartesian product); a category already declared with other options is
+        refused naming ``content.categories[i].options``."""
+        given = content.get("categories") or []
+        if not given:
+            return model
+        for i, category in enumerate(given):
+            options = tuple(o["id"] for o in category["options"])
+            known = model.categories.get(category["id"])
+            if known is not None and known.options != options:
+                listed = ", ".join(known.options)
+                raise DefinitionRefused(
+                    f"content.categories[{i}].options",
+                    f"la catégorie « {category['id']} » existe avec d'autres "
+                    f"options ({listed}) : reprenez-les ou nommez-en une autre",
+                    f'the category "{category["id"]}" exists with other options '
+                    f"({listed}): use them or name another category",
+                )
+            for option in category["options"]:
+                name = option["name"]
+                model.add_option(CategoryOption(option["id"], name["fr"], name["en"]))
+            model.add_category(
+                Category(
+                    category["id"],
+                    options,
+                    category["name"]["fr"],
+                    category["name"]["en"],
+                )
+            )
+        ids = tuple(c["id"] for c in given)
+        combo = "_".join(ids)
+        if combo not in model.combos:
+            names = [model.categories[c] for c in ids]
+            model.add_combo(
+                CategoryCombo(
+                    combo,
+                    ids,
+                    " × ".join(c.name_fr for c in names),
+                    " × ".join(c.name_en for c in names),
+                )
+            )
+        model.attach(element, combo)
+        return model
+
+    def _categories_of(self, definition: defs.Definition, session: Any) -> None:
+        """A data element version that becomes current declares its categories."""
+        if definition.kind != defs.DATA_ELEMENT or definition.retired:
+            return
+        repo = self._repo()
+        content = dict(definition.content)
+        with refusals():
+            model = self._declare(repo.categories(session), definition.id, content)
+        repo.save_categories(model, session)
+
+    @rpc
+    def categories(self) -> dict[str, Any]:
+        """The node's categories, and the option combos of each disaggregated
+        element with their names (what the entry form offers)::
+
+            {"categories": [{"id": "sexe", "name": {...}, "options": [...]}],
+             "elements": {"visits": [{"id": "f", "name": {"fr": "Femmes",
+                                                          "en": "Women"}}]}}
+        """
+        model = self._repo().categories()
+        options = model.options
+        return {
+            "categories": [
+                {
+                    "id": c.id,
+                    "name": {"fr": c.name_fr, "en": c.name_en},
+                    "attribute": c.attribute,
+                    "options": [
+                        {
+                            "id": o,
+                            "name": {
+                                "fr": options[o].name_fr if o in options else o,
+                                "en": options[o].name_en if o in options else o,
+                            },
+                        }
+                        for o in c.options
+                    ],
+                }
+                for c in model.categories.values()
+            ],
+            "elements": {
+                element: [
+                    {
+                        "id": coc,
+                        "name": {
+                            "fr": model.option_combos[coc].name_fr,
+                            "en": model.option_combos[coc].name_en,
+                        },
+                    }
+                    for coc in model.combos_of(element)
+                ]
+                for element in model.elements
+            },
+        }
 
     @rpc
     def propose_definition(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -337,6 +452,7 @@ class IndicatorsService(ServiceBase):
             }
             if reason is None:
                 doc["status"], doc["adopted"] = defs.ADOPTED, resolution
+                self._categories_of(defs.from_doc(doc), session)
             else:
                 log.warning("resolution adopted %s, refused: %s", key, reason)
                 doc["status"] = defs.REFUSED
@@ -365,6 +481,9 @@ class IndicatorsService(ServiceBase):
             )
         try:
             defs.check(doc["kind"], doc["id"], doc["content"], catalogue)
+            if doc["kind"] == defs.DATA_ELEMENT:
+                model = self._repo().categories(session)
+                self._declare(model, doc["id"], dict(doc["content"]))
         except IndicatorsError as exc:
             return str(exc)
         return None

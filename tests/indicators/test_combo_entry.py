@@ -242,3 +242,83 @@ def test_the_api_passes_the_combos_to_the_service_signed_by_the_account(
     )
     assert resp.status_code == 422
     assert "category_option_combo" in resp.get_json()["error"]["fields"]
+
+
+# --- an element defined with its categories ---------------------------------------
+
+LANGUAGE = {
+    "id": "langue",
+    "name": {"fr": "Langue", "en": "Language"},
+    "options": [
+        {"id": "fr", "name": {"fr": "Français", "en": "French"}},
+        {"id": "en", "name": {"fr": "Anglais", "en": "English"}},
+        {"id": "autre", "name": {"fr": "Autre", "en": "Other"}},
+    ],
+}
+SEX = {
+    "id": "sexe",
+    "name": {"fr": "Sexe", "en": "Sex"},
+    "options": [
+        {"id": "f", "name": {"fr": "Femmes", "en": "Women"}},
+        {"id": "h", "name": {"fr": "Hommes", "en": "Men"}},
+    ],
+}
+
+
+def calls(categories):
+    texts = TEXTS | {"name": {"fr": "Appels d'accueil", "en": "Intake calls"}}
+    return {
+        "kind": "data_element",
+        "id": "intake_calls",
+        "content": {"value_type": "integer", "categories": categories} | texts,
+        "by": "secretary-1",
+    }
+
+
+def test_an_element_adopted_with_its_categories_takes_values_per_combo(service):
+    from tests.indicators.test_catalogue import adopted
+
+    proposed = service.propose_definition(calls([SEX, LANGUAGE]))
+    assert "intake_calls" not in service.categories()["elements"]  # not yet
+    service.on_resolution_adopted([adopted(proposed["reference"])])
+    combos = service.categories()["elements"]["intake_calls"]
+    assert len(combos) == 6  # sex (existing, same options) x language (new)
+    names = {c["id"]: c["name"] for c in combos}
+    assert names["f_autre"] == {"fr": "Femmes, Autre", "en": "Women, Other"}
+    service.enter_value(
+        {
+            "data_element": "intake_calls",
+            "org_unit": "csd:2437067",
+            "period": "202603",
+            "value": 4,
+            "category_option_combo": "f_autre",
+        }
+    )
+    assert total(service, "#{intake_calls.f_autre}") == 4
+    with pytest.raises(errors.Invalid) as info:
+        service.enter_value(
+            {
+                "data_element": "intake_calls",
+                "org_unit": "csd:2437067",
+                "period": "202603",
+                "value": 4,
+                "category_option_combo": "f",
+            }
+        )
+    assert "Appels d'accueil" in info.value.fields["category_option_combo"][0]
+
+
+def test_a_category_redeclared_with_other_options_or_changed_is_refused(service):
+    other_sex = SEX | {"options": SEX["options"] + [{"id": "x", "name": SEX["name"]}]}
+    with pytest.raises(errors.Invalid) as info:
+        service.define(calls([other_sex]))
+    (reason,) = info.value.fields["content.categories[0].options"]
+    assert "f, h" in reason and "other options" in reason
+    with pytest.raises(errors.Invalid) as info:
+        service.define(calls([LANGUAGE | {"options": LANGUAGE["options"][:1]}]))
+    assert "content.categories[0].options" in info.value.fields
+    service.define(calls([LANGUAGE]))
+    with pytest.raises(errors.Invalid) as info:
+        service.define(calls([LANGUAGE, SEX]))
+    assert "content.categories" in info.value.fields
+    assert service.categories()["elements"]["intake_calls"][0]["id"] == "fr"
