@@ -188,7 +188,7 @@ def open_now(
     schedules: Iterable[Mapping[str, Any]], moment: datetime | None = None
 ) -> bool | None:
     """Open at ``moment`` (now) by the service's rule; ``None`` without hours."""
-    slots = opening_slots(schedules)
+    slots = opening_slots([dict(s) for s in schedules])
     if not slots:
         return None
     return is_open(slots, quebec_time(moment or datetime.now(UTC)))

@@ -1880,10 +1880,9 @@ class SearchIndex:
                 else None
             )
         if query.within_km is not None:
+            limit = query.within_km
             found = {
-                n
-                for n in found
-                if distance[n] is not None and distance[n] <= query.within_km  # type: ignore[operator]
+                n for n in found if (far := distance[n]) is not None and far <= limit
             }
 
         def key(number: int) -> tuple[bool, float, int, str, str]:

@@ -101,7 +101,7 @@ def geonames_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def quebec_geonames(path: Path) -> list[dict[str, object]]:
+def quebec_geonames(path: Path) -> list[dict[str, Any]]:
     """GeoNames places of Quebec from ``cities500.json`` (80 MB, 235,000 places).
 
     Only the Canadian entries are decoded (each found by its country code and
@@ -147,15 +147,15 @@ class Gazetteer:
         cls,
         subdivisions: list[dict[str, str]],
         divisions: dict[str, str],
-        geonames: list[dict[str, object]],
+        geonames: list[dict[str, Any]],
         postal_codes: dict[str, tuple[float, float]] | None = None,
     ) -> Gazetteer:
         """From census rows (``id``, ``name``), MRC names by code and GeoNames
         entries (``name``, ``alternatenames``, ``latitude``, ``longitude``,
         ``population``)."""
-        by_name: dict[str, dict[object, dict[str, object]]] = {}
+        by_name: dict[str, dict[object, dict[str, Any]]] = {}
         for entry in geonames:
-            names = [entry.get("name"), *(entry.get("alternatenames") or [])]  # type: ignore[misc]
+            names = [entry.get("name"), *(entry.get("alternatenames") or [])]
             for name in names:
                 if isinstance(name, str) and name_key(name):
                     by_name.setdefault(name_key(name), {})[entry["geonameid"]] = entry
@@ -174,11 +174,11 @@ class Gazetteer:
             candidates = list(by_name.get(key, {}).values())
             if census_names[key] == 1 and candidates:
                 best = max(candidates, key=lambda e: int(e.get("population") or 0))
-                here = (float(best["latitude"]), float(best["longitude"]))  # type: ignore[arg-type]
+                here = (float(best["latitude"]), float(best["longitude"]))
                 if all(
                     distance_km(
                         here,
-                        (float(e["latitude"]), float(e["longitude"])),  # type: ignore[arg-type]
+                        (float(e["latitude"]), float(e["longitude"])),
                     )
                     <= SAME_PLACE_KM
                     for e in candidates
