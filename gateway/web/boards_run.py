@@ -21,6 +21,7 @@ same.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -39,6 +40,7 @@ from gateway.messages import localize
 from gateway.permissions import allowed
 from gateway.routes import boards as board_api
 from gateway.web import notices
+from gateway.web.boards_agenda_messages import AGENDA_MESSAGES
 from gateway.web.boards_messages import BOARD_MESSAGES
 from gateway.web.core import (
     env,
@@ -49,10 +51,11 @@ from gateway.web.core import (
     settings,
 )
 from gateway.web.messages import MESSAGES, translate
-from services.boards.domain import CONSTITUENCY_LABELS
+from services.boards.domain import CONSTITUENCY_LABELS, MAX_DOCUMENT_BYTES
 from shared.errors import Forbidden, Invalid, MaillageError, NotFound, http_status
 
 MESSAGES.update(BOARD_MESSAGES)
+MESSAGES.update(AGENDA_MESSAGES)
 
 ZONE = ZoneInfo("America/Montreal")
 SEAT_ROLES = frozenset({"board_member", "citizen_representative"})
@@ -267,6 +270,9 @@ def live_values(ctx: Context, board_id: str, meeting_id: str) -> dict[str, Any] 
             and not m.get("seconded_by")
             and me != m["moved_by"],
         }
+        if m.get("resolution_id"):
+            resolution = ctx.rpc("boards", "get_resolution", m["resolution_id"])
+            row["resolution"] = t(ctx, "ba.resolution", number=resolution["number"])
         if m["status"] == "open":
             row["quorum"] = quorum_text(
                 ctx, board, ctx.rpc("boards", "quorum", meeting_id, m["item_id"])
@@ -642,6 +648,22 @@ def _meeting_page(
         ]
     me = my_member(ctx)
     html = live_html(ctx, values)
+    titles = {i.get("item_id"): i.get("title") for i in meeting.get("agenda") or []}
+    documents = [
+        {
+            **d,
+            "where": t(ctx, "ba.doc_of_item", title=titles.get(d["item_id"], ""))
+            if d.get("item_id")
+            else t(ctx, "ba.doc_of_minutes"),
+            "kb": max(1, round(d["size"] / 1024)),
+        }
+        for d in ctx.rpc("boards", "list_documents", meeting_id, public=not inside)
+    ]
+    refused = [
+        {**i, "mine": bool(me) and i.get("proposed_by") == me}
+        for i in (meeting.get("refused") or [] if inside else [])
+    ]
+    motion_open = any(m.get("status") == "open" for m in meeting.get("motions") or [])
     sent = ctx.request.args.get("avis")
     notice = ""
     if sent is not None:
@@ -675,6 +697,15 @@ def _meeting_page(
         secretary=is_secretary(ctx) and inside,
         me=me if inside else None,
         live=html,
+        documents=documents,
+        refused=refused,
+        motion_open=motion_open,
+        movable=[
+            i
+            for i in agenda
+            if not i.get("proposed") and i.get("discussion") != "closed"
+        ],
+        max_mb=MAX_DOCUMENT_BYTES // (1024 * 1024),
         version=_version(html),
         notice=notice,
         smtp=notices.smtp_configured(),
@@ -742,6 +773,112 @@ def propose_item(ctx: Context, board_id: str, meeting_id: str) -> Response:
     return _meeting_write(
         ctx, board_id, meeting_id, board_api.propose_item, payload, "#odj"
     )
+
+
+@_meeting_post("points/<item_id>/accepter", "boards.meetings.manage")
+def accept_item(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> Response:
+    """Accept a proposed item onto the agenda."""
+    return _meeting_write(
+        ctx,
+        board_id,
+        meeting_id,
+        board_api.accept_agenda_item,
+        None,
+        "#odj",
+        item_id=item_id,
+    )
+
+
+@_meeting_post("points/<item_id>/refuser", "boards.meetings.manage")
+def refuse_item(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> Response:
+    """Refuse a proposed item, with the reason its proposer reads."""
+    payload = {"reason": _form(ctx).get("reason", "")}
+    return _meeting_write(
+        ctx,
+        board_id,
+        meeting_id,
+        board_api.refuse_agenda_item,
+        payload,
+        "#odj",
+        item_id=item_id,
+    )
+
+
+@_meeting_post("points/<item_id>/deplacer", "boards.meetings.manage")
+def shift_item(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> Response:
+    """Move an item one place up (``sens=haut``) or down: the API's reorder."""
+    meeting = ctx.rpc("boards", "get_meeting", meeting_id)
+    order = [i["item_id"] for i in meeting.get("agenda") or []]
+    if item_id in order:
+        at = order.index(item_id)
+        to = at - 1 if _form(ctx).get("sens") == "haut" else at + 1
+        if 0 <= to < len(order):
+            order[at], order[to] = order[to], order[at]
+    return _meeting_write(
+        ctx, board_id, meeting_id, board_api.reorder_agenda, {"order": order}, "#odj"
+    )
+
+
+@_meeting_post("points/<item_id>/ouvrir", "boards.meetings.manage")
+def open_item(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> Response:
+    """Take up an item."""
+    return _meeting_write(
+        ctx, board_id, meeting_id, _step("open_item"), None, "#odj", item_id=item_id
+    )
+
+
+@_meeting_post("points/<item_id>/clore", "boards.meetings.manage")
+def close_item(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> Response:
+    """Be done with an item."""
+    return _meeting_write(
+        ctx, board_id, meeting_id, _step("close_item"), None, "#odj", item_id=item_id
+    )
+
+
+@page(
+    "/conseils/<board_id>/seances/<meeting_id>/documents",
+    ("POST",),
+    action="boards.meetings.manage",
+    public=False,
+    max_body=board_api.DOCUMENT_BODY,
+)
+def attach_document(ctx: Context, board_id: str, meeting_id: str) -> Response:
+    """Attach a file to an item or the minutes (multipart form): the API's own
+    write, the file in base64 as the API takes it."""
+    upload = ctx.request.files.get("file")
+    content = upload.read() if upload else b""
+    f = _form(ctx)
+    payload: dict[str, Any] = {
+        "filename": (upload.filename or "") if upload else "",
+        "data": base64.b64encode(content).decode("ascii"),
+    }
+    if f.get("item_id"):
+        payload["item_id"] = f["item_id"]
+    if not content:
+        payload["data"] = ""
+    return _meeting_write(
+        ctx, board_id, meeting_id, board_api.attach_document, payload, "#documents"
+    )
+
+
+@page(
+    "/conseils/<board_id>/seances/<meeting_id>/documents/<document_id>",
+    action="web.boards.document",
+)
+def document(
+    ctx: Context, board_id: str, meeting_id: str, document_id: str
+) -> Response:
+    """Download a document: the board's insiders of its MRC get every one,
+    others only what the public may read (404 otherwise)."""
+    inside = insider(ctx, board_id)
+    if inside:
+        meeting = ctx.rpc("boards", "get_meeting", meeting_id)
+        if meeting["board_id"] != board_id:
+            raise NotFound("Séance inconnue.", "Unknown meeting.")
+    found = ctx.rpc(
+        "boards", "get_document", meeting_id, document_id, public=not inside
+    )
+    return board_api.document_response(found, public=not inside)
 
 
 @_meeting_post("ouvrir", "boards.meetings.manage")
