@@ -14,6 +14,7 @@ from gateway.web import (  # noqa: F401
     boards,
     boards_procedure,
     boards_run,
+    catalogue,
     directory,
     entry,
     federation,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from gateway.web.catalogue_messages import CATALOGUE_MESSAGES
 from gateway.web.directory_messages import DIRECTORY_MESSAGES
 from gateway.web.entry_messages import ENTRY_MESSAGES
 from gateway.web.federation_messages import FEDERATION_MESSAGES
@@ -499,6 +500,8 @@ MESSAGES.update(FEDERATION_MESSAGES)
 MESSAGES.update(SURVEYS_MESSAGES)
 # Find help: near me, the map, themes, hours in words.
 MESSAGES.update(HELP_MESSAGES)
+# The local catalogue's pages (catalogue_messages).
+MESSAGES.update(CATALOGUE_MESSAGES)
 
 
 def translate(key: str, lang: str, **values: Any) -> str:
