@@ -7,6 +7,10 @@ is a vhost on the local RabbitMQ with its own federation service (a
 coordinator pulls from the MRCs and the MRCs pull the regional roll-up back,
 all through RabbitMQ exchange federation set by ``apply``.
 
+Each MRC's board first adopts its agreements by resolution
+(``boards.resolution_adopted``): an MRC's node names its board, and nothing
+leaves it under an agreement the board has not adopted as written.
+
 The scripted day, published on each MRC's own events exchange (standing in
 for its services' outbox relays):
 
@@ -41,6 +45,8 @@ import requests
 import yaml
 from pymongo import MongoClient
 
+from services.federation.domain import agreement_digest
+from services.federation.events import RESOLUTION_ADOPTED
 from services.federation.identity import NodeIdentity, init_identity
 from services.federation.management import apply, wait_for_links
 from services.federation.schemas import load_config
@@ -157,6 +163,8 @@ class Demo:
                 "role": "coordinator" if node == REGION else "mrc",
                 "territory": "11" if node == REGION else node[4:],
                 "signing_key": str(me.key_path),
+                # an MRC's table (the boards service's id) adopts its agreements
+                **({} if node == REGION else {"board": node}),
             },
             "broker": {
                 "amqp_uri": self.uri(node),
@@ -220,6 +228,48 @@ class Demo:
                 return
             time.sleep(0.3)
         raise RuntimeError(f"{node}: the federation service did not start")
+
+    def adopt_agreements(self, timeout: float = 60) -> None:
+        """Each MRC's board adopts its agreements as written, by resolution
+        (``boards.resolution_adopted`` carrying each agreement's digest, as the
+        boards service sends it): until then nothing leaves or arrives."""
+        waiting = {}
+        for node in self.nodes:
+            if node == REGION:
+                continue
+            config = load_config(self.configs[node])
+            resolutions = [
+                Envelope(
+                    RESOLUTION_ADOPTED,
+                    {
+                        "board_id": config.board,
+                        "resolution_id": f"res-{node}-{i + 1}",
+                        "number": f"2026-{i + 1:03d}",
+                        "adopted_on": "2026-01-15",
+                        "definition": {
+                            "service": "federation",
+                            "kind": "agreement",
+                            "id": a.id,
+                            "digest": agreement_digest(a),
+                        },
+                    },
+                    node,
+                )
+                for i, a in enumerate(config.agreements)
+            ]
+            self.publish(node, resolutions)
+            waiting[node] = len(resolutions)
+        deadline = time.monotonic() + timeout
+        client = MongoClient(self.store.uri)
+        try:
+            for node, count in waiting.items():
+                db = client[f"demo_{node.replace('-', '_')}_federation"]
+                while db.adoptions.count_documents({}) < count:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{node}: the board's adoptions are late")
+                    time.sleep(0.3)
+        finally:
+            client.close()
 
     def publish(self, node: str, events: list[Envelope]) -> None:
         publisher = BatchPublisher(self.uri(node))
@@ -320,6 +370,7 @@ def run(base: Path) -> dict[str, list[dict[str, Any]]]:
     try:
         demo.setup()
         demo.start_services()
+        demo.adopt_agreements()
         for i, code in enumerate(MRCS):
             demo.publish(f"mrc-{code}", scripted_day(code, i))
         # 2 results (one withheld) + 3 approvals reach the coordinator

@@ -19,7 +19,7 @@ from kombu import Connection, Exchange, Producer
 from prometheus_client import REGISTRY
 from pymongo import MongoClient
 
-from services.federation.domain import NodeConfig, prepare_outgoing
+from services.federation.domain import NodeConfig
 from services.federation.identity import NodeIdentity
 from services.federation.management import apply, status, wait_for_links
 from services.federation.repository import FederationRepository
@@ -28,7 +28,7 @@ from services.federation.transport import FederationPublisher, Inbound
 from shared.envelope import Envelope, utcnow
 from shared.signing import verify_mapping
 from tests.conftest import AMQP_HOST
-from tests.federation.helpers import (
+from tests.federation.helpers import (  # under agreements their board adopted
     APPROVED,
     MONTREAL,
     agreement,
@@ -36,6 +36,7 @@ from tests.federation.helpers import (
     config,
     config_dict,
     identity,
+    prepare_outgoing,
     signed_for,
 )
 

@@ -30,6 +30,7 @@ from shared.store import Store
 from tests.conftest import AMQP_HOST
 from tests.federation.helpers import (
     APPROVED,
+    adopt_all,
     agreement,
     approved,
     config,
@@ -118,9 +119,10 @@ def test_upstream_broker_stopped_while_1000_events_are_produced_all_arrive_once(
     containers = [
         ServiceContainer(cls, settings) for cls in (FederationService, MrcApp)
     ]
+    client = MongoClient(store_uri)
+    adopt_all(client[f"{db_prefix}federation"], a)  # the MRC's board adopted it
     for container in containers:
         container.start()
-    client = MongoClient(store_uri)
     app_db = client[f"{db_prefix}mrcapp"]
     try:
         second_broker.stop()  # the MRC's own broker: the link and the relay are cut
