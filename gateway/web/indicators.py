@@ -41,6 +41,7 @@ from werkzeug.wrappers import Response
 
 from gateway.api import Context
 from gateway.web import charts, views
+from gateway.web import directory_views as dv
 from gateway.web.core import page, page_lang, render
 from gateway.web.messages import translate
 from shared.errors import NotFound
@@ -126,12 +127,45 @@ def only_period(item: dict[str, Any], period: str) -> dict[str, Any]:
     return narrowed
 
 
+def place_choices(mrc: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What the person picks from, by name: every MRC, and the towns of the
+    chosen MRC (people never type a census code)::
+
+        ([("2466", "Montréal"), ...], [("2466023", "Montréal"), ...])
+    """
+    geo = dv.geography()
+    mrcs = sorted(geo.divisions.items(), key=lambda kv: kv[1].casefold())
+    towns = sorted(
+        (
+            (code, name)
+            for code, name in geo.municipalities.items()
+            if mrc and code[:4] == mrc
+        ),
+        key=lambda kv: kv[1].casefold(),
+    )
+    return mrcs, towns
+
+
+def _place(ctx: Context) -> tuple[str, str, str]:
+    """``(mrc, town, org unit asked for)`` from the query: ``mrc`` (an MRC, or
+    a town's 7-digit code as links of earlier pages gave) and ``municipalite``
+    (a town of that MRC); a town outside the MRC is ignored for the MRC."""
+    mrc = (ctx.request.args.get("mrc") or "").strip()
+    town = (ctx.request.args.get("municipalite") or "").strip()
+    if len(mrc) == 7 and mrc.isdigit():
+        mrc, town = mrc[:4], mrc
+    if town and not town.startswith(mrc):
+        town = ""
+    return mrc, town, town or mrc
+
+
 def _dashboard(ctx: Context) -> dict[str, Any]:
     """The dashboard's panels as the page shows them (period narrowed)."""
-    mrc = (ctx.request.args.get("mrc") or "").strip()
+    mrc, town, asked = _place(ctx)
+    mrc_choices, town_choices = place_choices(mrc)
     chosen = (ctx.request.args.get("periode") or "").strip()
     lang = page_lang(ctx)
-    query = {"lang": lang, **({"org_unit": mrc} if mrc else {})}
+    query = {"lang": lang, **({"org_unit": asked} if asked else {})}
     found = ctx.rpc("indicators", "dashboard", query)
     unit = found.get("org_unit") or {}
     indicators = list(found.get("indicators") or [])
@@ -144,7 +178,13 @@ def _dashboard(ctx: Context) -> dict[str, Any]:
         for i, item in enumerate(indicators)
     ]
     keep = {
-        k: v for k, v in (("mrc", mrc), ("periode", "" if unknown else chosen)) if v
+        k: v
+        for k, v in (
+            ("mrc", mrc),
+            ("municipalite", town),
+            ("periode", "" if unknown else chosen),
+        )
+        if v
     }
     if ctx.request.args.get("lang") in ("fr", "en"):
         keep["lang"] = lang
@@ -156,6 +196,9 @@ def _dashboard(ctx: Context) -> dict[str, Any]:
         "unit": unit,
         "panels": panels,
         "mrc": mrc,
+        "town": town,
+        "mrc_choices": mrc_choices,
+        "town_choices": town_choices,
         "periods": periods,
         "period": "" if unknown else chosen,
         "unknown_period": chosen if unknown else "",
