@@ -424,6 +424,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "ind.table": ("Données du graphique", "Chart data"),
     "ind.period": ("Période", "Period"),
+    "ind.f.mrc": ("MRC", "MRC"),
+    "ind.f.node": ("MRC de ce nœud", "This node's MRC"),
+    "ind.f.town": ("Municipalité", "Municipality"),
+    "ind.f.whole_mrc": ("Toute la MRC", "The whole MRC"),
     "ind.all_periods": ("Toutes les périodes", "All periods"),
     "ind.period_shown": ("Période affichée : {period}.", "Period shown: {period}."),
     "ind.period_unknown": (
