@@ -105,7 +105,7 @@ BOARD_MESSAGES: dict[str, tuple[str, str]] = {
         "From a citizens' consultation",
     ),
     "br.source.indicator": ("Issu d'un indicateur suivi", "From a watched indicator"),
-    "br.source.secretary": ("", ""),
+    "br.source.secretary": ("Ajouté par le secrétariat", "Added by the secretary"),
     "br.rank": ("rang {n}", "rank {n}"),
     "br.publish": ("Publier l'avis de convocation", "Publish the notice"),
     "br.steps": ("Déroulement", "Proceedings"),
