@@ -184,20 +184,33 @@ def localized(reasons: Any, lang: str) -> str:
 
 
 def _elements(ctx: Context, lang: str) -> list[dict[str, Any]]:
+    """One row per element, or per category option combo of a disaggregated
+    one (``id`` ``visits.f_0_17``, named ``Visites — Femmes, 0-17 ans``)."""
     catalogue = ctx.rpc("indicators", "catalogue")
+    combos = ctx.rpc("indicators", "categories").get("elements") or {}
     found = []
     for item in catalogue.get("data_elements") or []:
         if item.get("status") == "retired" or item.get("id") in COMPUTED:
             continue
         name = item.get("name") or {}
-        found.append(
-            {
-                "id": item["id"],
-                "name": name.get(lang) or name.get("fr") or item["id"],
-                "integer": item.get("value_type") == "integer",
-                "type": item.get("value_type"),
-            }
-        )
+        row = {
+            "id": item["id"],
+            "name": name.get(lang) or name.get("fr") or item["id"],
+            "integer": item.get("value_type") == "integer",
+            "type": item.get("value_type"),
+        }
+        for combo in combos.get(item["id"]) or [{"id": ""}]:
+            if not combo["id"]:
+                found.append(row)
+                continue
+            label = combo["name"].get(lang) or combo["name"].get("fr") or combo["id"]
+            found.append(
+                row
+                | {
+                    "id": f"{item['id']}.{combo['id']}",
+                    "name": f"{row['name']} — {label}",
+                }
+            )
     return found
 
 
@@ -377,13 +390,16 @@ def save_values(ctx: Context) -> Response:
     for element, text in typed.items():
         if not text.strip() or text.strip() == form.get(f"was-{element}", "").strip():
             continue
+        de, _, combo = element.partition(".")  # a combo's row: element.combo
         body = {
-            "data_element": element,
+            "data_element": de,
             "org_unit": unit,
             "period": period,
             "value": _number(text),
             "confirm": form.get(f"confirm-{element}") == "1",
         }
+        if combo:
+            body["category_option_combo"] = combo
         try:
             payload = ValueInput().load(body)
         except ValidationError as exc:
