@@ -424,6 +424,16 @@ class Charter:
     def seat_ids(self) -> list[str]:
         return [seat for group in self.seat_groups for seat in group.seat_ids()]
 
+    def seat_names(self, seat_id: str) -> tuple[str, str]:
+        """``citizens-1`` -> ("Citoyennes et citoyens, siège 1", "Citizens, seat 1"):
+        what a refusal shows a person instead of the seat's code."""
+        constituency, _, number = seat_id.rpartition("-")
+        group = self.group(constituency)
+        fr, en = CONSTITUENCY_LABELS.get(constituency, (constituency, constituency))
+        if group.label:
+            fr = en = group.label
+        return f"{fr}, siège {number}", f"{en}, seat {number}"
+
     def constituency_of(self, seat_id: str) -> str:
         constituency, _, number = seat_id.rpartition("-")
         for group in self.seat_groups:
@@ -560,7 +570,7 @@ class Board:
         for existing in self.appointments:
             if existing.seat_id == seat_id and existing.overlaps(start, end):
                 holder = self.members[existing.member_id].name
-                raise SeatOccupied(seat_id, holder)
+                raise SeatOccupied(seat_id, holder, self.charter.seat_names(seat_id))
             if existing.member_id == member_id and existing.overlaps(start, end):
                 raise InvalidState(
                     f"« {member_id} » occupe déjà le siège « {existing.seat_id} » "

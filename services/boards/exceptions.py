@@ -111,10 +111,13 @@ class SeatOccupied(BoardsError):
     code = "seat_occupied"
     kind = "conflict"
 
-    def __init__(self, seat_id: str, holder: str) -> None:
+    def __init__(
+        self, seat_id: str, holder: str, names: tuple[str, str] | None = None
+    ) -> None:
+        fr, en = names or (seat_id, seat_id)
         super().__init__(
-            f"le siège « {seat_id} » est déjà occupé par {holder} pour cette période",
-            f'seat "{seat_id}" is already held by {holder} for that period',
+            f"le siège « {fr} » est déjà occupé par {holder} pour cette période",
+            f'seat "{en}" is already held by {holder} for that period',
             field="seat_id",
         )
 

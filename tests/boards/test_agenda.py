@@ -211,3 +211,18 @@ def test_secretary_builds_the_agenda_over_rpc_and_participation_hears_of_a_refus
         "Suivi au comité.",
         "attente",
     )
+
+
+def test_an_occupied_seat_is_named_in_the_refusal_not_by_its_code():
+    from datetime import date
+
+    from services.boards.domain import Member
+    from services.boards.exceptions import SeatOccupied
+
+    board = full_board()
+    board.add_member(Member("zoe", "Zoé"))
+    with pytest.raises(SeatOccupied) as refused:
+        board.appoint("citizens-1", "zoe", date(2026, 6, 1))
+    assert "« Citoyennes et citoyens, siège 1 » est déjà occupé" in refused.value.fr
+    assert 'seat "Citizens, seat 1" is already held' in refused.value.en
+    assert "citizens-1" not in str(refused.value)
