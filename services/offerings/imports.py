@@ -247,6 +247,30 @@ def import_path(
     if not report.ok:
         log.info("import of %s refused: %d problems", path, len(report.problems))
         return report
+    write_checked(
+        db, repository, dataset, report, who, node_id=node_id, chunk_size=chunk_size
+    )
+    return report
+
+
+Within = Callable[[Dataset, ClientSession], None]
+
+
+def write_checked(
+    db: Database[dict[str, Any]],
+    repository: OfferingsRepository,
+    dataset: Dataset,
+    report: ImportReport,
+    who: str,
+    *,
+    node_id: str = "local",
+    chunk_size: int = 200,
+    within: Within | None = None,
+) -> None:
+    """Write a checked dataset chunk by chunk (the writing half of
+    :func:`import_path`), counting into ``report``. ``within(chunk, session)``
+    runs inside each chunk's transaction, so what a caller records about the
+    chunk (the harvest's provenance rows) commits with it or not at all."""
     correlation_id = uuid.uuid4().hex[:16]
     report.written = {"created": 0, "updated": 0, "unchanged": 0}
     later = set(dataset["service"])  # each is refreshed in its own chunk
@@ -259,6 +283,8 @@ def import_path(
                 repository, chunk, who, session, emit, _stamp(), later=later
             )
             repository.add_outbox_row(envelopes, session)
+            if within is not None:
+                within(chunk, session)
         repository.bump_generation()
         report.transactions += 1
         for key, value in counts.items():
@@ -267,7 +293,6 @@ def import_path(
             report.events[envelope.event_type] = (
                 report.events.get(envelope.event_type, 0) + 1
             )
-    return report
 
 
 def export_directory(
