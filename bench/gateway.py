@@ -8,7 +8,7 @@ bounded number of requests to:
 
 - ``GET /services?search=popote`` (public service search: RPC, store query);
 - ``POST /proposals/<id>/supports`` (signed-in citizen: token check, revocation
-  lookup, permission table, rate limit, one group-committed audit entry, RPC,
+  list in memory, permission table, rate limit, one group-committed audit entry, RPC,
   one store transaction in participation, outbox event);
 - ``GET /`` and ``POST /`` on the hello-world app: the floor gunicorn sets.
 
@@ -365,7 +365,7 @@ def _seed(base: str, tokens: Any, store: Any) -> dict[str, Any]:
 _BUCKETS = {
     "rpc round trip (broker + service + store)": ("gateway/rpc.py", "call"),
     "token check (JWT)": ("gateway/auth.py", "read"),
-    "revocation lookup (store)": ("gateway/store.py", "is_revoked"),
+    "revocation check (in-memory list)": ("gateway/cache.py", "is_revoked"),
     "audit entry, waiting for its group commit": ("gateway/audit.py", "commit"),
     "validation (marshmallow)": ("marshmallow/schema.py", "load"),
     "JSON response + ETag": ("gateway/routes/common.py", "cached"),

@@ -42,6 +42,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import audit, metrics
 from gateway.api import Api, Context, Route
+from gateway.cache import CACHED_ACTIONS, ReadCache, areas_written
 from gateway.docs import render as render_docs
 from gateway.http import (
     HSTS,
@@ -119,6 +120,7 @@ class Gateway:
         error_page: ErrorPage | None = None,
         proxies: Sequence[Network] = (),
         store: StoreClient | None = None,
+        health_checks: dict[str, Callable[[], str]] | None = None,
     ) -> None:
         self.config = config
         self.api = api
@@ -130,6 +132,8 @@ class Gateway:
         self.error_page: ErrorPage | None = error_page
         self.proxies = tuple(proxies)
         self._store = store or StoreClient(config.get("MONGODB_URI", ""))
+        # more lines of /health, said but not failing it (e.g. a cache bypassed)
+        self.health_checks = dict(health_checks or {})
         core = Api()
         core.route("/health", action="node.health", public=True, summary="Node health")(
             self.health
@@ -347,6 +351,8 @@ class Gateway:
             and broker_ok
             and all(v == "ok" for v in report["services"].values())
         )
+        for name, check in self.health_checks.items():
+            report[name] = check()
         report["status"] = "ok" if healthy else "degraded"
         return json_response(report, 200 if healthy else 503)
 
@@ -466,10 +472,24 @@ def create_app(config: dict[str, Any] | None = None) -> Gateway:
     api = collect_api()
     store = StoreClient(config["MONGODB_URI"])
     runtime = accounts.build_runtime(config, store)
-    committer = audit.AuditCommitter(runtime.store)
+    reads = ReadCache(runtime.poll, config["AMQP_URI"])
+
+    def written(entries: list[dict[str, Any]]) -> None:
+        areas = areas_written(e["action"] for e in entries)
+        if areas:  # other processes learn it from the store, this one at once
+            runtime.store.bump({f"reads.{a}": 1 for a in areas})
+            reads.bump(areas)
+
+    committer = audit.AuditCommitter(runtime.store, after_batch=written)
     api.routes[:] = [  # every write is answered once audited (gateway.audit)
         dataclasses.replace(r, handler=audit.audited(committer, r.handler, r.action))
         if audit.WRITE_METHODS & set(r.methods)
+        else r
+        for r in api.routes
+    ]
+    api.routes[:] = [  # anonymous public reads, kept until an event changes them
+        dataclasses.replace(r, handler=reads.wrap(r.handler, CACHED_ACTIONS[r.action]))
+        if r.public and r.action in CACHED_ACTIONS and "GET" in r.methods
         else r
         for r in api.routes
     ]
@@ -487,7 +507,9 @@ def create_app(config: dict[str, Any] | None = None) -> Gateway:
         error_page=error_page,
         proxies=trusted_proxies(config),
         store=store,
+        health_checks={"read_cache": reads.status},
     )
     app.runtime = runtime  # type: ignore[attr-defined]
+    app.reads = reads  # type: ignore[attr-defined]
     app.audit = committer  # type: ignore[attr-defined]
     return app

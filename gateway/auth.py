@@ -10,7 +10,10 @@ request costs no account lookup:
 Revocation: signing out puts the token's ``jti`` on a deny-list in the gateway's
 own database (``<DB_PREFIX>gateway.revoked``, kept until the token would have
 expired anyway); revoking an account writes ``account:<id>`` with a cut-off so
-every token issued before it is refused. Both are read in one query per request.
+every token issued before it is refused. A request reads neither: each gateway
+process keeps the list in memory (:class:`gateway.cache.RevocationCache`),
+reloaded when the store's revocation counter moves (polled at most every
+250 ms), and refuses tokens with 503 when the store has not answered for 5 s.
 
 Browsers carry the same token in an HttpOnly cookie (:data:`SESSION_COOKIE`, set by
 the sign-in page). A state-changing request authenticated by that cookie must also

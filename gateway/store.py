@@ -27,9 +27,21 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict, NotFound
 
+REVOCATIONS = "revocations"
+
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 class GatewayStore:
@@ -38,6 +50,8 @@ class GatewayStore:
         self.db_name = db_name
         self._ready = False
         self._lock = threading.Lock()
+        # called after each revocation (gateway.cache polls again at once)
+        self.revoked_hooks: list[Any] = []
 
     @property
     def db(self) -> Database[dict[str, Any]]:
@@ -113,23 +127,51 @@ class GatewayStore:
         )
         # an expired token is refused by its signature check: its mark is dead
         self.db.revoked.delete_many({"expires_at": {"$lt": now()}})
+        self.bump({REVOCATIONS: 1})  # after the mark: whoever sees it finds it
+        for hook in self.revoked_hooks:
+            hook()
 
     def revoke_account(self, account_id: str, before: int) -> None:
         """Every token of the account issued at or before ``before`` is refused."""
         self.db.revoked.update_one(
             {"_id": f"account:{account_id}"}, {"$set": {"before": before}}, upsert=True
         )
+        self.bump({REVOCATIONS: 1})
+        for hook in self.revoked_hooks:
+            hook()
 
-    def is_revoked(self, claims: dict[str, Any]) -> bool:
-        marks = self.db.revoked.find(
-            {"_id": {"$in": [claims["jti"], f"account:{claims['sub']}"]}}
+    def revocation_marks(self) -> tuple[set[str], dict[str, int]]:
+        """Every live mark: the revoked token ids, and each revoked account's
+        cut-off (``{"01J...": 1795000000}``), for :mod:`gateway.cache`."""
+        tokens: set[str] = set()
+        accounts: dict[str, int] = {}
+        moment = now()
+        for mark in self.db.revoked.find({}):
+            ident = str(mark["_id"])
+            if mark.get("expires_at") is not None and mark["expires_at"] < moment:
+                continue  # refused by its signature check anyway
+            if ident.startswith("account:"):
+                accounts[ident.removeprefix("account:")] = int(mark.get("before", -1))
+            else:
+                tokens.add(ident)
+        return tokens, accounts
+
+    # --- generations: what the gateway processes poll ------------------------------
+
+    def generations(self) -> dict[str, int]:
+        """Counters bumped by every revocation (``revocations``) and by every
+        batch of writes of an area (``reads.offerings``...): a process that
+        polls them knows when its caches must be refreshed.
+
+            {"revocations": 12, "reads.offerings": 804, "reads.boards": 31}
+        """
+        doc = self.db.generations.find_one({"_id": "gateway"}) or {}
+        return {k: int(v) for k, v in _flat(doc).items() if k != "_id"}
+
+    def bump(self, counters: dict[str, int]) -> None:
+        self.db.generations.update_one(
+            {"_id": "gateway"}, {"$inc": counters}, upsert=True
         )
-        for mark in marks:
-            if mark["_id"] == claims["jti"]:
-                return True
-            if claims["iat"] <= mark.get("before", -1):
-                return True
-        return False
 
     # --- boards' MRC -----------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from gateway.auth import (
     secret_key,
     verify_password,
 )
+from gateway.cache import RevocationCache, StorePoll
 from gateway.permissions import ROLES, check
 from gateway.ratelimit import RateLimiter, from_env
 from gateway.routes.common import PageQuery, cached, page_schema, user
@@ -156,6 +157,8 @@ class Runtime:
     store: GatewayStore
     limits: dict[str, RateLimiter]
     config: dict[str, Any]
+    poll: StorePoll
+    revocations: RevocationCache
 
 
 def runtime(ctx: Context) -> Runtime:
@@ -588,11 +591,19 @@ def build_runtime(config: dict[str, Any], store_client: Any) -> Runtime:
     """The signing keys (start-up stops without a secret), the gateway's store
     and the rate limits, from the node's settings."""
     ttl = int(config.get("TOKEN_TTL") or os.environ.get("MAILLAGE_TOKEN_TTL") or 0)
+    store = GatewayStore(store_client, f"{config['DB_PREFIX']}gateway")
+    env = _limit_env(config)
+    # a revocation is refused everywhere within the poll interval; past
+    # ``trust`` without an answer from the store, tokens are refused (503)
+    poll = StorePoll(store, float(env.get("MAILLAGE_REVOCATION_POLL_MS", 250)) / 1000)
+    trust = float(env.get("MAILLAGE_REVOCATION_TRUST_MS", 5000)) / 1000
     return Runtime(
         tokens=Tokens(secret_key(config), ttl or DEFAULT_TTL),
-        store=GatewayStore(store_client, f"{config['DB_PREFIX']}gateway"),
-        limits=from_env(_limit_env(config)),
+        store=store,
+        limits=from_env(env),
         config=config,
+        poll=poll,
+        revocations=RevocationCache(poll, trust),
     )
 
 
@@ -613,7 +624,7 @@ def authenticator(rt: Runtime) -> Callable[[Context], None]:
             if token is None:
                 return
             claims = rt.tokens.read(token)
-            if rt.store.is_revoked(claims):
+            if rt.revocations.is_revoked(claims):
                 raise Unauthenticated(
                     "Jeton révoqué : reconnectez-vous.", "Token revoked: sign in again."
                 )
