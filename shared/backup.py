@@ -111,9 +111,16 @@ class NodeFiles:
     signing_key: Path | None = None
     secret_key: Path | None = None
     ballot_key: Path | None = None
+    practice_key: Path | None = None
 
     def items(self) -> Iterator[tuple[str, Path]]:
-        for name in ("node_config", "signing_key", "secret_key", "ballot_key"):
+        for name in (
+            "node_config",
+            "signing_key",
+            "secret_key",
+            "ballot_key",
+            "practice_key",
+        ):
             path = getattr(self, name)
             if path is not None:
                 yield name, Path(path)
@@ -142,9 +149,13 @@ def node_files(env: Mapping[str, str], data_dir: Path) -> NodeFiles:
         files.secret_key = secret
     # The participation service's voter-key secret when made locally (BALLOT_KEY
     # given in the environment is the operator's to keep, like any env secret).
-    ballot = Path(env.get("MAILLAGE_KEYS_DIR") or data_dir / "keys") / "ballot_key"
-    if ballot.exists():
-        files.ballot_key = ballot
+    # ... and the indicators service's practitioners'-report key, for the same
+    # reason: without it a practitioner could report twice in one quarter.
+    keys = Path(env.get("MAILLAGE_KEYS_DIR") or data_dir / "keys")
+    if (keys / "ballot_key").exists():
+        files.ballot_key = keys / "ballot_key"
+    if (keys / "practice_key").exists():
+        files.practice_key = keys / "practice_key"
     return files
 
 
@@ -553,6 +564,7 @@ def file_targets(files_dir: Path, data_dir: Path) -> dict[str, Path]:
         "signing_key": files_dir / "signing_key",
         "secret_key": data_dir / "secret_key",
         "ballot_key": data_dir / "keys" / "ballot_key",
+        "practice_key": data_dir / "keys" / "practice_key",
     }
 
 

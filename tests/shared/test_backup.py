@@ -309,3 +309,23 @@ def test_cli_backup_then_restore_prints_what_it_did_and_refuses_a_used_folder(
     assert "restored" in capsys.readouterr().out
     assert main([*restore_args, *common, *files]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+def test_the_practitioners_report_key_is_backed_up_beside_the_ballot_key(
+    store_uri, db_prefix, tmp_path, fresh_store
+):
+    """Without it a practitioner could report twice in one quarter."""
+    keys = tmp_path / "old" / "keys"
+    keys.mkdir(parents=True)
+    for name, text in (("ballot_key", "b" * 64), ("practice_key", "p" * 64)):
+        (keys / name).write_text(text)
+        os.chmod(keys / name, 0o600)
+    _small_node(MongoClient(store_uri), db_prefix)
+    files = node_files({}, tmp_path / "old")
+    assert files.practice_key == keys / "practice_key"
+    backup(store_uri, tmp_path / "b", db_prefix=db_prefix, files=files)
+    new = tmp_path / "new"
+    restore(fresh_store.uri, tmp_path / "b", file_targets=file_targets(new, new))
+    restored = new / "keys" / "practice_key"
+    assert restored.read_text() == "p" * 64
+    assert restored.stat().st_mode & 0o777 == 0o600
