@@ -22,6 +22,7 @@ from services.offerings.repository import LiveIndex
 log = logging.getLogger(__name__)
 
 DEFAULT_GEO_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "quebec_geo"
+DEFAULT_INDEX_DIR = Path("var") / "search"
 
 
 class Geo(DependencyProvider):
@@ -41,10 +42,24 @@ class Geo(DependencyProvider):
 
 
 class SearchIndexProvider(DependencyProvider):
-    """One :class:`LiveIndex` per service process, shared by its workers."""
+    """One :class:`LiveIndex` per service process, shared by its workers,
+    kept in an SQLite FTS5 file so that a restart is ready at once.
+
+    ``OFFERINGS_INDEX_DIR`` (nameko config or environment; default
+    ``var/search``, the node sets ``<data dir>/search``) holds one file per
+    directory database, ``<database name>.sqlite3``, opened on the first
+    search (the database name is known only then)."""
 
     def setup(self) -> None:
-        self.live = LiveIndex()
+        self.directory = Path(
+            self.container.config.get("OFFERINGS_INDEX_DIR")
+            or os.environ.get("OFFERINGS_INDEX_DIR")
+            or DEFAULT_INDEX_DIR
+        )
+        self.live = LiveIndex(directory=self.directory)
+
+    def stop(self) -> None:
+        self.live.close()
 
     def get_dependency(self, worker_ctx: Any) -> LiveIndex:
         return self.live

@@ -16,9 +16,14 @@ Layout of the ``<prefix>offerings`` database:
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 import threading
+import uuid
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReplaceOne
@@ -29,10 +34,14 @@ from services.offerings.domain import (
     SearchIndex,
     SearchQuery,
     ServiceView,
+    _hours_of,
     audit,
+    distance_km,
     fold,
     identifier_key,
+    is_open,
     search_entry,
+    week_minute,
 )
 from services.offerings.hsds import REFERENCES, TABLES, Dataset, Record, empty_dataset
 from shared.envelope import Envelope
@@ -529,30 +538,51 @@ class OfferingsRepository:
     # --- search -------------------------------------------------------------
 
     def search(
-        self, query: SearchQuery, index: SearchIndex | None = None
+        self, query: SearchQuery, index: FtsIndex | SearchIndex | None = None
     ) -> tuple[int, list[Record]]:
         """One page of search projections, most relevant first.
 
-        ``index`` is the process's live index; without one, an index is built
-        from every projection for this one call (tests, small directories).
+        ``index`` is the process's live index; without one, an in-memory index
+        is built from every projection for this one call (tests, small
+        directories).
         """
         if index is None:
-            index = SearchIndex()
-            for entry in self.load_entries(None):
-                index.put(entry)
+            index = FtsIndex()
+            try:
+                index.catch_up(self, self.position())
+                return index.search(query)
+            finally:
+                index.close()
         return index.search(query)
 
     # --- keeping in-memory indexes current ---------------------------------------
 
     def generation(self) -> int:
+        return self.position()[1]
+
+    def position(self) -> tuple[str, int]:
+        """``(epoch, generation)`` of the projections: the generation counts
+        commits that changed them; the epoch names this store's projections
+        (made with the counter), so an index file built from another or a
+        re-created store is never taken as current. ``("", 0)`` before any."""
         doc = self.db[GENERATION].find_one({"_id": "generation"})
-        return int(doc["value"]) if doc else 0
+        if doc is None:
+            return "", 0
+        if not doc.get("epoch"):  # a counter made before epochs existed
+            self.db[GENERATION].update_one(
+                {"_id": "generation", "epoch": {"$exists": False}},
+                {"$set": {"epoch": uuid.uuid4().hex}},
+            )
+            doc = self.db[GENERATION].find_one({"_id": "generation"}) or doc
+        return str(doc.get("epoch") or ""), int(doc["value"])
 
     def bump_generation(self) -> None:
         """Called after a commit that changed projections: every process's
         :class:`LiveIndex` re-reads what changed before its next search."""
         self.db[GENERATION].update_one(
-            {"_id": "generation"}, {"$inc": {"value": 1}}, upsert=True
+            {"_id": "generation"},
+            {"$inc": {"value": 1}, "$setOnInsert": {"epoch": uuid.uuid4().hex}},
+            upsert=True,
         )
 
     def load_entries(self, since: str | None) -> Iterable[Record]:
@@ -560,38 +590,323 @@ class OfferingsRepository:
         return self.db[SEARCH].find(filt)
 
 
-class LiveIndex:
-    """A process's :class:`SearchIndex`, refreshed from the store on demand.
+class FtsIndex:
+    """The search index: SQLite FTS5 in one file, BM25 ordering.
 
-    Each search first reads the directory's generation (one small document);
-    if it moved, the projections modified since the previous refresh (minus a
-    margin, since a projection is stamped just before its transaction
-    commits) are read and put again. Putting twice is harmless.
+    Why FTS5: it is in the standard library (``sqlite3``), kept by the SQLite
+    project, keeps its index on disk (a restart reopens it in milliseconds
+    instead of re-reading every projection from the store) and ranks by BM25.
+
+    Each projection (:func:`domain.search_entry`) becomes one ``entry`` row
+    (what a search returns, as JSON) and one ``words`` row with three columns:
+    ``name`` (the name's tokens), ``body`` (every token) and ``keys`` (one
+    opaque token per facet value: MRC, municipality, language, taxonomy,
+    organization, outreach, flags, hours of the week). Tokens are those of
+    :func:`domain.tokens` (folded, stopwords out, plurals stripped), so
+    French and English match without accents exactly as before; the
+    ``unicode61 remove_diacritics 2`` tokenizer then only splits on spaces.
+    A projection never holds a confidential address (see ``search_entry``),
+    so neither does this file.
+
+    ``path`` ``None`` keeps the index in memory (tests, one-off searches).
+    Example ``meta`` rows: ``("epoch", "5b0c…"), ("generation", "42"),
+    ("refreshed_at", "2026-12-04T21:00:00Z")``.
     """
 
-    def __init__(self) -> None:
-        self.index = SearchIndex()
-        self.generation: int | None = None
-        self.refreshed_at: datetime | None = None
+    NAME_WEIGHT, BODY_WEIGHT = 3.0, 1.0
+    FACETS = SearchIndex.FACETS[2:] + ("organization_id",)
+
+    def __init__(self, path: str | None = None) -> None:
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path or ":memory:"
+        self.db = sqlite3.connect(
+            self.path, timeout=600, isolation_level=None, check_same_thread=False
+        )
+        self.db.create_function("open_at", 2, _open_at, deterministic=True)
+        self.db.create_function("nearest", 3, _nearest, deterministic=True)
+        self._lock = threading.RLock()
+        if path:
+            self.db.execute("pragma journal_mode=wal")
+            self.db.execute("pragma synchronous=normal")
+        self.db.executescript(
+            """
+            create table if not exists meta(key text primary key, value text);
+            create table if not exists entry(
+                n integer primary key, id text unique not null, body text not null,
+                published integer not null, sort_name text not null,
+                modified text not null, slots text not null, points text not null);
+            create index if not exists entry_order
+                on entry(published, sort_name, id);
+            create virtual table if not exists words using fts5(
+                name, body, keys, tokenize='unicode61 remove_diacritics 2',
+                detail=column);
+            """
+        )
+        weights = f"bm25({self.NAME_WEIGHT}, {self.BODY_WEIGHT}, 0.0)"
+        self.db.execute("insert into words(words, rank) values('rank', ?)", (weights,))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __len__(self) -> int:
+        return int(self.db.execute("select count(*) from entry").fetchone()[0])
+
+    # --- keeping it current -------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.db.execute("select key, value from meta").fetchall())
+
+    def put(self, entry: Mapping[str, Any]) -> None:
+        """Add or replace one service's projection."""
+        with self._lock:
+            self.db.execute("begin")
+            try:
+                self._put(entry)
+                self.db.execute("commit")
+            except BaseException:
+                self.db.execute("rollback")
+                raise
+
+    def _put(self, entry: Mapping[str, Any]) -> None:
+        name = str(entry.get("name", ""))
+        lite = {
+            "_id": entry["_id"],
+            "name": name,
+            "sort_name": entry.get("sort_name") or fold(name),
+            "modified": entry.get("modified", ""),
+            "organization_id": entry.get("organization_id"),
+        }
+        slots = list(entry.get("slots") or ())
+        points = [list(p) for p in entry.get("points") or ()]
+        keys = ["all"]
+        for facet in self.FACETS:
+            values = entry.get(facet) or ()
+            for value in [values] if isinstance(values, str) else values:
+                keys.append(_key(facet, str(value)))
+        for flag in SearchIndex.FLAGS:
+            if entry.get(flag):
+                keys.append(_key("flag", flag))
+        keys += [_key("hour", str(h)) for h in sorted(_hours_of(slots))]
+        row = self.db.execute(
+            "select n from entry where id = ?", (entry["_id"],)
+        ).fetchone()
+        if row is not None:
+            self.db.execute("delete from words where rowid = ?", row)
+            self.db.execute("delete from entry where n = ?", row)
+        cursor = self.db.execute(
+            "insert into entry(id, body, published, sort_name, modified, slots,"
+            " points) values (?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry["_id"],
+                json.dumps(lite, ensure_ascii=False),
+                1 if entry.get("published") else 0,
+                lite["sort_name"],
+                str(lite["modified"]),
+                json.dumps(slots),
+                json.dumps(points),
+            ),
+        )
+        self.db.execute(
+            "insert into words(rowid, name, body, keys) values (?, ?, ?, ?)",
+            (
+                cursor.lastrowid,
+                " ".join(entry.get("name_tokens") or ()),
+                " ".join(entry.get("tokens") or ()),
+                " ".join(keys),
+            ),
+        )
+
+    def catch_up(
+        self, repository: OfferingsRepository, position: tuple[str, int]
+    ) -> None:
+        """Bring the file to the store's ``(epoch, generation)``.
+
+        Same epoch and generation: nothing to do (a restart is ready at once).
+        Same epoch, generation behind: only the projections modified since the
+        last refresh (minus :data:`REFRESH_MARGIN`) are read. Another epoch
+        (another or a re-created store) or a generation ahead of the store's:
+        rebuilt from every projection. The write lock (``begin immediate``)
+        makes processes sharing the file catch up one at a time.
+        """
+        epoch, generation = position
+        with self._lock:
+            self.db.execute("begin immediate")
+            try:
+                meta = self.meta()
+                since: str | None = None
+                if (
+                    meta.get("epoch") != epoch
+                    or int(meta.get("generation", -1)) > generation
+                ):
+                    self.db.execute("delete from words")
+                    self.db.execute("delete from entry")
+                elif int(meta.get("generation", -1)) == generation:
+                    self.db.execute("commit")
+                    return
+                elif meta.get("refreshed_at"):
+                    since = _stamp(
+                        datetime.fromisoformat(meta["refreshed_at"]) - REFRESH_MARGIN
+                    )
+                started = _now()
+                for entry in repository.load_entries(since):
+                    self._put(entry)
+                self.db.executemany(
+                    "insert or replace into meta(key, value) values (?, ?)",
+                    [
+                        ("epoch", epoch),
+                        ("generation", str(generation)),
+                        ("refreshed_at", started),
+                    ],
+                )
+                self.db.execute("commit")
+            except BaseException:
+                self.db.execute("rollback")
+                raise
+
+    # --- searching ----------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> tuple[int, list[Record]]:
+        """``(total, one page of projections)``: BM25 first (a word of the name
+        weighs three times a word elsewhere), then the name, then the id; near
+        a point, nearest first."""
+        terms = query.terms
+        positive = [f'{{name body}} : "{t}"' for t in terms]
+        if not query.include_unpublished:
+            positive.append(f"keys : {_key('flag', 'published')}")
+        for facet, value in (
+            ("mrc", query.mrc),
+            ("municipality", query.municipality),
+            ("taxonomy_term", query.taxonomy_term_id),
+            ("taxonomy", query.taxonomy_id),
+            ("outreach", query.outreach_mode),
+            ("organization_id", query.organization_id),
+            ("language", fold(query.language) if query.language else None),
+        ):
+            if value:
+                positive.append(f"keys : {_key(facet, value)}")
+        negative = []
+        for flag, wanted in (
+            ("no_referral", query.no_referral_required),
+            ("waiting_list_open", query.waiting_list_open),
+        ):
+            if wanted is True:
+                positive.append(f"keys : {_key('flag', flag)}")
+            elif wanted is False:
+                negative.append(f"keys : {_key('flag', flag)}")
+        where: list[str] = []
+        args: list[Any] = []
+        if query.open_at is not None:
+            minute = week_minute(query.open_at)
+            positive.append(f"keys : {_key('hour', str(minute // 60))}")
+            where.append("open_at(e.slots, ?)")
+            args.append(query.open_at.isoformat())
+        if query.modified_after:
+            where.append("e.modified >= ?")
+            args.append(query.modified_after)
+        distance, near_args = "null", []
+        if query.near is not None:
+            distance, near_args = "nearest(e.points, ?, ?)", list(query.near)
+            if query.within_km is not None:
+                where.append(f"{distance} <= ?")
+                args += [*near_args, query.within_km]
+        rank = ""
+        if terms or negative or len(positive) > 1 or query.include_unpublished:
+            expression = " AND ".join(positive) or "keys : all"
+            for clause in negative:
+                expression = f"({expression}) NOT {clause}"
+            source = "words join entry e on e.n = words.rowid"
+            where.insert(0, "words match ?")
+            args.insert(0, expression)
+            if terms:
+                rank = "words.rank, "
+        else:  # the whole public directory: the entry table's own order
+            source = "entry e"
+            where.insert(0, "e.published = 1")
+        filt = " and ".join(where)
+        order = f"{rank}e.sort_name, e.id"
+        if query.near is not None:
+            order = f"d is null, d, {order}"
+        skip = (query.page - 1) * query.per_page
+        with self._lock:
+            total = self.db.execute(
+                f"select count(*) from {source} where {filt}", args
+            ).fetchone()[0]
+            rows = self.db.execute(
+                f"select e.body, {distance} as d from {source} where {filt}"
+                f" order by {order} limit ? offset ?",
+                [*near_args, *args, query.per_page, skip],
+            ).fetchall()
+        page = []
+        for body, far in rows:
+            entry = json.loads(body)
+            if query.near is not None:
+                entry["distance_km"] = None if far is None else round(far, 1)
+            page.append(entry)
+        return total, page
+
+
+def _key(facet: str, value: str) -> str:
+    """One opaque token per facet value (ids hold hyphens, languages may hold
+    spaces): ``_key("mrc", "2466")`` -> ``"k3f2a…"``."""
+    digest = hashlib.blake2b(f"{facet}\x1f{value}".encode(), digest_size=10)
+    return "k" + digest.hexdigest()
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _open_at(slots: str, moment: str) -> bool:
+    return is_open(json.loads(slots), datetime.fromisoformat(moment))
+
+
+def _nearest(points: str, lat: float, lon: float) -> float | None:
+    found = json.loads(points)
+    if not found:
+        return None
+    return min(distance_km((lat, lon), (p[0], p[1])) for p in found)
+
+
+class LiveIndex:
+    """A process's :class:`FtsIndex`, kept at the store's position.
+
+    Each search first reads the directory's position (one small document:
+    the store's epoch and generation); if it moved since this process last
+    looked, the index catches up (:meth:`FtsIndex.catch_up`). The file
+    records the position it reflects, so a restart whose file is current is
+    ready at once, and one behind reads only what changed.
+    """
+
+    def __init__(
+        self, path: str | None = None, directory: str | Path | None = None
+    ) -> None:
+        self.path, self.directory = path, directory
+        self._index: FtsIndex | None = None
+        self.position: tuple[str, int] | None = None
         self._lock = threading.Lock()
 
-    def current(self, repository: OfferingsRepository) -> SearchIndex:
-        generation = repository.generation()
-        if generation != self.generation:
+    def _opened(self, repository: OfferingsRepository) -> FtsIndex:
+        if self._index is None:
+            path = self.path
+            if path is None and self.directory is not None:
+                path = str(Path(self.directory) / f"{repository.db.name}.sqlite3")
+            self._index = FtsIndex(path)
+        return self._index
+
+    def current(self, repository: OfferingsRepository) -> FtsIndex:
+        position = repository.position()
+        if position != self.position or self._index is None:
             with self._lock:
-                if generation != self.generation:
-                    started = datetime.now(UTC)
-                    since = (
-                        None
-                        if self.refreshed_at is None
-                        else (
-                            (self.refreshed_at - REFRESH_MARGIN)
-                            .isoformat(timespec="seconds")
-                            .replace("+00:00", "Z")
-                        )
-                    )
-                    for entry in repository.load_entries(since):
-                        self.index.put(entry)
-                    self.generation = generation
-                    self.refreshed_at = started
-        return self.index
+                index = self._opened(repository)
+                if position != self.position:
+                    index.catch_up(repository, position)
+                    self.position = position
+        assert self._index is not None
+        return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+            self.position = None

@@ -516,10 +516,11 @@ class OfferingsService(ServiceBase):
     @contextmanager
     def _changing(self) -> Iterator[ClientSession]:
         """One transaction; once committed, other processes' search indexes
-        are told to catch up."""
+        are told to catch up, and this process's index file catches up now."""
         with self.store.transaction() as session:
             yield session
         self.repository.bump_generation()
+        self.search_index.current(self.repository)
 
     def _existing(
         self, table: str, record_id: str, session: ClientSession | None = None
