@@ -1,6 +1,7 @@
-"""``maillage offerings import PATH`` and ``maillage offerings export DIR``.
+"""``maillage offerings import PATH``, ``harvest URL`` and ``export DIR``.
 
     $ maillage offerings import ../shared/data/hsds/examples/csv/
+    $ maillage offerings harvest https://repertoire.example.org/hsds
     $ maillage offerings import ../shared/data/hsds_1.1_sample/all_resources/
     $ maillage offerings export /tmp/annuaire --format csv
 
@@ -81,6 +82,37 @@ def register(subparsers: Any) -> None:
     common(imp)
     imp.set_defaults(func=run_import)
 
+    har = commands.add_parser(
+        "harvest",
+        help="moissonner une autre API HSDS 3.0 / harvest another HSDS 3.0 API",
+    )
+    har.add_argument("url", help="the source's HSDS API root (http:// or https://)")
+    since = har.add_mutually_exclusive_group()
+    since.add_argument(
+        "--modified-after",
+        default=None,
+        metavar="DATE",
+        help="ask only what changed since DATE (ISO 8601; default: where the "
+        "last harvest of this URL stopped)",
+    )
+    since.add_argument(
+        "--all",
+        action="store_true",
+        help="ask for everything, ignoring where the last harvest stopped",
+    )
+    har.add_argument("--per-page", type=int, default=100)
+    har.add_argument(
+        "--user",
+        default=os.environ.get("USER", "cli"),
+        help="recorded as updated_by in metadata",
+    )
+    har.add_argument("--report", type=Path, help="write the JSON report here")
+    har.add_argument("--geo-dir", type=Path, default=DEFAULT_GEO)
+    har.add_argument("--node-id", default=None)
+    har.add_argument("--chunk-size", type=int, default=200)
+    common(har)
+    har.set_defaults(func=run_harvest)
+
     exp = commands.add_parser("export", help="exporter en HSDS 3.0 / export")
     exp.add_argument("directory", type=Path)
     exp.add_argument("--format", choices=("json", "csv"), default="json")
@@ -159,6 +191,62 @@ def run_import(args: argparse.Namespace) -> int:
         f"Importé / imported: {report.written} ; organisations fusionnées / "
         f"merged organizations: {merged} ; événements / events: {events} "
         f"({report.transactions} transaction(s))"
+    )
+    return 0
+
+
+def run_harvest(args: argparse.Namespace) -> int:
+    from services.offerings.harvest import harvest, parse_since
+    from services.offerings.imports import load_geo
+    from shared.config import settings
+
+    try:
+        since = parse_since(args.modified_after) if args.modified_after else None
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not 1 <= args.per_page <= 1000:
+        print("--per-page : entre 1 et 1000 / between 1 and 1000", file=sys.stderr)
+        return 2
+    client, db = _db(args)
+    try:
+        report = harvest(
+            args.url,
+            db,
+            args.user,
+            load_geo(args.geo_dir),
+            modified_after=since,
+            everything=args.all,
+            per_page=args.per_page,
+            node_id=args.node_id or settings()["NODE_ID"],
+            chunk_size=max(1, args.chunk_size),
+        )
+    finally:
+        client.close()
+    if args.report:
+        args.report.write_text(
+            json.dumps(report.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+    for warning in report.warnings:
+        print(f"avertissement / warning: {warning}", file=sys.stderr)
+    if not report.ok:
+        print(
+            f"Moisson de {report.source} refusée, rien n'a été écrit "
+            f"({len(report.problems)} problème(s)) / Harvest of {report.source} "
+            f"refused, nothing was written ({len(report.problems)} problem(s)):",
+            file=sys.stderr,
+        )
+        for problem in report.problems:
+            found = report.record_of(problem)
+            record = f"[{found[0]} {found[1]}] " if found else ""
+            print(f"  {record}{problem}", file=sys.stderr)
+        return 1
+    events = sum(report.events.values())
+    print(
+        f"Moissonné / harvested {report.source} (modified_after="
+        f"{report.modified_after or '-'}): {report.written} ; "
+        f"pages: {len(report.files)} ; événements / events: {events} ; "
+        f"prochaine fois / next time modified_after={report.high_water}"
     )
     return 0
 
