@@ -474,13 +474,16 @@ def create_app(config: dict[str, Any] | None = None) -> Gateway:
     runtime = accounts.build_runtime(config, store)
     reads = ReadCache(runtime.poll, config["AMQP_URI"])
 
-    def written(entries: list[dict[str, Any]]) -> None:
-        areas = areas_written(e["action"] for e in entries)
-        if areas:  # other processes learn it from the store, this one at once
-            runtime.store.bump({f"reads.{a}": 1 for a in areas})
-            reads.bump(areas)
+    def written_here(entries: list[dict[str, Any]]) -> None:
+        reads.bump(areas_written(e["action"] for e in entries))
 
-    committer = audit.AuditCommitter(runtime.store, after_batch=written)
+    def written(entries: list[dict[str, Any]]) -> None:  # for the other processes
+        if areas := areas_written(e["action"] for e in entries):
+            runtime.store.bump({f"reads.{a}": 1 for a in areas})
+
+    committer = audit.AuditCommitter(
+        runtime.store, after_batch=written, on_batch=written_here
+    )
     api.routes[:] = [  # every write is answered once audited (gateway.audit)
         dataclasses.replace(r, handler=audit.audited(committer, r.handler, r.action))
         if audit.WRITE_METHODS & set(r.methods)
