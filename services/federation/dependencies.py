@@ -19,7 +19,13 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.federation import metrics
-from services.federation.domain import NodeConfig, Outgoing, prepare_outgoing
+from services.federation.domain import (
+    NodeConfig,
+    Outgoing,
+    Withheld,
+    prepare_batches,
+    prepare_outgoing,
+)
 from services.federation.identity import NodeIdentity, load_identity
 from services.federation.schemas import load_config
 from services.federation.transport import FederationPublisher
@@ -56,32 +62,52 @@ class FederationHandle:
             envelope, self.config, self.identity.private_key, utcnow(), peer, adopted
         )
         for item in withheld:
-            metrics.WITHHELD.labels(item.reason.value).inc()
-            if item.agreement_id is not None:
-                log.info(
-                    "%s %s withheld under %s: %s",
-                    envelope.event_type,
-                    envelope.event_id,
-                    item.agreement_id,
-                    item.reason.value,
-                )
+            _count_withheld(envelope, item)
+        return sent
+
+    def prepare_batches(
+        self,
+        envelopes: list[Envelope],
+        peer: str | None = None,
+        adopted: Collection[str] | None = None,
+    ) -> list[Outgoing]:
+        """As :meth:`prepare`, for many events: one signed batch message per
+        peer and agreement (``shared.signing.sign_batch``)."""
+        if self.identity is None:
+            return []
+        sent, withheld = prepare_batches(
+            envelopes, self.config, self.identity.private_key, utcnow(), peer, adopted
+        )
+        for envelope, item in withheld:
+            _count_withheld(envelope, item)
         return sent
 
     def share(
         self, envelopes: list[Envelope], adopted: Collection[str] | None = None
     ) -> int:
-        """Publish, with confirms, what agreements allow of a batch; return how many."""
-        outgoing = [
-            item for env in envelopes for item in self.prepare(env, adopted=adopted)
-        ]
+        """Publish, with confirms, what agreements allow of a batch, one signature
+        per peer and agreement; return how many event copies went."""
+        outgoing = self.prepare_batches(envelopes, adopted=adopted)
         if outgoing and self.publisher is not None:
             self.publisher.publish_many(outgoing)
-        return len(outgoing)
+        return sum(item.events for item in outgoing)
 
     def replay_publisher(self) -> FederationPublisher:
         """A publisher of its own for one replay, closed by the caller: the live
         one is used by the ``share`` worker meanwhile."""
         return FederationPublisher(self.config.amqp_uri)
+
+
+def _count_withheld(envelope: Envelope, item: Withheld) -> None:
+    metrics.WITHHELD.labels(item.reason.value).inc()
+    if item.agreement_id is not None:
+        log.info(
+            "%s %s withheld under %s: %s",
+            envelope.event_type,
+            envelope.event_id,
+            item.agreement_id,
+            item.reason.value,
+        )
 
 
 class Federation(DependencyProvider):

@@ -44,8 +44,10 @@ from shared.errors import Invalid
 from shared.signing import (
     SIGNATURE_VERSION,
     key_id_for,
+    sign_batch,
     sign_for,
     verify_mapping,
+    verify_proof,
     without_address,
 )
 
@@ -54,6 +56,7 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 # Payload fields (top level and in each cell) that say which org unit a value
 # is for; ``mrc_code`` is a bare census-division code ("2402" is ``cd:2402``).
 TERRITORY_FIELDS = ("org_unit", "mrc_code")
+BATCH_MAX = 500  # events under one batch signature
 _ENVELOPES = EnvelopeSchema()  # one instance: building a schema costs more than a load
 
 
@@ -78,6 +81,19 @@ class Reason(enum.StrEnum):
     OCCURRED_IN_FUTURE = "occurred_in_future"
     OUTSIDE_TERRITORY = "outside_territory"
     NOT_ADOPTED = "agreement_not_adopted"
+
+
+# A batch message is refused whole when one of its events fails one of these:
+# the batch is then not what the peer signed (or not from a peer at all).
+BATCH_FATAL = frozenset(
+    {
+        Reason.MALFORMED,
+        Reason.UNKNOWN_PEER,
+        Reason.UNSIGNED,
+        Reason.WRONG_KEY,
+        Reason.BAD_SIGNATURE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,7 @@ class Outgoing:
     agreement_id: str
     peer: str
     data: dict[str, Any]
+    events: int = 1  # a batch message (``shared.signing.sign_batch``) holds more
 
 
 @dataclass(frozen=True)
@@ -285,28 +302,17 @@ def apply_rule(
     return projected
 
 
-def prepare_outgoing(
+def _addressed(
     envelope: Envelope,
     config: NodeConfig,
-    private_key: Ed25519PrivateKey,
     now: datetime,
-    peer: str | None = None,
-    adopted: Collection[str] | None = None,
-) -> tuple[list[Outgoing], list[Withheld]]:
-    """What each peer (or only ``peer``) gets from one local event, signed; and
-    what was held back.
-
-    The federated event keeps the local ``event_id`` so a redelivered local event
-    is the same federated event, which the peer de-duplicates. Each copy is signed
-    for its peer and agreement (:func:`shared.signing.sign_for`). An agreement
-    covers the events that *occurred* while it was in force, so a replay after
-    its end still sends them and nothing from before its start leaves; an event
-    dated beyond ``now`` plus the clock skew is withheld, as the peer would
-    refuse it.
-    """
-    sent: list[Outgoing] = []
+    peer: str | None,
+    adopted: Collection[str] | None,
+) -> tuple[list[tuple[Agreement, dict[str, Any]]], list[Withheld]]:
+    """Each agreement's projected, addressed (unsigned) copy of one local event,
+    and what was held back."""
+    copies: list[tuple[Agreement, dict[str, Any]]] = []
     withheld: list[Withheld] = []
-    key_id = key_id_for(config.node_id, private_key.public_key())
     for agreement in config.agreements_for("out"):
         if peer is not None and agreement.peer != peer:
             continue
@@ -333,17 +339,83 @@ def prepare_outgoing(
             signature=None,
             key_id=None,
         )
-        data = sign_for(
-            _ENVELOPES.dump(outgoing),
-            private_key,
-            key_id,
+        data = _ENVELOPES.dump(outgoing)
+        data.update(
             recipient=agreement.peer,
             agreement_id=agreement.id,
+            signature_version=SIGNATURE_VERSION,
         )
-        sent.append(Outgoing(agreement.id, agreement.peer, data))
-    if not sent and not withheld:
+        copies.append((agreement, data))
+    if not copies and not withheld:
         withheld.append(Withheld(None, Reason.NO_AGREEMENT))
+    return copies, withheld
+
+
+def prepare_outgoing(
+    envelope: Envelope,
+    config: NodeConfig,
+    private_key: Ed25519PrivateKey,
+    now: datetime,
+    peer: str | None = None,
+    adopted: Collection[str] | None = None,
+) -> tuple[list[Outgoing], list[Withheld]]:
+    """What each peer (or only ``peer``) gets from one local event, signed; and
+    what was held back.
+
+    The federated event keeps the local ``event_id`` so a redelivered local event
+    is the same federated event, which the peer de-duplicates. Each copy is signed
+    for its peer and agreement (:func:`shared.signing.sign_for`). An agreement
+    covers the events that *occurred* while it was in force, so a replay after
+    its end still sends them and nothing from before its start leaves; an event
+    dated beyond ``now`` plus the clock skew is withheld, as the peer would
+    refuse it.
+    """
+    key_id = key_id_for(config.node_id, private_key.public_key())
+    copies, withheld = _addressed(envelope, config, now, peer, adopted)
+    sent = [
+        Outgoing(
+            agreement.id,
+            agreement.peer,
+            sign_for(
+                without_address(data),
+                private_key,
+                key_id,
+                recipient=agreement.peer,
+                agreement_id=agreement.id,
+            ),
+        )
+        for agreement, data in copies
+    ]
     return sent, withheld
+
+
+def prepare_batches(
+    envelopes: list[Envelope],
+    config: NodeConfig,
+    private_key: Ed25519PrivateKey,
+    now: datetime,
+    peer: str | None = None,
+    adopted: Collection[str] | None = None,
+    max_size: int = BATCH_MAX,
+) -> tuple[list[Outgoing], list[tuple[Envelope, Withheld]]]:
+    """What :func:`prepare_outgoing` sends of many events, as batch messages:
+    one per peer and agreement (of at most ``max_size`` events), each with one
+    signature (:func:`shared.signing.sign_batch`); and what was held back."""
+    key_id = key_id_for(config.node_id, private_key.public_key())
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    held: list[tuple[Envelope, Withheld]] = []
+    for envelope in envelopes:
+        copies, withheld = _addressed(envelope, config, now, peer, adopted)
+        held.extend((envelope, item) for item in withheld)
+        for agreement, data in copies:
+            groups.setdefault((agreement.peer, agreement.id), []).append(data)
+    sent = []
+    for (to, agreement_id), items in groups.items():
+        for start in range(0, len(items), max_size):
+            chunk = items[start : start + max_size]
+            message = sign_batch(chunk, private_key, key_id)
+            sent.append(Outgoing(agreement_id, to, message, events=len(chunk)))
+    return sent, held
 
 
 # --- journal and replay ----------------------------------------------------------
@@ -429,6 +501,7 @@ def check_incoming(
     config: NodeConfig,
     now: datetime,
     adopted: Collection[str] | None = None,
+    verified: set[tuple[bytes, bytes]] | None = None,
 ) -> Verdict:
     """Accept a received message only if signed by a known peer, for this node,
     under an agreement with that peer, and speaking only for its territory.
@@ -449,12 +522,22 @@ def check_incoming(
     peer = config.peers.get(peer_id) if isinstance(peer_id, str) else None
     if peer is None:
         return _reject(Reason.UNKNOWN_PEER, f"origin_node {peer_id!r}")
-    if not data.get("signature"):
-        return _reject(Reason.UNSIGNED, "no signature", peer.id)
-    if data.get("key_id") != peer.key_id:
-        return _reject(Reason.WRONG_KEY, f"key_id {data.get('key_id')!r}", peer.id)
-    if not verify_mapping(data, peer.public_key):
-        return _reject(Reason.BAD_SIGNATURE, "signature does not verify", peer.id)
+    proof = data.get("batch_proof")
+    if proof is not None:  # one event of a signed batch, live or replayed alone
+        key_id = proof.get("key_id") if isinstance(proof, Mapping) else None
+        if key_id != peer.key_id:
+            return _reject(Reason.WRONG_KEY, f"batch_proof.key_id {key_id!r}", peer.id)
+        if not verify_proof(data, peer.public_key, verified):
+            detail = "batch_proof does not reach a root signed by the peer"
+            return _reject(Reason.BAD_SIGNATURE, detail, peer.id)
+    else:
+        if not data.get("signature"):
+            return _reject(Reason.UNSIGNED, "no signature", peer.id)
+        if data.get("key_id") != peer.key_id:
+            detail = f"key_id {data.get('key_id')!r}"
+            return _reject(Reason.WRONG_KEY, detail, peer.id)
+        if not verify_mapping(data, peer.public_key):
+            return _reject(Reason.BAD_SIGNATURE, "signature does not verify", peer.id)
     try:
         envelope: Envelope = _ENVELOPES.load(without_address(data))
     except ValidationError as exc:

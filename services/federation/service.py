@@ -34,8 +34,10 @@ from pymongo import ASCENDING, IndexModel
 from services.federation import metrics
 from services.federation.dependencies import Federation
 from services.federation.domain import (
+    BATCH_FATAL,
     Agreement,
     Reason,
+    Verdict,
     adoption_key,
     agreement_digest,
     check_incoming,
@@ -60,6 +62,7 @@ from shared.envelope import Envelope, event_id_floor, utcnow
 from shared.errors import Invalid
 from shared.outbox import Outbox
 from shared.rpc import rpc
+from shared.signing import is_batch, unpack_batch
 from shared.store import Store
 
 log = logging.getLogger(__name__)
@@ -343,24 +346,70 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
         config = self.federation.config
         now = utcnow()
         adopted = self._adopted()
-        checked = []
+        verified: set[tuple[bytes, bytes]] = set()  # one Ed25519 check per batch
+        checked: list[tuple[str, Any, Verdict | None, int]] = []
         for text in bodies:
             try:
                 data = json.loads(text)
             except ValueError:
                 data = None
+            if is_batch(data):
+                checked.extend(self._check_batch(text, data, now, adopted, verified))
+                continue
             verdict = (
-                check_incoming(data, config, now, adopted)
+                check_incoming(data, config, now, adopted, verified)
                 if isinstance(data, dict)
                 else None
             )
-            checked.append((text, data, verdict))
+            checked.append((text, data, verdict, 1))
+        return self._apply_checked(checked, now)
 
-        def body(session: Any) -> list[tuple[str, str | None, str]]:
+    def _check_batch(
+        self,
+        text: str,
+        message: dict[str, Any],
+        now: Any,
+        adopted: frozenset[str],
+        verified: set[tuple[bytes, bytes]],
+    ) -> list[tuple[str, Any, Verdict | None, int]]:
+        """Each event of a batch message with its verdict, or the whole batch
+        refused once (with how many events it held) when one of its events does
+        not verify: an altered event taints the batch that carried it."""
+        try:
+            members = unpack_batch(message)
+        except ValueError as exc:
+            verdict = Verdict(False, Reason.MALFORMED, f"batch: {exc}")
+            return [(text, message, verdict, 1)]
+        checked = []
+        for i, data in enumerate(members):
+            verdict = check_incoming(
+                data, self.federation.config, now, adopted, verified
+            )
+            if not verdict.accepted and verdict.reason in BATCH_FATAL:
+                detail = (
+                    f"lot de {len(members)} refusé ({verdict.reason.value}), "
+                    f"dès l'événement {i} / batch of {len(members)} refused "
+                    f"({verdict.reason.value}) from event {i}: {verdict.detail}"
+                )
+                whole = Verdict(False, verdict.reason, detail, peer=verdict.peer)
+                return [(text, message, whole, len(members))]
+            raw = "" if verdict.accepted else json.dumps(data, separators=(",", ":"))
+            checked.append((raw, data, verdict, 1))
+        return checked
+
+    def _apply_checked(
+        self, checked: list[tuple[str, Any, Verdict | None, int]], now: Any
+    ) -> int:
+        """Record, in one store transaction, every accepted event (once) and
+        every refusal, with their outbox events."""
+
+        def body(session: Any) -> list[tuple[str, str | None, str, int]]:
             db = self.store.db
-            outcomes: list[tuple[str, str | None, str]] = []
+            outcomes: list[tuple[str, str | None, str, int]] = []
             keys = [
-                f"{v.peer}:{d['event_id']}" for _, d, v in checked if v and v.accepted
+                f"{v.peer}:{d['event_id']}"
+                for _, d, v, _n in checked
+                if v and v.accepted
             ]
             seen = {
                 doc["_id"]
@@ -369,7 +418,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                 )
             }
             received, rejected = [], []
-            for text, data, verdict in checked:
+            for text, data, verdict, events in checked:
                 if verdict is None or not verdict.accepted:
                     reason = verdict.reason.value if verdict else Reason.MALFORMED.value
                     peer = verdict.peer if verdict else None
@@ -381,6 +430,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                             "detail": detail,
                             "raw": text[:10_000],
                             "at": now,
+                            "events": events,
                         }
                     )
                     self.outbox.add(
@@ -388,11 +438,11 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                         {"peer": peer, "reason": reason, "detail": detail},
                         session=session,
                     )
-                    outcomes.append(("rejected", peer, reason))
+                    outcomes.append(("rejected", peer, reason, events))
                     continue
                 key = f"{verdict.peer}:{data['event_id']}"
                 if key in seen:
-                    outcomes.append(("duplicate", verdict.peer, ""))
+                    outcomes.append(("duplicate", verdict.peer, "", 1))
                     continue
                 seen.add(key)
                 received.append(
@@ -414,7 +464,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                     },
                     session=session,
                 )
-                outcomes.append(("applied", verdict.peer, data["event_type"]))
+                outcomes.append(("applied", verdict.peer, data["event_type"], 1))
             if received:
                 db[RECEIVED].insert_many(received, session=session)
             if rejected:
@@ -423,9 +473,9 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
 
         outcomes = self.store.run_transaction(body)
         applied = 0
-        for status_, peer, what in outcomes:
+        for status_, peer, what, events in outcomes:
             if status_ == "rejected":
-                metrics.REJECTED.labels(what, metrics.peer_label(peer)).inc()
+                metrics.REJECTED.labels(what, metrics.peer_label(peer)).inc(events)
                 log.warning("federated message rejected: %s from %s", what, peer)
             elif status_ == "duplicate":
                 metrics.DUPLICATES.labels(peer).inc()

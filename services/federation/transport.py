@@ -91,7 +91,8 @@ class FederationPublisher:
                 self._batch.pop(peer, None)
                 raise
             for data in batch:
-                metrics.SENT.labels(peer, data["event_type"]).inc()
+                for event in data.get("envelopes") or [data]:  # a batch holds many
+                    metrics.SENT.labels(peer, event["event_type"]).inc()
 
     def close(self) -> None:
         for publisher in self._batch.values():
