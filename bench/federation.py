@@ -38,6 +38,7 @@ import yaml
 from kombu import Connection, Consumer, Queue
 from pymongo import MongoClient
 
+from services.federation.domain import adoption_key, agreement_digest
 from services.federation.identity import init_identity
 from services.federation.localbroker import LocalBroker
 from services.federation.management import apply, wait_for_links
@@ -186,13 +187,16 @@ class _Bench:
         vhost: str,
         direction: str,
     ) -> Path:
+        node = {
+            "id": me.node_id,
+            "role": role,
+            "territory": "06",
+            "signing_key": str(me.key_path),
+        }
+        if role == "mrc":  # an MRC's board adopts its agreements (start_services)
+            node["board"] = me.node_id
         data = {
-            "node": {
-                "id": me.node_id,
-                "role": role,
-                "territory": "06",
-                "signing_key": str(me.key_path),
-            },
+            "node": node,
             "broker": {"amqp_uri": amqp_uri, "management_url": mgmt, "vhost": vhost},
             "peers": [
                 {
@@ -210,7 +214,21 @@ class _Bench:
         path.write_text(yaml.safe_dump(data))
         return path
 
+    def _adopt(self, tag: str) -> None:
+        """Record that the MRC's board adopted its agreement as written (what
+        ``boards.resolution_adopted`` leaves in the federation store)."""
+        with MongoClient(self.store.uri) as client:
+            db = client[f"bench_{tag}_a_federation"]
+            for a in load_config(self.a_path).agreements:
+                key = adoption_key(a.id, agreement_digest(a))
+                db.adoptions.replace_one(
+                    {"_id": key},
+                    {"_id": key, "agreement_id": a.id, "digest": agreement_digest(a)},
+                    upsert=True,
+                )
+
     def start_services(self, tag: str) -> None:
+        self._adopt(tag)
         for name, uri, path in (
             ("a", self.a_uri, self.a_path),
             ("b", self.b_uri, self.b_path),
