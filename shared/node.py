@@ -228,6 +228,8 @@ class Node:
         shutil.rmtree(prom, ignore_errors=True)
         prom.mkdir()
         self.env["PROMETHEUS_MULTIPROC_DIR"] = str(prom)
+        # the offerings search index file (SQLite FTS5), kept across restarts
+        self.env.setdefault("OFFERINGS_INDEX_DIR", str(self.data_dir / "search"))
 
     def load_geography(self) -> None:
         """Quebec's org-unit tree for the indicators service (idempotent, about a second)."""
