@@ -66,6 +66,7 @@ DEBATABLE = ("main", "amendment", "sub_amendment")
 PROCEDURAL = ("previous_question", "postpone", "refer", "adjourn", "reconsider")
 SUSPENDABLE = ("speak_once", "time_limit", "right_of_reply")
 METHODS = ("show_of_hands", "roll_call", "secret")
+MASCULINE = frozenset({"amendment", "sub_amendment", "appeal"})
 
 
 # --- reading the record -------------------------------------------------------------
@@ -96,6 +97,13 @@ class Record:
 
     def t(self, key: str, **values: Any) -> str:
         return translate(key, self.lang, **values)
+
+    def g(self, key: str, kind: str, **values: Any) -> str:
+        """``key`` agreed with the question's gender in French: an amendment,
+        a sub-amendment and an appeal are masculine (``key.m``)."""
+        if kind in MASCULINE and f"{key}.m" in MESSAGES:
+            key = f"{key}.m"
+        return self.t(key, **values)
 
     def who(self, person: Any) -> str:
         """A member's name: the insider's record has ids, the public one
@@ -169,7 +177,7 @@ class Record:
         return _segments(change, str(self.record.get("text") or "")) if change else None
 
     def status(self, q: dict[str, Any]) -> str:
-        return self.t(f"pr.qstatus.{q['status']}")
+        return self.g(f"pr.qstatus.{q['status']}", q["kind"])
 
     def question_row(self, question_id: str, me: str | None) -> dict[str, Any]:
         q = self.questions[question_id]
@@ -179,6 +187,12 @@ class Record:
             "label": self.label(question_id),
             "mover": self.who(q["moved_by"]),
             "seconder": self.who(q.get("seconded_by")),
+            "by": self.g("pr.by", q["kind"], mover=self.who(q["moved_by"])),
+            "seconded": self.g(
+                "pr.seconded_by", q["kind"], name=self.who(q.get("seconded_by"))
+            )
+            if q.get("seconded_by")
+            else "",
             "status": q["status"],
             "status_text": self.status(q),
             "rule": self.t(f"br.rule.{q.get('rule') or 'simple'}"),
@@ -264,8 +278,10 @@ class Record:
         choices = b.get("choices") or []
         voters = b.get("voters") or []
         n = len(voters) or len(choices)
+        kind = self.questions.get(b["question_id"], {}).get("kind", "main")
         row = {
             "label": self.label(b["question_id"]),
+            "result": self.g("pr.adopted" if b.get("adopted") else "pr.rejected", kind),
             "method": b["method"],
             "method_text": self.t(f"pr.method.{b['method']}"),
             "rule": self.t(f"br.rule.{b['rule']}"),
@@ -324,25 +340,29 @@ class Record:
             if kind == "moved" and key in self.questions:
                 q = self.questions[key]
                 lines.append(
-                    self.t(
+                    self.g(
                         "pr.h.moved",
+                        q["kind"],
                         what=self.label(key),
                         who=self.who(q["moved_by"]),
                     )
                     + (
-                        self.t("pr.h.seconded", who=self.who(q["seconded_by"]))
+                        self.g(
+                            "pr.h.seconded", q["kind"], who=self.who(q["seconded_by"])
+                        )
                         if q.get("seconded_by")
                         else ""
                     )
                 )
             elif kind == "vote" and key.isdigit() and int(key) < len(ballots):
                 b = ballots[int(key)]
+                kind = self.questions.get(b["question_id"], {}).get("kind", "main")
                 lines.append(
                     self.t(
                         "pr.h.vote",
                         what=self.label(b["question_id"]),
-                        result=self.t(
-                            "pr.adopted" if b.get("adopted") else "pr.rejected"
+                        result=self.g(
+                            "pr.adopted" if b.get("adopted") else "pr.rejected", kind
                         ),
                         f=b.get("votes_for", 0),
                         a=b.get("votes_against", 0),
@@ -912,6 +932,24 @@ def _target(values: dict[str, Any], level: str) -> tuple[str, str]:
     return rec_main["id"], values["current_text"]
 
 
+def _texts(ctx: Context, meeting_id: str, item_id: str) -> dict[str, Any]:
+    """What :func:`_target` reads, from the record alone (one call)."""
+    record = ctx.rpc("boards", "get_procedure", meeting_id, item_id)
+    questions = {q["question_id"]: q for q in record.get("questions") or []}
+    stack = [questions[q] for q in record.get("stack") or []]
+    amendment = next((q for q in stack if q["kind"] == "amendment"), None)
+    return {
+        "main": {"id": record["main_id"]} if record.get("main_id") else None,
+        "pending": [
+            {"id": q["question_id"], "kind": q["kind"]} for q in reversed(stack)
+        ],
+        "current_text": record.get("text") or "",
+        "texts": {
+            "amendment": str(((amendment or {}).get("change") or {}).get("text") or "")
+        },
+    }
+
+
 def _preview(ctx: Context, values: dict[str, Any]) -> dict[str, Any] | None:
     """``?apercu=1`` after the amendment form's preview button (no JavaScript):
     the text as it would read."""
@@ -949,8 +987,7 @@ def amend(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> Respons
     lang = page_lang(ctx)
 
     def payload() -> dict[str, Any]:
-        values = state_values(ctx, board_id, meeting_id, item_id, True)
-        target, base = _target(values, f.get("niveau", ""))
+        target, base = _target(_texts(ctx, meeting_id, item_id), f.get("niveau", ""))
         return {
             "member_id": _mine(ctx),
             "target_id": target,
@@ -1008,7 +1045,7 @@ def raise_point(ctx: Context, board_id: str, meeting_id: str, item_id: str) -> R
             "text": f.get("text", ""),
         }
         if f.get("negation") == "1":
-            values = state_values(ctx, board_id, meeting_id, item_id, True)
+            values = _texts(ctx, meeting_id, item_id)
             target = next(
                 (
                     q["id"]

@@ -67,28 +67,30 @@
     var sub = level === "sous-amendement";
     var base = sub ? data.amendment : data.main;
     var label = out.querySelector(".label");
-    out.textContent = "";
-    if (label) { out.appendChild(label); }
-    if (!text && op !== "delete") { out.hidden = true; return; }
-    if (sub && !data.change) { out.hidden = true; return; }
-    var c = change(op, words, text, base);
-    out.hidden = false;
+    var box = document.createElement("div");
+    var hide = (!text && op !== "delete") || (sub && !data.change);
+    var c = hide ? null : change(op, words, text, base);
     if (typeof c === "string") {
       var p = document.createElement("p");
       p.className = "notice error";
       p.textContent = form.getAttribute(c === "missing" ? "data-missing" : "data-twice") || "";
-      out.appendChild(p);
-      return;
+      box.appendChild(p);
+    } else if (c) {
+      if (sub) { c = {op: data.change.op, start: data.change.start, end: data.change.end, text: apply(c, base)}; }
+      var parts = segments(c, data.main);
+      var quote = document.createElement("blockquote");
+      quote.className = "motion-text";
+      quote.appendChild(document.createTextNode(parts[0]));
+      if (parts[1]) { var d = document.createElement("del"); d.textContent = parts[1]; quote.appendChild(d); }
+      if (parts[2]) { var i = document.createElement("ins"); i.textContent = parts[2]; quote.appendChild(i); }
+      quote.appendChild(document.createTextNode(parts[3]));
+      box.appendChild(quote);
     }
-    if (sub) { c = {op: data.change.op, start: data.change.start, end: data.change.end, text: apply(c, base)}; }
-    var parts = segments(c, data.main);
-    var quote = document.createElement("blockquote");
-    quote.className = "motion-text";
-    quote.appendChild(document.createTextNode(parts[0]));
-    if (parts[1]) { var d = document.createElement("del"); d.textContent = parts[1]; quote.appendChild(d); }
-    if (parts[2]) { var i = document.createElement("ins"); i.textContent = parts[2]; quote.appendChild(i); }
-    quote.appendChild(document.createTextNode(parts[3]));
-    out.appendChild(quote);
+    // the same preview is left alone: rebuilding it would move the buttons
+    // under a finger or a pointer on its way to them
+    var html = (label ? label.outerHTML : "") + box.innerHTML;
+    if (out.innerHTML.trim() !== html) { out.innerHTML = html; }
+    out.hidden = hide;
   }
 
   function countdown() {
@@ -106,9 +108,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("amender");
     if (form) {
-      ["input", "change"].forEach(function (kind) {
-        form.addEventListener(kind, function () { preview(form); });
-      });
+      form.addEventListener("input", function () { preview(form); });
       preview(form);
     }
     countdown();
