@@ -36,6 +36,8 @@ from gateway.permissions import allowed
 from gateway.routes.boards import scope_meeting
 from gateway.web.core import page, page_lang, redirect, render
 from gateway.web.entry import localized
+from services.indicators.exceptions import ExpressionError
+from services.indicators.expression import operands, parse
 from services.indicators.schemas import DefinitionInput
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -186,7 +188,7 @@ def _writer(ctx: Context) -> None:
         )
 
 
-@page(NEW, action="indicators.read", public=False)
+@page(NEW, action="indicators.definitions.write", public=False)
 def new_page(ctx: Context) -> Response:
     """The form of a new data element (with categories) or indicator."""
     _writer(ctx)
@@ -255,7 +257,32 @@ def _content(ctx: Context, kind: str) -> dict[str, Any]:
     return content | texts
 
 
+def _unknown_term(ctx: Context, content: dict[str, Any], lang: str) -> str | None:
+    """The catalogue's own refusal of a term it does not know (or has
+    retired), as the proposal would get it (:func:`definitions._formula`)."""
+    body = ctx.rpc("indicators", "catalogue")
+    active = {
+        d["id"] for d in body.get("data_elements") or [] if d["status"] != "retired"
+    }
+    for key in ("numerator", "denominator"):
+        text = content.get(key)
+        if not text:
+            continue
+        try:
+            used = operands(parse(text))
+        except ExpressionError as exc:
+            return localized(str(exc), lang)
+        for element in sorted(used - active):
+            fr = f"champ « content.{key} » : élément de données inconnu « {element} »"
+            en = f'field "content.{key}": unknown data element "{element}"'
+            return en if lang == "en" else fr
+    return None
+
+
 def _preview(ctx: Context, content: dict[str, Any], lang: str) -> dict[str, Any]:
+    refused = _unknown_term(ctx, content, lang)
+    if refused:
+        return {"refused": refused}
     mrc = str((ctx.user or {}).get("mrc") or "")
     year = str(date.today().year - 1)
     query = {
@@ -277,7 +304,7 @@ def _preview(ctx: Context, content: dict[str, Any], lang: str) -> dict[str, Any]
     }
 
 
-@page(NEW, ("POST",), action="indicators.read", public=False)
+@page(NEW, ("POST",), action="indicators.definitions.write", public=False)
 def submit(ctx: Context) -> Response:
     """Preview, propose (on a meeting of one's board) or define a definition."""
     _writer(ctx)

@@ -420,7 +420,12 @@ def save_values(ctx: Context) -> Response:
     record_request(ctx, {"org_unit": unit, "period": period, "values": sent})
     if errors or warnings:
         # the service names elements by id: the person reads their names
-        names = {e["id"]: e["name"] for e in _elements(ctx, lang)}
+        rows = _elements(ctx, lang)
+        names = {e["id"]: e["name"] for e in rows}
+        for e in rows:  # a combo's warning names its element: by its name too
+            base, _, combo = e["id"].partition(".")
+            if combo:
+                names.setdefault(base, e["name"].split(" — ")[0])
         errors = {k: _named(v, names) for k, v in errors.items()}
         warnings = {k: [_named(w, names) for w in v] for k, v in warnings.items()}
         return _form_page(
