@@ -614,6 +614,7 @@ class FtsIndex:
     """
 
     NAME_WEIGHT, BODY_WEIGHT = 3.0, 1.0
+    VERSION = 2  # of the file's layout (``pragma user_version``)
     FACETS = SearchIndex.FACETS[2:] + ("organization_id",)
 
     def __init__(self, path: str | None = None) -> None:
@@ -629,6 +630,13 @@ class FtsIndex:
         if path:
             self.db.execute("pragma journal_mode=wal")
             self.db.execute("pragma synchronous=normal")
+        version = self.db.execute("pragma user_version").fetchone()[0]
+        if version != self.VERSION:  # another layout: rebuilt from the store
+            self.db.executescript(
+                "drop table if exists words; drop table if exists entry;"
+                " drop table if exists meta;"
+                f" pragma user_version = {self.VERSION};"
+            )
         self.db.executescript(
             """
             create table if not exists meta(key text primary key, value text);
@@ -639,12 +647,9 @@ class FtsIndex:
             create index if not exists entry_order
                 on entry(published, sort_name, id);
             create virtual table if not exists words using fts5(
-                name, body, keys, tokenize='unicode61 remove_diacritics 2',
-                detail=column);
+                name, body, keys, tokenize='unicode61 remove_diacritics 2');
             """
         )
-        weights = f"bm25({self.NAME_WEIGHT}, {self.BODY_WEIGHT}, 0.0)"
-        self.db.execute("insert into words(words, rank) values('rank', ?)", (weights,))
 
     def close(self) -> None:
         self.db.close()
@@ -687,6 +692,8 @@ class FtsIndex:
         for flag in SearchIndex.FLAGS:
             if entry.get(flag):
                 keys.append(_key("flag", flag))
+        if not entry.get("published"):  # rare: excluded with a short NOT list
+            keys.append(_key("flag", "unpublished"))
         keys += [_key("hour", str(h)) for h in sorted(_hours_of(slots))]
         row = self.db.execute(
             "select n from entry where id = ?", (entry["_id"],)
@@ -772,8 +779,9 @@ class FtsIndex:
         a point, nearest first."""
         terms = query.terms
         positive = [f'{{name body}} : "{t}"' for t in terms]
+        negative = []
         if not query.include_unpublished:
-            positive.append(f"keys : {_key('flag', 'published')}")
+            negative.append(f"keys : {_key('flag', 'unpublished')}")
         for facet, value in (
             ("mrc", query.mrc),
             ("municipality", query.municipality),
@@ -785,7 +793,6 @@ class FtsIndex:
         ):
             if value:
                 positive.append(f"keys : {_key(facet, value)}")
-        negative = []
         for flag, wanted in (
             ("no_referral", query.no_referral_required),
             ("waiting_list_open", query.waiting_list_open),
@@ -811,7 +818,7 @@ class FtsIndex:
                 where.append(f"{distance} <= ?")
                 args += [*near_args, query.within_km]
         rank = ""
-        if terms or negative or len(positive) > 1 or query.include_unpublished:
+        if positive or len(negative) > (0 if query.include_unpublished else 1):
             expression = " AND ".join(positive) or "keys : all"
             for clause in negative:
                 expression = f"({expression}) NOT {clause}"
@@ -819,11 +826,12 @@ class FtsIndex:
             where.insert(0, "words match ?")
             args.insert(0, expression)
             if terms:
-                rank = "words.rank, "
-        else:  # the whole public directory: the entry table's own order
+                rank = f"bm25(words, {self.NAME_WEIGHT}, {self.BODY_WEIGHT}, 0.0), "
+        else:  # the whole directory: the entry table's own order
             source = "entry e"
-            where.insert(0, "e.published = 1")
-        filt = " and ".join(where)
+            if not query.include_unpublished:
+                where.insert(0, "e.published = 1")
+        filt = " and ".join(where) or "1"
         order = f"{rank}e.sort_name, e.id"
         if query.near is not None:
             order = f"d is null, d, {order}"
