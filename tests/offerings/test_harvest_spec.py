@@ -354,3 +354,32 @@ def test_a_refused_record_is_named_by_page_url_pointer_record_id_and_field(
     assert problem["field"] == "minimum_age"
     assert problem["reason_fr"] and problem["reason_en"]
     assert offerings_db[collection_name("service")].count_documents({}) == 0
+
+
+def test_the_command_harvests_and_reports_a_refused_record_by_id_with_exit_code_1(
+    offerings_db: Any,
+    store_uri: str,
+    db_prefix: str,
+    url: str,
+    source: SpecSource,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shared.cli import main
+
+    where = ["--store-uri", store_uri, "--db-prefix", db_prefix]
+    assert main(["offerings", "harvest", url, *where]) == 0
+    assert "modified_after=" in capsys.readouterr().out
+    source.change(EXAMPLE, minimum_age="douze")
+    report_file = tmp_path / "report.json"
+    code = main(["offerings", "harvest", url, "--report", str(report_file), *where])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"[service {EXAMPLE}]" in err and "minimum_age" in err
+    assert "refusée" in err and "refused" in err
+    saved = json.loads(report_file.read_text())
+    assert saved["ok"] is False and saved["problems"][0]["record_id"] == EXAMPLE
+    assert saved["modified_after"]  # the first run's mark was asked
+    bad = ["offerings", "harvest", url, "--modified-after", "2026-01-01T00:00", *where]
+    assert main(bad) == 2
+    assert "fuseau" in capsys.readouterr().err
