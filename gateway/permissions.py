@@ -109,8 +109,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # resolution; the node administrator may also define directly
     "indicators.definitions.propose": _r("board_secretary"),
     "indicators.definitions.define": _r("node_admin"),
-    # the catalogue's form page: whoever proposes or defines
-    "indicators.definitions.write": _r("board_secretary", "node_admin"),
     # validation-rule violations show unsuppressed values
     "indicators.quality.read": _r("practitioner", "node_admin"),
     # anonymous questionnaires (the administrator defines them and their
