@@ -68,6 +68,7 @@ from shared.store import Store
 log = logging.getLogger(__name__)
 ADOPTIONS = "adoptions"  # agreement texts the board adopted: "<id>|<digest>"
 REPLAY_BATCH = 500  # journal entries read, prepared and confirmed at a time
+RECEIVE_CHUNK = 250  # received events (or refusals) recorded per store transaction
 
 
 class RawMessage(str):
@@ -362,7 +363,10 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                 else None
             )
             checked.append((text, data, verdict, 1))
-        return self._apply_checked(checked, now)
+        applied = 0  # one transaction per RECEIVE_CHUNK entries: a backlog of big
+        for start in range(0, len(checked), RECEIVE_CHUNK):  # batches stays quick
+            applied += self._apply_checked(checked[start : start + RECEIVE_CHUNK], now)
+        return applied
 
     def _check_batch(
         self,
