@@ -9,7 +9,7 @@ same RPC (``propose_definition`` / ``define``), the same meeting scope
 board is refused before anything) and the same agenda item carrying the
 definition's reference (its digest), which the board's resolution adopts::
 
-    POST /indicateurs/catalogue/nouveau
+    POST /indicateurs/catalogue/proposer   (or /definir, the administrator)
       sorte=indicator&id=office_share&numerateur=#{office_interventions}&...
     -> indicators.propose_definition({"kind": "indicator", "id": "office_share",
                                       "content": {...}, "by": "<account>"})
@@ -42,7 +42,8 @@ from services.indicators.schemas import DefinitionInput
 from shared.errors import Conflict, Invalid, NotFound
 
 BASE = "/indicateurs/catalogue"
-NEW = f"{BASE}/nouveau"
+PROPOSE_PAGE = f"{BASE}/proposer"  # a board secretary (the table's propose)
+DEFINE_PAGE = f"{BASE}/definir"  # the node administrator (the table's define)
 PROPOSE = "indicators.definitions.propose"
 DEFINE = "indicators.definitions.define"
 VALUE_TYPES = ("integer", "number", "percentage")
@@ -96,7 +97,11 @@ def catalogue_page(ctx: Context) -> Response:
         ctx,
         "catalogue.html",
         groups=groups,
-        may_write=allowed(PROPOSE, _role(ctx)) or allowed(DEFINE, _role(ctx)),
+        write=DEFINE_PAGE
+        if allowed(DEFINE, _role(ctx))
+        else PROPOSE_PAGE
+        if allowed(PROPOSE, _role(ctx))
+        else "",
         done=ctx.request.args.get("fait", ""),
     )
 
@@ -160,6 +165,7 @@ def _form(ctx: Context, **values: Any) -> dict[str, Any]:
     ]
     proposes = not allowed(DEFINE, _role(ctx))
     return {
+        "action": PROPOSE_PAGE if proposes else DEFINE_PAGE,
         "existing": existing,
         "value_types": VALUE_TYPES,
         "proposes": proposes,
@@ -188,11 +194,22 @@ def _writer(ctx: Context) -> None:
         )
 
 
-@page(NEW, action="indicators.definitions.write", public=False)
 def new_page(ctx: Context) -> Response:
     """The form of a new data element (with categories) or indicator."""
     _writer(ctx)
     return render(ctx, "catalogue_form.html", **_form(ctx))
+
+
+@page(PROPOSE_PAGE, action=PROPOSE, public=False)
+def propose_page(ctx: Context) -> Response:
+    """A secretary's form: a proposal placed on a meeting of their board."""
+    return new_page(ctx)
+
+
+@page(DEFINE_PAGE, action=DEFINE, public=False)
+def define_page(ctx: Context) -> Response:
+    """The node administrator's form: a definition in force at once."""
+    return new_page(ctx)
 
 
 def _pair(form: Any, name: str) -> dict[str, str]:
@@ -304,7 +321,18 @@ def _preview(ctx: Context, content: dict[str, Any], lang: str) -> dict[str, Any]
     }
 
 
-@page(NEW, ("POST",), action="indicators.definitions.write", public=False)
+@page(PROPOSE_PAGE, ("POST",), action=PROPOSE, public=False)
+def submit_proposal(ctx: Context) -> Response:
+    """Propose (the table's propose action) on a meeting of one's board."""
+    return submit(ctx)
+
+
+@page(DEFINE_PAGE, ("POST",), action=DEFINE, public=False)
+def submit_definition(ctx: Context) -> Response:
+    """Define (the table's define action): in force at once."""
+    return submit(ctx)
+
+
 def submit(ctx: Context) -> Response:
     """Preview, propose (on a meeting of one's board) or define a definition."""
     _writer(ctx)

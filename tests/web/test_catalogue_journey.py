@@ -67,7 +67,7 @@ def test_the_node_administrator_defines_a_disaggregated_element_and_an_indicator
     tab: Any, running_node: dict[str, Any]
 ) -> None:
     sign_in(tab, "ines")
-    tab.goto("/indicateurs/catalogue/nouveau")
+    tab.goto("/indicateurs/catalogue/definir")
     tab.get_by_label("Un élément de données").check()
     tab.get_by_label("Identifiant (minuscules, chiffres, _)").fill("kiosk_visits")
     tab.get_by_label("Nom en français").fill("Visites au kiosque")
@@ -90,7 +90,7 @@ def test_the_node_administrator_defines_a_disaggregated_element_and_an_indicator
     expect(row).to_contain_text("Visites au kiosque")
     expect(row).to_contain_text("Ventilé par : Langue")
 
-    tab.goto("/indicateurs/catalogue/nouveau")
+    tab.goto("/indicateurs/catalogue/definir")
     tab.get_by_label("Un indicateur").check()
     tab.get_by_label("Identifiant (minuscules, chiffres, _)").fill("kiosk_french")
     tab.get_by_label("Nom en français").fill("Part en français au kiosque")
