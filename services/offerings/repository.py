@@ -16,6 +16,7 @@ Layout of the ``<prefix>offerings`` database:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -51,6 +52,7 @@ from shared.store import Store
 SEARCH = "search"
 GENERATION = "search_meta"
 REFRESH_MARGIN = timedelta(seconds=10)
+BATCH = 2000  # projections inserted at once when the index file is rebuilt
 _FK_COLUMNS = sorted(
     {c for links in REFERENCES.values() for c in links} | {"link_id", "resource_id"}
 )
@@ -674,6 +676,35 @@ class FtsIndex:
                 raise
 
     def _put(self, entry: Mapping[str, Any]) -> None:
+        row = self.db.execute(
+            "select n from entry where id = ?", (entry["_id"],)
+        ).fetchone()
+        if row is not None:
+            self.db.execute("delete from words where rowid = ?", row)
+            self.db.execute("delete from entry where n = ?", row)
+        self._insert([entry])
+
+    def _insert(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Insert projections not in the index yet, in one ``executemany`` each
+        (a rebuild of 100,000 goes by batches of :data:`BATCH`)."""
+        start = self.db.execute("select coalesce(max(n), 0) from entry").fetchone()
+        rows, words = [], []
+        for number, entry in enumerate(entries, start[0] + 1):
+            row, word = self._rows(entry)
+            rows.append((number, *row))
+            words.append((number, *word))
+        self.db.executemany(
+            "insert into entry(n, id, body, published, sort_name, modified, slots,"
+            " points) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.db.executemany(
+            "insert into words(rowid, name, body, keys) values (?, ?, ?, ?)", words
+        )
+
+    def _rows(
+        self, entry: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], tuple[str, ...]]:
         name = str(entry.get("name", ""))
         lite = {
             "_id": entry["_id"],
@@ -695,33 +726,18 @@ class FtsIndex:
         if not entry.get("published"):  # rare: excluded with a short NOT list
             keys.append(_key("flag", "unpublished"))
         keys += [_key("hour", str(h)) for h in sorted(_hours_of(slots))]
-        row = self.db.execute(
-            "select n from entry where id = ?", (entry["_id"],)
-        ).fetchone()
-        if row is not None:
-            self.db.execute("delete from words where rowid = ?", row)
-            self.db.execute("delete from entry where n = ?", row)
-        cursor = self.db.execute(
-            "insert into entry(id, body, published, sort_name, modified, slots,"
-            " points) values (?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry["_id"],
-                json.dumps(lite, ensure_ascii=False),
-                1 if entry.get("published") else 0,
-                lite["sort_name"],
-                str(lite["modified"]),
-                json.dumps(slots),
-                json.dumps(points),
-            ),
-        )
-        self.db.execute(
-            "insert into words(rowid, name, body, keys) values (?, ?, ?, ?)",
-            (
-                cursor.lastrowid,
-                " ".join(entry.get("name_tokens") or ()),
-                " ".join(entry.get("tokens") or ()),
-                " ".join(keys),
-            ),
+        return (
+            entry["_id"],
+            json.dumps(lite, ensure_ascii=False),
+            1 if entry.get("published") else 0,
+            lite["sort_name"],
+            str(lite["modified"]),
+            json.dumps(slots),
+            json.dumps(points),
+        ), (
+            " ".join(entry.get("name_tokens") or ()),
+            " ".join(entry.get("tokens") or ()),
+            " ".join(keys),
         )
 
     def catch_up(
@@ -742,22 +758,29 @@ class FtsIndex:
             try:
                 meta = self.meta()
                 since: str | None = None
-                if (
-                    meta.get("epoch") != epoch
-                    or int(meta.get("generation", -1)) > generation
-                ):
-                    self.db.execute("delete from words")
-                    self.db.execute("delete from entry")
-                elif int(meta.get("generation", -1)) == generation:
+                known = int(meta.get("generation", -1))
+                if meta.get("epoch") == epoch and known == generation:
                     self.db.execute("commit")
                     return
-                elif meta.get("refreshed_at"):
-                    since = _stamp(
-                        datetime.fromisoformat(meta["refreshed_at"]) - REFRESH_MARGIN
-                    )
+                if meta.get("epoch") == epoch and known < generation:
+                    if meta.get("refreshed_at"):
+                        moment = datetime.fromisoformat(meta["refreshed_at"])
+                        since = _stamp(moment - REFRESH_MARGIN)
+                if since is None:
+                    self.db.execute("delete from words")
+                    self.db.execute("delete from entry")
                 started = _now()
-                for entry in repository.load_entries(since):
-                    self._put(entry)
+                if since is None:  # empty: no replacing, straight inserts
+                    batch: list[Mapping[str, Any]] = []
+                    for entry in repository.load_entries(None):
+                        batch.append(entry)
+                        if len(batch) == BATCH:
+                            self._insert(batch)
+                            batch = []
+                    self._insert(batch)
+                else:
+                    for entry in repository.load_entries(since):
+                        self._put(entry)
                 self.db.executemany(
                     "insert or replace into meta(key, value) values (?, ?)",
                     [
@@ -854,6 +877,7 @@ class FtsIndex:
         return total, page
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _key(facet: str, value: str) -> str:
     """One opaque token per facet value (ids hold hyphens, languages may hold
     spaces): ``_key("mrc", "2466")`` -> ``"k3f2a…"``."""
