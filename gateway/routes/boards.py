@@ -68,7 +68,7 @@ from services.boards.schemas import (
     ScheduleInput,
     VoteInput,
 )
-from shared.errors import Conflict, Forbidden, Invalid
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 api = Api()
 TAGS = ("boards",)
@@ -610,6 +610,8 @@ def document_response(document: dict[str, Any], public: bool) -> Response:
 def get_document(ctx: Context, meeting_id: str, document_id: str) -> Any:
     public = not meeting_closed_view(ctx, meeting_id)
     document = ctx.rpc("boards", "get_document", meeting_id, document_id, public=public)
+    if not isinstance(document, dict) or "data" not in document:
+        raise NotFound("document", document_id)  # an answer without the file
     return document_response(document, public)
 
 
