@@ -1711,14 +1711,13 @@ class SearchQuery:
 
 
 class SearchIndex:
-    """An in-memory inverted index over the search projections.
+    """An in-memory inverted index over the search projections: the reference
+    the service's index file (``repository.FtsIndex``, SQLite FTS5) replaced,
+    kept pure for the domain tests and as the search bench's "before" row.
 
-    Why: the store is the source of truth and keeps one projection per service
-    (collection ``search``), but a multikey index over ~30 tokens per service
-    is slow to maintain on the local store (SecantusDB) and every broad query
-    would still rank thousands of documents. Each service process keeps this
-    index, filled from the projections and refreshed from the store when the
-    directory's generation changes (see ``OfferingsRepository.refresh_index``).
+    Why it was replaced: it lived in each process's memory, so every restart
+    re-read every projection from the store and rebuilt it before the first
+    search (about 140 s at 100,000 services).
 
     Services are numbered once; every facet is a posting set of numbers; a
     query intersects the smallest sets first, then ranks the survivors.

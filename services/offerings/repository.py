@@ -11,7 +11,10 @@ Layout of the ``<prefix>offerings`` database:
        "publication_status": "published", "_modified": "2026-11-23T14:00:00Z"}
 
 - ``search``: one projection per service (:func:`domain.search_entry`), rebuilt
-  in the same transaction as any change that touches the service.
+  in the same transaction as any change that touches the service; each
+  service process's :class:`FtsIndex` file (SQLite FTS5) is kept from them.
+- ``search_meta``: ``{"_id": "generation", "value": 42, "epoch": "5b0c…"}``,
+  the projections' position (:meth:`OfferingsRepository.position`).
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ def _indexes() -> dict[str, list[IndexModel]]:
             IndexModel("_modified")
         ]
     indexes[collection_name("organization_identifier")].append(IndexModel("identifier"))
-    # Filtering and ranking happen in :class:`domain.SearchIndex`; the store
-    # only serves "what changed since" to keep each process's index current.
+    # Filtering and ranking happen in :class:`FtsIndex` (an SQLite file); the
+    # store only serves "what changed since" to keep each index file current.
     indexes[SEARCH] = [IndexModel("modified")]
     return indexes
 
