@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from pymongo import ReplaceOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -83,7 +85,8 @@ RECORDS = "harvest_records"
 PER_PAGE = 100
 MAX_PAGES = 10_000
 MAX_BYTES = 50 * 1024 * 1024
-TIMEOUT = 30.0
+TIMEOUT = 30.0  # seconds per connection or read
+ANSWER_DEADLINE = 300.0  # seconds for a whole answer (a dripping source)
 USER_AGENT = "Maillage-harvest/1.0 (+https://maillage.quebec)"
 
 
@@ -173,13 +176,19 @@ def _problem(url: str, column: str | None, fr: str, en: str) -> Problem:
 class Fetcher:
     """GETs JSON from the source, refusing by name anything that is not."""
 
-    def __init__(self, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self,
+        timeout: float = TIMEOUT,
+        max_bytes: int = MAX_BYTES,
+        deadline: float = ANSWER_DEADLINE,
+    ) -> None:
         self.http = requests.Session()
         self.http.headers.update(
             {"Accept": "application/json", "User-Agent": USER_AGENT}
         )
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.deadline = deadline
 
     def close(self) -> None:
         self.http.close()
@@ -235,18 +244,38 @@ class Fetcher:
             )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise Refused(
-                    _problem(
-                        asked,
-                        None,
-                        f"réponse de plus de {self.max_bytes} octets",
-                        f"answer larger than {self.max_bytes} bytes",
+        # a source that drips bytes never trips the per-read timeout: read1
+        # returns what has arrived, so the deadline is checked as it drips
+        until = time.monotonic() + self.deadline
+        try:
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise Refused(
+                        _problem(
+                            asked,
+                            None,
+                            f"réponse de plus de {self.max_bytes} octets",
+                            f"answer larger than {self.max_bytes} bytes",
+                        )
                     )
+                if time.monotonic() > until:
+                    raise Refused(
+                        _problem(
+                            asked,
+                            None,
+                            f"réponse plus longue que {self.deadline:g} s",
+                            f"answer took longer than {self.deadline:g} s",
+                        )
+                    )
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            text = f"{type(exc).__name__}: {exc}"[:300]
+            raise Refused(
+                _problem(
+                    asked, None, f"erreur réseau ({text})", f"network error ({text})"
                 )
-            chunks.append(chunk)
+            ) from exc
         return b"".join(chunks)
 
 

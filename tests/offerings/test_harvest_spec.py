@@ -11,6 +11,7 @@ import copy
 import json
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.offerings.harvest import RECORDS, SOURCES, harvest
+from services.offerings.harvest import RECORDS, SOURCES, Fetcher, harvest
 from services.offerings.imports import import_path
 from services.offerings.repository import OfferingsRepository, collection_name
 
@@ -50,6 +51,7 @@ class SpecSource:
         self.modified = {full["id"]: "2023-03-15T10:30:45Z"}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.broken: dict[tuple[str, str], tuple[int, str, bytes]] = {}
+        self.drip = 0.0  # seconds between every 4 bytes of an answer
 
     def add_second_service(self) -> None:
         """A second, smaller service of the example organization (built
@@ -116,7 +118,16 @@ def serve(source: SpecSource) -> Iterator[str]:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not source.drip:
+                self.wfile.write(body)
+                return
+            try:
+                for start in range(0, len(body), 4):
+                    self.wfile.write(body[start : start + 4])
+                    self.wfile.flush()
+                    time.sleep(source.drip)
+            except OSError:
+                pass  # the harvest hung up
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -383,3 +394,55 @@ def test_the_command_harvests_and_reports_a_refused_record_by_id_with_exit_code_
     bad = ["offerings", "harvest", url, "--modified-after", "2026-01-01T00:00", *where]
     assert main(bad) == 2
     assert "fuseau" in capsys.readouterr().err
+
+
+def test_an_organization_merged_into_ours_by_identifier_keeps_all_our_values(
+    offerings_db: Any, url: str, source: SpecSource, tmp_path: Path
+) -> None:
+    ours_id = str(uuid.UUID(int=0x0A6A))
+    example = source.full[EXAMPLE]["organization"]
+    [identifier] = example["organization_identifiers"]
+    mine = tmp_path / "mine.json"
+    mine.write_text(
+        json.dumps(
+            {
+                "organization": [
+                    {"id": ours_id, "name": "Notre organisme", "description": "Ici"}
+                ],
+                "organization_identifier": [
+                    {
+                        **identifier,
+                        "id": str(uuid.UUID(int=0x0A6B)),
+                        "organization_id": ours_id,
+                    }
+                ],
+            }
+        )
+    )
+    assert import_path(mine, offerings_db, "local").ok
+    before = OfferingsRepository(offerings_db).get("organization", ours_id)
+
+    report = harvest(url, offerings_db, "test")
+
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.merged_organizations == {example["id"]: ours_id}
+    repository = OfferingsRepository(offerings_db)
+    assert repository.get("organization", ours_id) == before  # no gap filled
+    assert repository.get("organization", example["id"]) is None
+    assert repository.get("service", EXAMPLE)["organization_id"] == ours_id  # type: ignore[index]
+    assert (
+        offerings_db[RECORDS].count_documents({"_id": f"organization/{ours_id}"}) == 0
+    )
+
+
+def test_a_source_that_drips_its_answer_is_refused_at_the_deadline(
+    offerings_db: Any, url: str, source: SpecSource
+) -> None:
+    source.drip = 0.05  # the root alone would take about a second
+    started = time.monotonic()
+    report = harvest(url, offerings_db, "test", fetcher=Fetcher(deadline=0.3))
+    assert time.monotonic() - started < 5
+    assert not report.ok
+    [problem] = report.problems
+    assert problem.file == f"{url}/services?page=1&per_page=100&full=true"
+    assert "0.3 s" in problem.fr and "0.3 s" in problem.en
