@@ -464,7 +464,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                     {
                         "peer": verdict.peer,
                         "agreement_id": verdict.agreement_id,
-                        "event": data,
+                        "event": _without_proof(data),
                     },
                     session=session,
                 )
@@ -656,3 +656,10 @@ def _describe(a: Agreement) -> dict[str, Any]:
         "valid_until": a.valid_until.isoformat() if a.valid_until else None,
         "digest": agreement_digest(a),
     }
+
+
+def _without_proof(data: dict[str, Any]) -> dict[str, Any]:
+    """The event as announced locally: its batch proof stays in ``received``."""
+    if "batch_proof" not in data:
+        return data
+    return {k: v for k, v in data.items() if k != "batch_proof"}
