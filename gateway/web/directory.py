@@ -30,6 +30,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from gateway import audit
 from gateway.api import Context
 from gateway.routes.offerings import actor, audience
 from gateway.web import directory_views as dv
@@ -86,6 +87,12 @@ def _errors(exc: Invalid, lang: str) -> dict[str, str]:
             texts.append((en if lang == "en" else fr) if sep else text)
         out[str(name)] = " ".join(texts)
     return out
+
+
+def _same_lang(ctx: Context) -> str:
+    """``&lang=en`` when the form was sent from a page asked in English, so the
+    page after the write stays in the person's language."""
+    return "&lang=en" if ctx.request.args.get("lang") == "en" else ""
 
 
 def _number(text: str | None) -> int | str | None:
@@ -153,6 +160,56 @@ def create_organization(ctx: Context) -> Response:
     return redirect(f"{BASE}/services/nouveau?organisme={made['id']}")
 
 
+ORGANIZATION_TEXT = ("name", "description", "email", "website")
+
+
+@page(f"{BASE}/organismes/<organization_id>", action=MANAGE, public=False)
+def organization_page(ctx: Context, organization_id: str) -> Response:
+    """The organization's form, pre-filled, to correct it or withdraw it."""
+    found = ctx.rpc("offerings", "get_organization", organization_id, _staff(ctx))
+    done = ctx.request.args.get("fait") or ""
+    return render(
+        ctx,
+        "directory_organization.html",
+        form=dict(found),
+        errors={},
+        done=done if done.replace("_", "").isalpha() else "",
+    )
+
+
+@page(f"{BASE}/organismes/<organization_id>", ("POST",), action=MANAGE, public=False)
+def update_organization(ctx: Context, organization_id: str) -> Response:
+    """Change the organization: the RPC of ``PATCH /organizations/{id}``."""
+    form = ctx.request.form
+    data = {k: form.get(k, "").strip() for k in ORGANIZATION_TEXT if k in form}
+    data = {k: v for k, v in data.items() if v or k == "name"}
+    try:
+        ctx.rpc("offerings", "update_organization", organization_id, data, _who(ctx))
+    except Invalid as exc:
+        return render(
+            ctx,
+            "directory_organization.html",
+            status=422,
+            form={**form.to_dict(), "id": organization_id},
+            errors=_errors(exc, page_lang(ctx)),
+        )
+    return redirect(f"{BASE}/organismes/{organization_id}?fait=saved{_same_lang(ctx)}")
+
+
+@page(
+    f"{BASE}/organismes/<organization_id>/retirer",
+    ("POST",),
+    action=MANAGE,
+    public=False,
+)
+def withdraw_organization(ctx: Context, organization_id: str) -> Response:
+    """Withdraw the organization: ``POST /organizations/{id}/withdraw``."""
+    ctx.rpc("offerings", "withdraw_organization", organization_id, _who(ctx))
+    return redirect(
+        f"{BASE}/organismes/{organization_id}?fait=withdrawn{_same_lang(ctx)}"
+    )
+
+
 # --- services ---------------------------------------------------------------------
 
 SERVICE_TEXT = (
@@ -163,6 +220,12 @@ SERVICE_TEXT = (
     "application_process",
     "url",
     "email",
+    # the English text the offerings service keeps beside the French
+    # (services.offerings.hsds.TRANSLATED); a page falls back to the other one
+    "name_en",
+    "description_en",
+    "eligibility_description_en",
+    "fees_description_en",
 )
 
 
@@ -310,6 +373,15 @@ def publish_service(ctx: Context, service_id: str) -> Response:
     """Publish: the public finds it from now on."""
     ctx.rpc("offerings", "publish_service", service_id, _who(ctx))
     return redirect(f"{BASE}/services/{service_id}?fait=published")
+
+
+@page(f"{BASE}/services/<service_id>/retirer", ("POST",), action=MANAGE, public=False)
+def withdraw_service(ctx: Context, service_id: str) -> Response:
+    """Withdraw: the public no longer finds it (``POST /services/{id}/withdraw``,
+    with its optional reason)."""
+    reason = (ctx.request.form.get("reason") or "").strip() or None
+    ctx.rpc("offerings", "withdraw_service", service_id, _who(ctx), reason)
+    return redirect(f"{BASE}/services/{service_id}?fait=withdrawn{_same_lang(ctx)}")
 
 
 @page(
@@ -488,11 +560,28 @@ def update_location(ctx: Context, service_id: str, location_id: str) -> Response
     shown = {**form.to_dict(), "id": location_id, **data}
     if errors:
         return _location_form(ctx, service_id, shown, errors, 422)
+    # the audit keeps the place's state before, as PATCH /locations/{id} does
+    before = ctx.rpc("offerings", "get_location", location_id, "confidential")
+    audit.record_before(ctx, {k: v for k, v in before.items() if k != "metadata"})
     try:
         ctx.rpc("offerings", "update_location", location_id, data, _who(ctx))
     except Invalid as exc:
         return _location_form(ctx, service_id, shown, _errors(exc, page_lang(ctx)), 422)
     return redirect(f"{BASE}/services/{service_id}?fait=place_saved")
+
+
+@page(
+    f"{BASE}/services/<service_id>/lieux/<location_id>/retirer",
+    ("POST",),
+    action=MANAGE,
+    public=False,
+)
+def withdraw_location(ctx: Context, service_id: str, location_id: str) -> Response:
+    """Withdraw the place: ``POST /locations/{id}/withdraw``."""
+    ctx.rpc("offerings", "withdraw_location", location_id, _who(ctx))
+    return redirect(
+        f"{BASE}/services/{service_id}?fait=place_withdrawn{_same_lang(ctx)}"
+    )
 
 
 # --- import and export ------------------------------------------------------------

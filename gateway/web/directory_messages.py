@@ -85,6 +85,39 @@ DIRECTORY_MESSAGES: dict[str, tuple[str, str]] = {
     "dir.done.schedule": ("Horaire ajouté.", "Schedule added."),
     "dir.done.place": ("Lieu ajouté.", "Place added."),
     "dir.done.place_saved": ("Lieu enregistré.", "Place saved."),
+    "dir.done.withdrawn": (
+        "Retiré : le public ne le trouve plus.",
+        "Withdrawn: the public no longer finds it.",
+    ),
+    "dir.done.place_withdrawn": ("Lieu retiré.", "Place withdrawn."),
+    "dir.withdraw": ("Retirer", "Withdraw"),
+    "dir.withdraw_service": ("Retirer ce service", "Withdraw this service"),
+    "dir.withdraw_place": ("Retirer ce lieu", "Withdraw this place"),
+    "dir.withdraw_org": ("Retirer cet organisme", "Withdraw this organization"),
+    "dir.f.reason": ("Raison du retrait", "Reason for withdrawing"),
+    "dir.edit_org": ("Modifier l'organisme", "Edit the organization"),
+    "dir.save_org": ("Enregistrer l'organisme", "Save the organization"),
+    "dir.english": (
+        "Texte en anglais (English text)",
+        "English text (texte en anglais)",
+    ),
+    "dir.h.english": (
+        "Montré aux personnes qui lisent en anglais ; sinon le texte français.",
+        "Shown to people reading in English; otherwise the French text.",
+    ),
+    "dir.f.name_en": ("Nom en anglais (English name)", "Name in English"),
+    "dir.f.description_en": (
+        "Présentation en anglais (in English)",
+        "Description in English",
+    ),
+    "dir.f.eligibility_description_en": (
+        "Admissibilité en anglais (English eligibility)",
+        "Eligibility in English",
+    ),
+    "dir.f.fees_description_en": (
+        "Frais en anglais (English fees)",
+        "Fees in English",
+    ),
     "dir.h.draft": (
         "Le service reste un brouillon, invisible du public, jusqu'à sa publication.",
         "The service stays a draft, unseen by the public, until published.",
