@@ -852,25 +852,51 @@ class FtsIndex:
             where.insert(0, "words match ?")
             args.insert(0, expression)
             if terms:
-                rank = f"bm25(words, {self.NAME_WEIGHT}, {self.BODY_WEIGHT}, 0.0), "
+                rank = f"bm25(words, {self.NAME_WEIGHT}, {self.BODY_WEIGHT}, 0.0)"
         else:  # the whole directory: the entry table's own order
             source = "entry e"
             if not query.include_unpublished:
                 where.insert(0, "e.published = 1")
         filt = " and ".join(where) or "1"
-        order = f"{rank}e.sort_name, e.id"
-        if query.near is not None:
-            order = f"d is null, d, {order}"
         skip = (query.page - 1) * query.per_page
         with self._lock:
-            total = self.db.execute(
-                f"select count(*) from {source} where {filt}", args
-            ).fetchone()[0]
-            rows = self.db.execute(
-                f"select e.body, {distance} as d from {source} where {filt}"
-                f" order by {order} limit ? offset ?",
-                [*near_args, *args, query.per_page, skip],
-            ).fetchall()
+            if source == "entry e":  # the entry table's index gives the order
+                order = "e.sort_name, e.id"
+                if query.near is not None:
+                    order = f"d is null, d, {order}"
+                rows = self.db.execute(
+                    f"select e.body, {distance} as d from {source} where {filt}"
+                    f" order by {order} limit ? offset ?",
+                    [*near_args, *args, query.per_page, skip],
+                ).fetchall()
+                total = self.db.execute(
+                    f"select count(*) from {source} where {filt}", args
+                ).fetchone()[0]
+            else:  # one pass over the matches for the page and the total
+                order = "r, s, i" if query.near is None else "d is null, d, r, s, i"
+                found = self.db.execute(
+                    f"with m as materialized (select e.n as n, e.sort_name as s,"
+                    f" e.id as i, {rank or '0'} as r, {distance} as d"
+                    f" from {source} where {filt})"
+                    f" select (select count(*) from m), n, d from m"
+                    f" order by {order} limit ? offset ?",
+                    [*near_args, *args, query.per_page, skip],
+                ).fetchall()
+                if found:
+                    total = found[0][0]
+                    marks = ", ".join("?" * len(found))
+                    bodies = dict(
+                        self.db.execute(
+                            f"select n, body from entry where n in ({marks})",
+                            [f[1] for f in found],
+                        ).fetchall()
+                    )
+                    rows = [(bodies[f[1]], f[2]) for f in found]
+                else:
+                    rows = []
+                    total = self.db.execute(
+                        f"select count(*) from {source} where {filt}", args
+                    ).fetchone()[0]
         page = []
         for body, far in rows:
             entry = json.loads(body)
