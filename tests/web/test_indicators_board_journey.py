@@ -32,7 +32,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from playwright.sync_api import expect
 
-from tests.web.conftest import assert_accessible, new_context, screenshot
+from tests.web.conftest import OUTPUT, assert_accessible, new_context, screenshot
 from tests.web.test_boards_meeting import (  # noqa: F401  (fixtures)
     LAPTOP,
     MEMBERS,
@@ -162,6 +162,12 @@ def adopt_item(
     expect(secretary.locator("#direct")).to_contain_text("Pour 3, contre 0")
     secretary.get_by_role("button", name="Clore le vote").click()
     expect(secretary.locator("#direct")).to_contain_text("Adoptée")
+    # Alice's phone says so without a reload
+    expect(alice.locator("#direct .result").last).to_contain_text(
+        "Adoptée", timeout=10000
+    )  # the latest motion
+    assert_accessible(alice)
+    screenshot(alice, f"board-journey-adopted-{title[12:20].strip()}-phone")
     secretary.get_by_role("button", name=f"Clore le point « {title} »").click()
 
 
@@ -194,6 +200,12 @@ def until_current(tab: Any, row_id: str) -> Any:
         tab.wait_for_timeout(500)
     expect(row).to_contain_text("en vigueur")
     return row
+
+
+def shot(locator: Any, name: str) -> None:
+    """One element at phone width (the full pages are too tall to read)."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(OUTPUT / f"board-journey-{name}-phone.png"))
 
 
 # --- the journey ---------------------------------------------------------------------
@@ -245,8 +257,6 @@ def test_a_board_adopts_an_indicator_that_is_entered_and_shown_suppressed(
         element_item,
         "Adopter l'élément « Accompagnements par les pairs », ventilé par sexe.",
     )
-    assert_accessible(phones["bruno"])
-    screenshot(phones["bruno"], "board-journey-element-adopted-phone")
     until_current(secretary, f"#def-data_element-{ELEMENT}")
 
     # now current, the element can be used: the indicator over it is proposed
@@ -288,6 +298,7 @@ def test_a_board_adopts_an_indicator_that_is_entered_and_shown_suppressed(
     public.goto("/indicateurs/catalogue")
     assert_accessible(public)
     screenshot(public, "board-journey-catalogue-in-force-phone")
+    shot(public.locator(f"#def-indicator-{INDICATOR}"), "catalogue-indicator-row")
 
     # a steady year of women's sessions in Saint-Jean-sur-Richelieu (the history
     # the outlier check compares with), as an earlier year's import would give
@@ -347,5 +358,6 @@ def test_a_board_adopts_an_indicator_that_is_entered_and_shown_suppressed(
     assert "66,7" not in panel.inner_text() and "66.7" not in panel.inner_text()
     assert_accessible(public)
     screenshot(public, "board-journey-dashboard-suppressed-phone")
+    shot(panel, "dashboard-panel")
     public.set_viewport_size(LAPTOP)
     screenshot(public, "board-journey-dashboard-suppressed-laptop")
