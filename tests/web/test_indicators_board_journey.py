@@ -70,6 +70,8 @@ def journey(node: dict[str, Any], site: str, board: str, accounts: None) -> str:
     client = make_client(config["MONGODB_URI"])
     try:
         store = GatewayStore(lambda: client, f"{config['DB_PREFIX']}gateway")
+        # the catalogue's form lists the meetings of boards recorded under the
+        # account's MRC (board_scopes); a board created by RPC is not recorded
         store.set_board_mrc(board, MRC)
         store.add_account(
             {
@@ -137,7 +139,12 @@ def member_phones(browser: Any, site: str, meeting_url: str) -> dict[str, Any]:
 
 
 def adopt_item(
-    secretary: Any, phones: dict[str, Any], meeting_url: str, title: str, motion: str
+    secretary: Any,
+    phones: dict[str, Any],
+    meeting_url: str,
+    title: str,
+    motion: str,
+    shot_name: str,
 ) -> None:
     """The secretary opens the item; Alice moves, Bruno seconds, all three vote
     for from their phones; the secretary closes the vote and the item."""
@@ -167,7 +174,7 @@ def adopt_item(
         "Adoptée", timeout=10000
     )  # the latest motion
     assert_accessible(alice)
-    screenshot(alice, f"board-journey-adopted-{title[12:20].strip()}-phone")
+    screenshot(alice, f"board-journey-adopted-{shot_name}-phone")
     secretary.get_by_role("button", name=f"Clore le point « {title} »").click()
 
 
@@ -256,6 +263,7 @@ def test_a_board_adopts_an_indicator_that_is_entered_and_shown_suppressed(
         meeting_url,
         element_item,
         "Adopter l'élément « Accompagnements par les pairs », ventilé par sexe.",
+        "element",
     )
     until_current(secretary, f"#def-data_element-{ELEMENT}")
 
@@ -279,6 +287,7 @@ def test_a_board_adopts_an_indicator_that_is_entered_and_shown_suppressed(
         meeting_url,
         indicator_item,
         "Adopter l'indicateur « Part des femmes accompagnées par les pairs ».",
+        "indicator",
     )
 
     # the catalogue shows both in force, each with its resolution's number
