@@ -311,3 +311,96 @@ def test_the_administrator_manages_an_account_and_finds_it_in_the_audit(
     tab.get_by_label("Quoi (action)").select_option("participation.ballots.cast")
     tab.get_by_role("button", name="Filtrer").click()
     expect(tab.get_by_role("status")).to_contain_text("Aucune écriture ne correspond.")
+
+
+def test_a_practitioner_edits_withdraws_and_writes_english_text_the_public_reads(
+    tab: Any, site: str, browser: Any
+) -> None:
+    sign_in(tab, "lea")
+    tab.goto("/annuaire/gestion/organismes/nouveau")
+    tab.get_by_label("Nom", exact=True).fill("Atelier Boussole")
+    tab.get_by_label("Description").fill("Ateliers")
+    tab.get_by_role("button", name="Créer").click()
+    expect(tab.locator("h1")).to_have_text("Nouveau service")
+    tab.get_by_label("Nom", exact=True).fill("Cuisine Boussole")
+    tab.get_by_label("Description", exact=True).fill("Cuisiner ensemble")
+    tab.get_by_label("Nom en anglais (English name)").fill("Boussole kitchen")
+    tab.get_by_label("Présentation en anglais (in English)").fill("Cook together")
+    tab.get_by_role("button", name="Créer").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Service créé")
+    service_id = tab.url.split("/services/")[1].split("?")[0]
+    tab.get_by_role("link", name="Ajouter un lieu").click()
+    tab.get_by_label("Nom du lieu").fill("Local Boussole")
+    tab.get_by_label("Adresse", exact=True).fill("12, rue de la Boussole")
+    tab.get_by_label("Ville").fill("Saint-Jean-sur-Richelieu")
+    tab.get_by_label("Code postal").fill("J3B 1A1")
+    tab.get_by_label("Municipalité").fill("Saint-Jean-sur-Richelieu (2456083)")
+    tab.get_by_role("button", name="Enregistrer le lieu").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Lieu ajouté")
+    tab.get_by_role("button", name="Publier le service").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Service publié")
+
+    # the place, edited: the same form, pre-filled
+    tab.get_by_role("link", name="Local Boussole").click()
+    expect(tab.get_by_label("Adresse", exact=True)).to_have_value(
+        "12, rue de la Boussole"
+    )
+    tab.get_by_label("Adresse", exact=True).fill("14, rue de la Boussole")
+    tab.get_by_role("button", name="Enregistrer le lieu").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Lieu enregistré")
+    tab.get_by_role("link", name="Local Boussole").click()
+    expect(tab.get_by_label("Adresse", exact=True)).to_have_value(
+        "14, rue de la Boussole"
+    )
+    assert_accessible(tab)
+    tab.get_by_role("link", name="Retour au service").click()
+
+    # the service, edited; the English text kept and pre-filled
+    expect(tab.get_by_label("Nom en anglais (English name)")).to_have_value(
+        "Boussole kitchen"
+    )
+    tab.get_by_label("Description", exact=True).fill("Cuisiner ensemble, le mardi")
+    tab.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(tab.get_by_role("status").first).to_contain_text("Modifications")
+    assert_accessible(tab)
+    both_widths(tab, "directory-service-edit")
+
+    public = new_context(browser, site).new_page()
+    public.goto(f"/aide/services/{service_id}?lang=en")
+    expect(public.locator("h1")).to_have_text("Boussole kitchen")
+    expect(public.get_by_text("Cook together")).to_be_visible()
+    public.goto(f"/aide/services/{service_id}?lang=fr")  # the French, as entered
+    expect(public.locator("h1")).to_have_text("Cuisine Boussole")
+    public.goto("/aide?search=Boussole&lang=fr")
+    expect(public.get_by_role("link", name="Cuisine Boussole")).to_be_visible()
+
+    # withdrawn: the public search no longer finds it
+    tab.get_by_label("Raison du retrait").fill("Fin du financement")
+    tab.get_by_role("button", name="Retirer ce service").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Retiré")
+    deadline = time.monotonic() + 20
+    while True:
+        public.goto("/aide?search=Boussole&lang=fr")
+        if public.get_by_role("link", name="Cuisine Boussole").count() == 0:
+            break
+        assert time.monotonic() < deadline, "the withdrawn service is still found"
+        time.sleep(0.5)
+    public.context.close()
+
+    # the organization, edited; a refusal in the person's language
+    tab.goto("/annuaire/gestion")
+    tab.get_by_role("link", name="Atelier Boussole", exact=True).click()
+    expect(tab.get_by_label("Nom", exact=True)).to_have_value("Atelier Boussole")
+    tab.goto(tab.url.split("?")[0] + "?lang=en")
+    tab.get_by_label("E-mail").fill("not an address")
+    tab.get_by_role("button", name="Save the organization").click()
+    expect(tab.get_by_role("alert")).to_contain_text("The form has errors")
+    expect(tab.get_by_role("alert")).to_contain_text("E-mail")
+    assert "Courriel" not in tab.get_by_role("alert").inner_text()
+    tab.get_by_label("E-mail").fill("")
+    tab.get_by_label("Description").fill("Ateliers de cuisine")
+    tab.get_by_role("button", name="Save the organization").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Changes saved")
+    assert_accessible(tab)
+    tab.get_by_role("button", name="Withdraw this organization").click()
+    expect(tab.get_by_role("status").first).to_contain_text("Withdrawn")
