@@ -46,6 +46,7 @@ from shared.signing import (
     key_id_for,
     sign_batch,
     sign_for,
+    unpack_batch,
     verify_mapping,
     verify_proof,
     without_address,
@@ -397,10 +398,14 @@ def prepare_batches(
     peer: str | None = None,
     adopted: Collection[str] | None = None,
     max_size: int = BATCH_MAX,
+    as_messages: bool = False,
 ) -> tuple[list[Outgoing], list[tuple[Envelope, Withheld]]]:
-    """What :func:`prepare_outgoing` sends of many events, as batch messages:
-    one per peer and agreement (of at most ``max_size`` events), each with one
-    signature (:func:`shared.signing.sign_batch`); and what was held back."""
+    """What :func:`prepare_outgoing` sends of many events, signed in batches:
+    one signature per peer and agreement (and ``max_size`` events,
+    :func:`shared.signing.sign_batch`). Each event goes as its own message with
+    its ``batch_proof`` (so the wire carries one message per event, as before),
+    or with ``as_messages`` the batch goes as one message; and what was held back.
+    """
     key_id = key_id_for(config.node_id, private_key.public_key())
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     held: list[tuple[Envelope, Withheld]] = []
@@ -414,7 +419,12 @@ def prepare_batches(
         for start in range(0, len(items), max_size):
             chunk = items[start : start + max_size]
             message = sign_batch(chunk, private_key, key_id)
-            sent.append(Outgoing(agreement_id, to, message, events=len(chunk)))
+            if not as_messages:  # one message per event, each with its proof
+                sent.extend(
+                    Outgoing(agreement_id, to, m) for m in unpack_batch(message)
+                )
+            else:
+                sent.append(Outgoing(agreement_id, to, message, events=len(chunk)))
     return sent, held
 
 

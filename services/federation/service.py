@@ -363,6 +363,7 @@ class FederationService(kit.ServiceBase):  # base not in module scope: nameko ru
                 else None
             )
             checked.append((text, data, verdict, 1))
+        checked = _refuse_tainted_batches(checked)
         applied = 0  # one transaction per RECEIVE_CHUNK entries: a backlog of big
         for start in range(0, len(checked), RECEIVE_CHUNK):  # batches stays quick
             applied += self._apply_checked(checked[start : start + RECEIVE_CHUNK], now)
@@ -663,3 +664,44 @@ def _without_proof(data: dict[str, Any]) -> dict[str, Any]:
     if "batch_proof" not in data:
         return data
     return {k: v for k, v in data.items() if k != "batch_proof"}
+
+
+def _proof_root(data: Any) -> str | None:
+    proof = data.get("batch_proof") if isinstance(data, dict) else None
+    root = proof.get("root") if isinstance(proof, dict) else None
+    return root if isinstance(root, str) else None
+
+
+def _refuse_tainted_batches(
+    checked: list[tuple[str, Any, Verdict | None, int]],
+) -> list[tuple[str, Any, Verdict | None, int]]:
+    """When one event of a batch (same signed root) received here fails its
+    proof or signature, every event of that batch received with it is refused,
+    once, with how many they are: an altered event taints its batch."""
+    tainted: dict[str, Verdict] = {}
+    for _, data, verdict, _n in checked:
+        root = _proof_root(data)
+        if root and verdict and not verdict.accepted and verdict.reason in BATCH_FATAL:
+            tainted.setdefault(root, verdict)
+    if not tainted:
+        return checked
+    kept, members = [], {root: [] for root in tainted}
+    for entry in checked:
+        root = _proof_root(entry[1])
+        if root in tainted:
+            members[root].append(entry)
+        else:
+            kept.append(entry)
+    for root, first in tainted.items():
+        n = len(members[root])
+        assert first.reason is not None
+        detail = (
+            f"lot de {n} refusé ({first.reason.value}) / batch of {n} refused "
+            f"({first.reason.value}): {first.detail}"
+        )
+        text, data = members[root][0][0], members[root][0][1]
+        if not text:
+            text = json.dumps(data, separators=(",", ":"))
+        whole = Verdict(False, first.reason, detail, peer=first.peer)
+        kept.append((text, data, whole, n))
+    return kept

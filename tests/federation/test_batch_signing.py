@@ -81,11 +81,26 @@ def _events(n: int) -> list[Envelope]:
 
 
 def _batch(mrc, sender, events: list[Envelope]) -> dict:
+    """The events as one batch message."""
     (out,), withheld = domain.prepare_batches(
-        events, sender, mrc.private_key, utcnow(), adopted=adoptions(sender)
+        events,
+        sender,
+        mrc.private_key,
+        utcnow(),
+        adopted=adoptions(sender),
+        as_messages=True,
     )
     assert withheld == []
     return out.data
+
+
+def _live(mrc, sender, events: list[Envelope]) -> list[dict]:
+    """The events as live sharing sends them: one message each, one signature."""
+    out, withheld = domain.prepare_batches(
+        events, sender, mrc.private_key, utcnow(), adopted=adoptions(sender)
+    )
+    assert withheld == [] and len(out) == len(events)
+    return [o.data for o in out]
 
 
 def _count(reason: str, peer: str) -> float:
@@ -169,16 +184,26 @@ def test_a_batch_whose_one_envelope_was_altered_is_refused_whole_and_counted(
     mrc, sender, region, _ = nodes
     message = _batch(mrc, sender, _events(4))
     message["envelopes"][2]["payload"]["cells"][0]["count"] = 7  # one value changed
+    live = _live(mrc, sender, _events(4))
+    assert len({m["batch_proof"]["signature"] for m in live}) == 1
+    live[2]["payload"]["cells"][0]["count"] = 7
     before = _count("bad_signature", "mrc-2402")
     run, db = receive
-    assert run(region, [json.dumps(message)]) == 0
+    assert run(region, [json.dumps(m) for m in live]) == 0  # sent one by one
+    assert db.received.count_documents({}) == 0
+    (rejected,) = db.rejected.find()
+    assert (rejected["reason"], rejected["events"]) == ("bad_signature", 4)
+    assert _count("bad_signature", "mrc-2402") == before + 4
+    db.rejected.delete_many({})
+    db.outbox.delete_many({})
+    assert run(region, [json.dumps(message)]) == 0  # or as one batch message
     assert db.received.count_documents({}) == 0  # not even the three untouched
     (rejected,) = db.rejected.find()
     assert (rejected["reason"], rejected["peer"]) == ("bad_signature", "mrc-2402")
     assert rejected["events"] == 4
     assert "batch of 4 refused (bad_signature)" in rejected["detail"]
     assert "lot de 4 refusé (bad_signature)" in rejected["detail"]
-    assert _count("bad_signature", "mrc-2402") == before + 4
+    assert _count("bad_signature", "mrc-2402") == before + 8
     (announced,) = db.outbox.find()
     assert announced["envelope"]["event_type"] == "federation.event_rejected"
 
