@@ -404,3 +404,32 @@ def test_a_practitioner_edits_withdraws_and_writes_english_text_the_public_reads
     assert_accessible(tab)
     tab.get_by_role("button", name="Withdraw this organization").click()
     expect(tab.get_by_role("status").first).to_contain_text("Withdrawn")
+
+
+def test_withdrawing_another_mrcs_service_is_refused_in_the_persons_language(
+    tab: Any, site: str, running_node: dict[str, Any]
+) -> None:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy(running_node["config"], timeout=30) as rpc:
+        org = rpc.offerings.create_organization(
+            {"name": "Plus loin", "description": "Autre MRC"}
+        )
+        place = rpc.offerings.create_location(
+            {"name": "Très loin", "mrc_code": "2423", "organization_id": org["id"]}
+        )
+        service = rpc.offerings.create_service(
+            {
+                "organization_id": org["id"],
+                "name": "Service de plus loin",
+                "location_ids": [place["id"]],
+            }
+        )
+        rpc.offerings.publish_service(service["id"])
+    sign_in(tab, "lea")
+    tab.goto(f"/annuaire/gestion/services/{service['id']}?lang=en")
+    tab.get_by_role("button", name="Withdraw this service").click()
+    expect(tab.get_by_role("alert")).to_contain_text("belongs to another MRC")
+    with ClusterRpcProxy(running_node["config"], timeout=30) as rpc:
+        kept = rpc.offerings.get_service(service["id"], "confidential")
+    assert kept["publication_status"] == "published"  # nothing was withdrawn
