@@ -56,7 +56,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -231,7 +231,7 @@ def batch_header(root: str, count: int, address: Mapping[str, Any]) -> bytes:
 
 
 def sign_batch(
-    items: list[Mapping[str, Any]], private_key: Ed25519PrivateKey, key_id: str
+    items: Sequence[Mapping[str, Any]], private_key: Ed25519PrivateKey, key_id: str
 ) -> dict[str, Any]:
     """One message for addressed envelopes that share one address (see
     :func:`sign_for`, whose fields each item already holds), one signature."""

@@ -488,7 +488,7 @@ def state_values(
         "item_status_text": rec.t(f"pr.item.{item_status}"),
         "postponed_until": record.get("postponed_until") or "",
         "committee": record.get("committee") or "",
-        "main": rec.question_row(main_id, me) if main else None,
+        "main": rec.question_row(str(main_id), me) if main else None,
         "current_text": record.get("text") or "",
         "moved_text": record.get("moved_text") or "",
         "amended": bool(record.get("changes")),
@@ -573,12 +573,12 @@ def _can(
         and not ballot
         and seconded
         and not v["speaking"],
-        "count": bool(ballot)
+        "count": ballot is not None
         and v["secretary"]
         and ballot["method"] == "show_of_hands",
         "close": bool(ballot) and v["secretary"],
-        "vote": bool(ballot)
-        and member
+        "vote": ballot is not None
+        and bool(member)
         and ballot["method"] != "show_of_hands"
         and not ballot["voted"],
         "rule": bool(v["point"]) and v["secretary"],

@@ -34,6 +34,7 @@ from gateway.api import Context
 from gateway.audit import record_request
 from gateway.permissions import allowed
 from gateway.routes.boards import scope_meeting
+from gateway.routes.common import user
 from gateway.web.core import page, page_lang, redirect, render
 from gateway.web.entry import localized
 from services.indicators.exceptions import ExpressionError
@@ -340,7 +341,7 @@ def submit(ctx: Context) -> Response:
     form = ctx.request.form
     kind = form.get("sorte", "")
     kind = kind if kind in ("data_element", "indicator") else "data_element"
-    typed = {k: v for k, v in form.items() if k != "csrf_token"}
+    typed: dict[str, Any] = {k: v for k, v in form.items() if k != "csrf_token"}
     typed["categorie"] = form.getlist("categorie")
     content = _content(ctx, kind)
     if form.get("apercu") and kind == "indicator":
@@ -365,7 +366,7 @@ def submit(ctx: Context) -> Response:
         scope_meeting(ctx, meeting_id)  # another MRC's board: refused, named
     method = "define" if defines else "propose_definition"
     try:
-        done = ctx.rpc("indicators", method, {**body, "by": ctx.user["sub"]})
+        done = ctx.rpc("indicators", method, {**body, "by": user(ctx)["sub"]})
     except (Invalid, Conflict, NotFound) as exc:
         fields = exc.fields if isinstance(exc, Invalid) else {}
         message = localized(fields, lang) if fields else exc.message(lang)

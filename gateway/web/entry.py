@@ -38,6 +38,7 @@ from werkzeug.wrappers import Response
 from gateway.api import Context
 from gateway.audit import record_request
 from gateway.permissions import PERMISSIONS, ROLES, allowed
+from gateway.routes.common import user
 from gateway.routes.indicators import scope_unit
 from gateway.web import directory_views as dv
 from gateway.web.core import page, page_lang, redirect, render
@@ -407,7 +408,7 @@ def save_values(ctx: Context) -> Response:
             continue
         sent.append(body)
         try:
-            ctx.rpc("indicators", "enter_value", {**payload, "by": ctx.user["sub"]})
+            ctx.rpc("indicators", "enter_value", {**payload, "by": user(ctx)["sub"]})
             saved += 1
         except Invalid as exc:
             errors[element] = localized(exc.fields, lang) or exc.message(lang)
@@ -487,7 +488,7 @@ def _approval(ctx: Context, method: str) -> Response:
         )
     scope_unit(ctx, payload["org_unit"])
     try:
-        ctx.rpc("indicators", method, {**payload, "by": ctx.user["sub"]})
+        ctx.rpc("indicators", method, {**payload, "by": user(ctx)["sub"]})
     except (Conflict, Invalid) as exc:
         message = exc.message(lang)
         if isinstance(exc, Invalid) and exc.fields:

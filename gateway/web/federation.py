@@ -44,6 +44,13 @@ from gateway.web.messages import translate
 from services.indicators.geo import REGIONS
 from shared.errors import Invalid, MaillageError, NotFound
 
+
+def _field_messages(exc: ValidationError) -> dict[str, Any]:
+    """marshmallow's messages by field (a message without a field is _schema)."""
+    found = exc.messages
+    return dict(found) if isinstance(found, dict) else {"_schema": found}
+
+
 APPROVED = "indicators.values_approved"
 UNAPPROVED = "indicators.values_unapproved"
 PUBLISH = "indicators.rollups.publish"
@@ -389,7 +396,7 @@ def publish_rollup(ctx: Context) -> Response:
             {"indicator": "indicateur", "period": "periode"}.get(k, k): localized(
                 v, lang
             )
-            for k, v in exc.messages.items()
+            for k, v in _field_messages(exc).items()
         }
         return _rollup_page(
             ctx, status=422, alert=translate("fed.rollup_refused", lang), errors=fields

@@ -414,7 +414,7 @@ def prepare_batches(
         held.extend((envelope, item) for item in withheld)
         for agreement, data in copies:
             groups.setdefault((agreement.peer, agreement.id), []).append(data)
-    sent = []
+    sent: list[Outgoing] = []
     for (to, agreement_id), items in groups.items():
         for start in range(0, len(items), max_size):
             chunk = items[start : start + max_size]
