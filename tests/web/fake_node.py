@@ -136,6 +136,17 @@ class FakeServices(RpcPool):
         self._process(process_id)
         return [p for p in self.proposals.values() if p["process_id"] == process_id]
 
+    def participation__my_proposals(
+        self, process_id: str, person: str
+    ) -> list[dict[str, Any]]:
+        """The person's own proposals (their hidden ones and why, too)."""
+        self._process(process_id)
+        return [
+            p
+            for p in self.proposals.values()
+            if p["process_id"] == process_id and p.get("author") == person
+        ]
+
     def participation__submit_proposal(
         self, process_id: str, data: dict[str, Any], person: str
     ) -> dict[str, Any]:
@@ -150,6 +161,7 @@ class FakeServices(RpcPool):
             "status": "submitted",
             "hidden": False,
             **data,
+            "author": person,
         }
         return self.proposals[key]
 
