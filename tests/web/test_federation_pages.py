@@ -26,7 +26,13 @@ from playwright.sync_api import expect
 from services.federation.topology import INBOX
 from shared.envelope import Envelope
 from tests.conftest import AMQP_HOST, MGMT
-from tests.federation.helpers import agreement, config_dict, identity, signed_for
+from tests.federation.helpers import (
+    adopt_all,
+    agreement,
+    config_dict,
+    identity,
+    signed_for,
+)
 from tests.web.conftest import assert_accessible, new_context, screenshot
 from tests.web.test_dashboard_downloads import load_geo
 from tests.web.test_entry import sign_in
@@ -87,6 +93,11 @@ def site(node_config: Path, running_node: dict[str, Any], peer: Any) -> str:
     config = running_node["config"]
     load_geo(config)
     client = make_client(config["MONGODB_URI"])
+    # the node's board adopted its agreement (what boards.resolution_adopted leaves)
+    adopt_all(
+        client[f"{config['DB_PREFIX']}federation"],
+        yaml.safe_load(node_config.read_text()),
+    )
     try:
         store = GatewayStore(lambda: client, f"{config['DB_PREFIX']}gateway")
         for username, role in (
