@@ -1,8 +1,26 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from services.federation.demo import APPROVED, REGION, RESULTS, ROLLUP, run
+from tests.conftest import AMQP_HOST, MGMT
+
+# The demo runs on the suite's own broker (tests/suitebroker.py), never on the
+# machine's, whose management plugin may be off.
+os.environ.setdefault("MAILLAGE_DEMO_AMQP_HOST", AMQP_HOST)
+os.environ.setdefault(
+    "MAILLAGE_DEMO_RABBIT_API",
+    "guest:guest@" + MGMT.split("://", 1)[1].removesuffix("/api"),
+)
+
+from services.federation.demo import (  # noqa: E402 - reads the broker at import
+    APPROVED,
+    REGION,
+    RESULTS,
+    ROLLUP,
+    run,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
