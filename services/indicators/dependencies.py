@@ -17,75 +17,31 @@ it (their key changes); it is backed up with the node's other keys.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import stat
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 
 from services.indicators.surveys import report_key
-from shared.errors import ConfigError
+from shared.keys import node_secret
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY_FILE = "practice_key"
-MIN_KEY_LENGTH = 32
-
-
-def keys_dir(config: Mapping[str, Any]) -> Path:
-    """The node's keys directory: ``KEYS_DIR``, else ``<data dir>/keys``."""
-    if config.get("KEYS_DIR"):
-        return Path(str(config["KEYS_DIR"]))
-    data = os.environ.get("MAILLAGE_DATA_DIR") or str(ROOT / "var")
-    return Path(data) / "keys"
-
-
-def _local_key(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another instance made it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-            log.info("new practice key at %s", path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ConfigError(
-            f"La clé {path} est lisible par d'autres (mode {mode:o}) : "
-            "faites chmod 600.",
-            f"Key {path} is readable by others (mode {mode:o}): run chmod 600.",
-        )
-    return path.read_text().strip().encode()
 
 
 def load_practice_key(config: Mapping[str, Any]) -> bytes:
-    """``PRACTICE_KEY`` (at least 32 characters); in production a missing one
-    is a :class:`ConfigError` naming the setting; otherwise the local file."""
-    given = str(config.get("PRACTICE_KEY") or "")
-    if given:
-        if len(given) < MIN_KEY_LENGTH:
-            raise ConfigError(
-                f"Paramètre PRACTICE_KEY trop court : au moins {MIN_KEY_LENGTH} "
-                "caractères (openssl rand -hex 32).",
-                f"Setting PRACTICE_KEY too short: at least {MIN_KEY_LENGTH} "
-                "characters (openssl rand -hex 32).",
-            )
-        return given.encode()
-    if str(config.get("MAILLAGE_ENV") or "") == "production":
-        raise ConfigError(
-            "Paramètre manquant : PRACTICE_KEY (secret des rapports des "
-            "intervenant·e·s, hors du magasin ; openssl rand -hex 32).",
-            "Missing setting: PRACTICE_KEY (the secret of practitioners' "
-            "reports, kept outside the store; openssl rand -hex 32).",
-        )
-    return _local_key(keys_dir(config) / KEY_FILE)
+    """The node secret of practitioners' report keys (see
+    :func:`shared.keys.node_secret`)."""
+    return node_secret(
+        config,
+        "PRACTICE_KEY",
+        KEY_FILE,
+        (
+            "secret des rapports des intervenant·e·s",
+            "the secret of practitioners' reports",
+        ),
+    )
 
 
 class ReportKeyHandle:

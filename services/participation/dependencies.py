@@ -21,11 +21,7 @@ store) does not start, and no worker runs without it.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import stat
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -33,70 +29,23 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.participation import domain
 from shared.errors import ConfigError, Unavailable
+from shared.keys import node_secret
 from shared.store import Store, StoreHandle
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY_FILE = "ballot_key"
-MIN_KEY_LENGTH = 32
-
-
-def keys_dir(config: Mapping[str, Any]) -> Path:
-    """The node's keys directory: ``KEYS_DIR``, else ``<data dir>/keys``."""
-    if config.get("KEYS_DIR"):
-        return Path(str(config["KEYS_DIR"]))
-    data = os.environ.get("MAILLAGE_DATA_DIR") or str(ROOT / "var")
-    return Path(data) / "keys"
-
-
-def _local_key(path: Path) -> bytes:
-    """Made once with mode 0600 (like the node's signing key), then reused."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another instance made it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-            log.info("new ballot key at %s", path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ConfigError(
-            f"La clé {path} est lisible par d'autres (mode {mode:o}) : "
-            f"faites chmod 600.",
-            f"Key {path} is readable by others (mode {mode:o}): run chmod 600.",
-        )
-    return path.read_text().strip().encode()
 
 
 def load_ballot_key(config: Mapping[str, Any]) -> bytes:
-    """The node secret of voter keys (see the module docstring).
-
-    ``BALLOT_KEY`` when set (at least 32 characters); otherwise, in production
-    (``MAILLAGE_ENV=production``), a :class:`ConfigError` naming the setting;
-    otherwise the local key file of the node's keys directory.
-    """
-    given = str(config.get("BALLOT_KEY") or "")
-    if given:
-        if len(given) < MIN_KEY_LENGTH:
-            raise ConfigError(
-                f"Paramètre BALLOT_KEY trop court : au moins {MIN_KEY_LENGTH} "
-                "caractères (openssl rand -hex 32).",
-                f"Setting BALLOT_KEY too short: at least {MIN_KEY_LENGTH} "
-                "characters (openssl rand -hex 32).",
-            )
-        return given.encode()
-    if str(config.get("MAILLAGE_ENV") or "") == "production":
-        raise ConfigError(
-            "Paramètre manquant : BALLOT_KEY (variable d'environnement BALLOT_KEY, "
-            "secret des clés de votant, hors du magasin ; openssl rand -hex 32).",
-            "Missing setting: BALLOT_KEY (environment variable BALLOT_KEY, the "
-            "secret of voter keys, kept outside the store; openssl rand -hex 32).",
-        )
-    return _local_key(keys_dir(config) / KEY_FILE)
+    """The node secret of voter keys (see the module docstring and
+    :func:`shared.keys.node_secret`)."""
+    return node_secret(
+        config,
+        "BALLOT_KEY",
+        KEY_FILE,
+        ("secret des clés de votant", "the secret of voter keys"),
+    )
 
 
 class VoterKeyHandle:
